@@ -1,0 +1,8 @@
+"""scratch: a neural-network engine on NumPy alone, mirroring PyTorch's API and numerics."""
+
+from . import nn, optim
+from .random import default_generator, initial_seed, manual_seed
+
+__version__ = "0.1.0"
+
+__all__ = ["default_generator", "initial_seed", "manual_seed", "nn", "optim"]

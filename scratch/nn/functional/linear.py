@@ -1,0 +1,46 @@
+"""Affine and shape ops as pure ``op_forward -> (out, cache)`` / ``op_backward(dout, cache)`` pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+    r"""y = x W^T + b.
+
+    Shapes: x (*, H_in), weight (H_out, H_in), bias (H_out,) or None -> y (*, H_out).
+    """
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return out, (x, weight, bias is not None)
+
+
+def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Gradients of y = x W^T + b, summed over every leading (batch) index n:
+
+        dL/dx = dL/dy W                      (*, H_in)
+        dL/dW = sum_n dL/dy_n^T x_n          (H_out, H_in)   -- the delta rule: delta times input
+        dL/db = sum_n dL/dy_n                (H_out,)
+    """
+    x, weight, has_bias = cache
+    dx = dout @ weight
+    dout_2d = dout.reshape(-1, weight.shape[0])
+    dweight = dout_2d.T @ x.reshape(-1, weight.shape[1])
+    dbias = dout_2d.sum(axis=0) if has_bias else None
+    return dx, dweight, dbias
+
+
+def flatten_forward(x: np.ndarray, start_dim: int = 1, end_dim: int = -1) -> tuple[np.ndarray, tuple]:
+    r"""Merge dims ``start_dim..end_dim`` into one: (*, S_start, ..., S_end, *) -> (*, prod S, *)."""
+    ndim = max(x.ndim, 1)
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        raise ValueError(f"Flatten: start_dim {start_dim} comes after end_dim {end_dim} for a {x.ndim}-D input")
+    shape = (*x.shape[:start], int(np.prod(x.shape[start:end + 1])), *x.shape[end + 1:])
+    return x.reshape(shape), x.shape
+
+
+def flatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""Flattening only moves values, so dL/dx is dL/dy reshaped back to x's shape."""
+    return dout.reshape(cache)

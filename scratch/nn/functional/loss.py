@@ -1,0 +1,169 @@
+"""Losses as pure ``loss_forward -> (loss, cache)`` / ``loss_backward(grad, cache) -> dinput`` pairs.
+
+``reduction`` is ``'none'`` (the per-element losses), ``'sum'`` or ``'mean'`` (a 0-d array).
+``grad`` is dL/dloss: a scalar for ``'sum'``/``'mean'``, an array of the loss's shape for ``'none'``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activation import log_softmax_forward
+
+REDUCTIONS = ("none", "mean", "sum")
+BCE_EPSILON = 1e-12  # torch's clamp on x(1 - x) in the BCE gradient
+
+
+def check_reduction(reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: np.ndarray, reduction: str, denominator: float | np.ndarray | None = None) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    return np.asarray(total / (loss.size if denominator is None else denominator))
+
+
+def _check_target(name: str, input: np.ndarray, target: np.ndarray) -> None:
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target shape {target.shape} must equal input shape {input.shape} "
+                         "(scratch does not broadcast them)")
+    if target.dtype != input.dtype:
+        raise TypeError(f"{name}: target dtype {target.dtype} must equal input dtype {input.dtype}")
+
+
+def _check_weight(name: str, input: np.ndarray, weight: np.ndarray | None) -> None:
+    if weight is not None and weight.dtype != input.dtype:
+        raise TypeError(f"{name}: weight dtype {weight.dtype} must equal input dtype {input.dtype}")
+
+
+# ------------------------------------------------------------------------- MSE
+def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+    r"""l_n = (x_n - y_n)^2, then reduced. Shapes: input (*), target (*) -> (*) or ()."""
+    _check_target("MSELoss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, check_reduction(reduction)), (diff, reduction)
+
+
+def mse_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
+    diff, reduction = cache
+    norm = 2 / diff.size if reduction == "mean" else 2
+    return norm * diff * grad
+
+
+# --------------------------------------------------------------- cross-entropy
+def _classes_last(x: np.ndarray) -> np.ndarray:
+    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C)."""
+    if x.ndim == 1:
+        return x[None, :]
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of ``_classes_last`` for an input of ``shape``."""
+    if len(shape) == 1:
+        return x2d.reshape(shape)
+    moved = shape[:1] + shape[2:] + shape[1:2]
+    return np.moveaxis(x2d.reshape(moved), -1, 1)
+
+
+def _class_index_coefficients(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, ignore_index: int,
+                              label_smoothing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, and sum of w_{y_n}."""
+    n_classes = logp.shape[1]
+    labels = target.reshape(-1)
+    valid = labels != ignore_index
+    bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
+    if bad.size:
+        raise IndexError(f"CrossEntropyLoss: target {bad[0]} is out of bounds for {n_classes} classes")
+    safe = np.where(valid, labels, 0)
+    picked_weight = weight[safe] * valid
+    coef = np.zeros_like(logp)
+    coef[np.arange(labels.size), safe] = (1 - label_smoothing) * picked_weight
+    if label_smoothing > 0:  # torch spreads label_smoothing / C of every (weighted) sample uniformly
+        coef += (label_smoothing / n_classes) * weight * valid[:, None]
+    return coef, picked_weight.sum()
+
+
+def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                          ignore_index: int = -100, reduction: str = "mean",
+                          label_smoothing: float = 0.0) -> tuple[np.ndarray, tuple]:
+    r"""Softmax cross-entropy from logits: l_n = -sum_c a_nc log softmax(x_n)_c.
+
+    Class-index targets: a_nc = w_c ((1 - s) [c = y_n] + s / C), 0 where y_n = ignore_index;
+    ``'mean'`` divides by sum_n w_{y_n} over the non-ignored samples, as torch does.
+    Probability targets (same shape as input): a_nc = w_c ((1 - s) y_nc + s / C); ``'mean'`` divides by N.
+
+    Shapes: input (C,), (N, C) or (N, C, d1, ...); target (), (N) or (N, d1, ...) of class indices,
+    or of input's shape for probabilities. Loss: target's batch shape, or () when reduced.
+    """
+    check_reduction(reduction)
+    if input.ndim == 0:
+        raise ValueError("CrossEntropyLoss: input must have a class dimension, got a 0-d array")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    _check_weight("CrossEntropyLoss", input, weight)
+    weight = np.ones(n_classes, dtype=input.dtype) if weight is None else weight
+    if weight.shape != (n_classes,):
+        raise ValueError(f"CrossEntropyLoss: weight must have shape ({n_classes},), got {weight.shape}")
+    batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    logp, _ = log_softmax_forward(_classes_last(input), dim=1)
+    if np.issubdtype(target.dtype, np.integer):
+        if target.shape != batch_shape:
+            raise ValueError(f"CrossEntropyLoss: expected class-index target of shape {batch_shape} "
+                             f"for input of shape {input.shape}, got {target.shape}")
+        coef, denominator = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
+    else:
+        _check_target("CrossEntropyLoss (probability target)", input, target)
+        probs = _classes_last(target)
+        coef = (probs * (1 - label_smoothing) + label_smoothing / n_classes) * weight
+        denominator = logp.shape[0]
+    losses = -(coef * logp).sum(axis=1).reshape(batch_shape)
+    return _reduce(losses, reduction, denominator), (logp, coef, denominator, reduction, input.shape)
+
+
+def cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is p - onehot."""
+    logp, coef, denominator, reduction, shape = cache
+    scale = np.reshape(grad, (-1, 1)) if reduction == "none" else grad / denominator if reduction == "mean" else grad
+    dlogits = (np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef) * scale
+    return _classes_back(dlogits, shape)
+
+
+# ------------------------------------------------------------------------- BCE
+def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                                 reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+    r"""l_n = -w_n (y_n log x_n + (1 - y_n) log(1 - x_n)), each log clamped at -100 as in torch.
+
+    Shapes: input (*) of probabilities in [0, 1], target (*), weight broadcastable to (*).
+    """
+    check_reduction(reduction)
+    _check_target("BCELoss", input, target)
+    _check_weight("BCELoss", input, weight)
+    if input.size and not (np.all(input >= 0) and np.all(input <= 1)):
+        raise ValueError(f"BCELoss: all elements of input should be between 0 and 1, got values in "
+                         f"[{np.nanmin(input)}, {np.nanmax(input)}]")
+    with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped to -100
+        log_x = np.maximum(np.log(input), -100)
+        log_1mx = np.maximum(np.log(1 - input), -100)
+    losses = (target - 1) * log_1mx - target * log_x
+    if weight is not None:
+        weight = np.broadcast_to(weight, input.shape)
+        losses = losses * weight
+    return _reduce(losses, reduction), (input, target, weight, reduction)
+
+
+def binary_cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dl_n/dx_n = w_n (x_n - y_n) / max(x_n (1 - x_n), 1e-12), then / N for mean."""
+    input, target, weight, reduction = cache
+    dinput = grad * (input - target) / np.maximum((1 - input) * input, BCE_EPSILON)
+    if weight is not None:
+        dinput = dinput * weight
+    if reduction == "mean":
+        dinput = dinput / input.size
+    return dinput

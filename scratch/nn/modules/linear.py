@@ -1,0 +1,96 @@
+"""Identity and Linear."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module, resolve_dtype
+
+
+class Identity(Module):
+    r"""y = x. Accepts and ignores any constructor arguments, like torch's.
+
+    Shape: input (*), output (*), the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        self._save(True)
+        return input
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        r"""dL/dx = dL/dy."""
+        self._saved(grad_output)
+        return grad_output
+
+
+class Linear(Module):
+    r"""Applies an affine transformation: :math:`y = x W^T + b`.
+
+    Backward (the delta rule), with the upstream gradient :math:`\delta = \partial L / \partial y`:
+    :math:`\partial L/\partial x = \delta W`, :math:`\partial L/\partial W = \delta^T x` and
+    :math:`\partial L/\partial b = \sum_n \delta_n`, summed over all leading dimensions.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if False, the layer learns no additive bias. Default: True.
+        dtype: floating NumPy dtype of the parameters. Default: float32.
+        rng: ``np.random.Generator`` for the initial weights (default: scratch's global one).
+
+    Shape:
+        - Input: :math:`(*, H_{in})`, :math:`H_{in}` = in_features.
+        - Output: :math:`(*, H_{out})`, :math:`H_{out}` = out_features.
+
+    Attributes:
+        weight: :math:`(H_{out}, H_{in})`, initialized from :math:`U(-\sqrt{k}, \sqrt{k})`,
+            :math:`k = 1 / H_{in}` (torch's kaiming_uniform_ with a = sqrt(5)).
+        bias: :math:`(H_{out})`, also from :math:`U(-\sqrt{k}, \sqrt{k})`.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, *,
+                 rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        dtype = resolve_dtype(dtype)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng=rng)
+
+    def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=rng)
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound, rng=rng)
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise ValueError(f"Linear: expected input of shape (*, {self.in_features}) (in_features="
+                             f"{self.in_features}), got {input.shape}")
+        bias = None if self.bias is None else self.bias.data
+        out, cache = F.linear_forward(input, self.weight.data, bias)
+        self._save(cache)
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output))
+        self.weight.accumulate_grad(grad_weight)
+        if self.bias is not None:
+            self.bias.accumulate_grad(grad_bias)
+        return grad_input
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,0 +1,370 @@
+"""``Module``: the bookkeeping every layer shares, so layers write only forward and backward."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..parameter import Parameter
+
+DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """The floating NumPy dtype a constructor's ``dtype=`` names (None: float32)."""
+    resolved = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    if not np.issubdtype(resolved, np.floating):
+        raise TypeError(f"expected a floating-point dtype, got {resolved}")
+    return resolved
+
+
+def as_numpy(value: Any) -> np.ndarray:
+    """An ndarray view of ``value``: arrays, Parameters, lists, or torch CPU tensors."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    r"""Base class of every layer, loss and container.
+
+    A layer assigns its ``Parameter``\ s and sub-``Module``\ s as attributes (they are
+    registered, in assignment order, as in torch) and implements:
+
+    - ``forward(x)``: computes the output and keeps what backward needs;
+    - ``backward(grad_output)``: returns dL/dx and accumulates (``+=``) each
+      parameter's gradient into ``param.grad``.
+
+    ``m(x)`` checks the input dtype (modules that own parameters only) and calls
+    ``m.forward(x)``, so a subclass that overrides ``forward`` or ``backward`` is used
+    everywhere, containers included.
+    """
+
+    #: Modules whose inputs are indices (Embedding) set this, to skip the float dtype check.
+    _index_input = False
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_cache", None)
+        object.__setattr__(self, "_output_meta", None)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def backward(self, grad_output: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "backward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_input_dtype(args)
+        out = self.forward(*args, **kwargs)
+        meta = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
+        object.__setattr__(self, "_output_meta", meta)
+        return out
+
+    def _check_input_dtype(self, args: tuple) -> None:
+        """A module that owns parameters takes float inputs of its own dtype only, like torch."""
+        dtype = self._own_dtype()
+        if dtype is None or self._index_input:
+            return
+        for arg in args:
+            if isinstance(arg, np.ndarray) and arg.dtype != dtype:
+                raise TypeError(
+                    f"{type(self).__name__}: expected input of dtype {dtype} (the dtype of its "
+                    f"parameters), got {arg.dtype}; convert the input or call .to({arg.dtype}) on the module"
+                )
+
+    def _own_dtype(self) -> np.dtype | None:
+        for p in self._parameters.values():
+            if p is not None:
+                return p.dtype
+        return None
+
+    def _saved(self, grad_output: np.ndarray) -> Any:
+        """What forward kept for backward, after checking ``grad_output`` against forward's output."""
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        meta = self._output_meta
+        if meta is not None:
+            if not isinstance(grad_output, np.ndarray):
+                raise TypeError(f"{type(self).__name__}.backward: expected a numpy.ndarray gradient, "
+                                f"got {type(grad_output).__name__}")
+            if (grad_output.shape, grad_output.dtype) != meta:
+                raise ValueError(
+                    f"{type(self).__name__}.backward: expected a gradient of shape {meta[0]} and dtype "
+                    f"{meta[1]} (the output's), got shape {grad_output.shape} and dtype {grad_output.dtype}"
+                )
+        return self._cache
+
+    def _save(self, cache: Any) -> None:
+        object.__setattr__(self, "_cache", cache)
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(scratch.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self.__dict__.get("_modules", {}):
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(scratch.nn.Module or None expected)")
+            self._modules[name] = None
+        elif name in self.__dict__.get("_buffers", {}):
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(numpy.ndarray or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            members = self.__dict__.get(registry)
+            if members is not None and name in members:
+                return members[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if not self._forget(name):
+            object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> bool:
+        found = False
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                found = True
+        self._non_persistent_buffers.discard(name)
+        self.__dict__.pop(name, None)
+        return found
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                            "(scratch.nn.Parameter or None required)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: np.ndarray | None, persistent: bool = True) -> None:
+        if tensor is not None and not isinstance(tensor, np.ndarray):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(numpy.ndarray or None required)")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # --------------------------------------------------------------- traversal
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                child_prefix = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for owner_prefix, owner in owners:
+            for name, value in getattr(owner, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------- modes
+    def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad.fill(0)
+
+    # ------------------------------------------------------------------- dtype
+    def to(self, dtype: Any) -> Module:
+        """Cast every floating parameter, gradient and buffer to ``dtype``, in place."""
+        target = np.dtype(dtype)
+        if not np.issubdtype(target, np.floating):
+            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, "
+                            f"but got desired dtype={target}")
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None and np.issubdtype(param.dtype, np.floating):
+                    param.data = param.data.astype(target)
+                    param.grad = None if param.grad is None else param.grad.astype(target)
+            for name, buf in module._buffers.items():
+                if buf is not None and np.issubdtype(buf.dtype, np.floating):
+                    module._buffers[name] = buf.astype(target)
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ------------------------------------------------------------- state dict
+    def _state_entries(self) -> OrderedDict[str, tuple[Module, str, str]]:
+        """Each state_dict key with its owner module, registry and attribute name, in torch's order."""
+        entries: OrderedDict[str, tuple[Module, str, str]] = OrderedDict()
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            dot = f"{prefix}." if prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    entries[dot + name] = (module, "_parameters", name)
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent_buffers:
+                    entries[dot + name] = (module, "_buffers", name)
+        return entries
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Parameters and persistent buffers by dotted name, in torch's key order.
+
+        The arrays are copies (torch's tensors alias the module; with plain arrays a copy
+        keeps a saved state from changing under later optimizer steps).
+        """
+        state: OrderedDict[str, np.ndarray] = OrderedDict()
+        for key, (module, registry, name) in self._state_entries().items():
+            value = getattr(module, registry)[name]
+            state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state_dict`` into the parameters and buffers, casting to their dtypes as torch does.
+
+        Everything is checked before anything is written, so a load that fails changes nothing.
+        Returns ``(missing_keys, unexpected_keys)``; with ``strict`` either one is an error.
+        """
+        entries = self._state_entries()
+        missing = [key for key in entries if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in entries]
+        errors, staged = [], []
+        for key, (module, registry, name) in entries.items():
+            if key not in state_dict:
+                continue
+            target = getattr(module, registry)[name]
+            current = target.data if isinstance(target, Parameter) else target
+            value = as_numpy(state_dict[key])
+            if value.dtype.kind not in "biuf":
+                errors.append(f"dtype mismatch for {key}: expected numbers, got dtype {value.dtype}.")
+            elif value.shape != current.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                              f"checkpoint, the shape in current model is {current.shape}.")
+            else:
+                staged.append((current, value))
+        if strict and unexpected:
+            errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for current, value in staged:
+            np.copyto(current, value, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # -------------------------------------------------------------------- repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"

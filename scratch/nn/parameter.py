@@ -1,0 +1,70 @@
+"""``Parameter``: a learnable array and the gradient accumulated into it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Parameter:
+    r"""A learnable array, registered by a ``Module`` when assigned as an attribute.
+
+    Attributes:
+        data: the values, a float ``np.ndarray`` (any shape, 0-d included).
+        grad: ``None`` until the first ``backward`` that reaches this parameter,
+            then an array of the same shape and dtype as ``data``. Backward passes
+            accumulate into it (``+=``), as torch does; ``zero_grad`` resets it.
+        requires_grad: when False the parameter is frozen: backward leaves
+            ``grad`` as it is and optimizers skip it (its grad stays None).
+    """
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        array = np.array(data, copy=True)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"Parameter: expected a floating-point array, got dtype {array.dtype}")
+        self.data: np.ndarray = array
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (not a copy), like ``tensor.detach().numpy()``."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is None:
+            return self.data.copy() if copy else self.data
+        return self.data.astype(dtype, copy=bool(copy) or dtype != self.data.dtype)
+
+    def accumulate_grad(self, grad: np.ndarray) -> None:
+        """``self.grad += grad``; the first call allocates it. A frozen parameter is left alone."""
+        if not self.requires_grad:
+            return
+        if grad.shape != self.data.shape:
+            raise RuntimeError(
+                f"Parameter.accumulate_grad: gradient shape {grad.shape} does not match "
+                f"parameter shape {self.data.shape}"
+            )
+        if self.grad is None:
+            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
+        else:
+            self.grad += grad
+
+    def __repr__(self) -> str:
+        return f"Parameter containing:\n{self.data!r}"

@@ -1,0 +1,140 @@
+"""One comparison of a scratch array against torch's, and the side-by-side runs built on it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from scratch import nn
+
+from .convert import TORCH_DTYPES, to_torch
+from .tolerance import reduction_length, relative_error, rtol
+
+
+@dataclass
+class Comparison:
+    """How one quantity (``"output"``, ``"grad_input"``, ``"weight.grad"``, ...) compares."""
+
+    quantity: str
+    max_abs_err: float
+    max_rel_err: float
+    tol: float
+    ok: bool
+    problem: str = ""  # a shape/dtype mismatch or a trivial gradient, when there is one
+
+    def describe(self, actual: Any = None, expected: Any = None) -> str:
+        text = (f"{self.quantity}: max abs err {self.max_abs_err:.3e}, max rel err {self.max_rel_err:.3e} "
+                f"(tol {self.tol:.3e}) {self.problem}")
+        if actual is not None:
+            text += f"\n  scratch: {np.array2string(np.asarray(actual), threshold=20)}"
+            text += f"\n  torch:   {np.array2string(np.asarray(expected), threshold=20)}"
+        return text
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+
+def compare(quantity: str, actual: Any, expected: Any, tol: float, *, min_norm: float | None = None) -> Comparison:
+    """Compare shape, dtype and values; with ``min_norm``, torch's value must also be non-trivial."""
+    a, b = np.asarray(actual), to_numpy(expected)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return Comparison(quantity, np.inf, np.inf, tol, False,
+                          f"shape/dtype mismatch: scratch {a.shape} {a.dtype} vs torch {b.shape} {b.dtype}")
+    max_abs, max_rel = relative_error(a, b)
+    if min_norm is not None and not np.linalg.norm(b.astype(np.float64)) > min_norm:
+        return Comparison(quantity, max_abs, max_rel, tol, False,
+                          f"trivial: torch's norm {np.linalg.norm(b):.3e} is not above {min_norm:.1e}")
+    return Comparison(quantity, max_abs, max_rel, tol, max_rel <= tol)
+
+
+@dataclass
+class ParityResult:
+    """Every comparison made for one component, with the arrays behind each for reporting."""
+
+    comparisons: list[Comparison] = field(default_factory=list)
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def add(self, quantity: str, actual: Any, expected: Any, tol: float, min_norm: float | None = None) -> None:
+        self.comparisons.append(compare(quantity, actual, expected, tol, min_norm=min_norm))
+        self.arrays[quantity] = (np.asarray(actual), to_numpy(expected))
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.comparisons)
+
+    def failures(self) -> list[str]:
+        return [c.describe(*self.arrays[c.quantity]) for c in self.comparisons if not c.ok]
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "comparisons": [asdict(c) for c in self.comparisons]}
+
+
+MIN_GRAD_NORM = 1e-6  # a compared gradient must exceed this, so zeros never "match" zeros
+
+
+def random_like(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random upstream gradient of ``array``'s shape and dtype (never all ones: that hides bugs)."""
+    return rng.standard_normal(np.shape(array)).astype(np.asarray(array).dtype)
+
+
+def _torch_inputs(inputs: tuple) -> list[torch.Tensor]:
+    return [torch.tensor(x, requires_grad=bool(np.issubdtype(np.asarray(x).dtype, np.floating))) for x in inputs]
+
+
+def module_parity(module: nn.Module, *inputs: np.ndarray, rng: np.random.Generator | None = None,
+                  grad_output: np.ndarray | None = None, tol: float | None = None) -> ParityResult:
+    """Run ``module`` and its torch twin on the same inputs and upstream gradient; compare the
+    output, dL/dinput and every parameter gradient."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    twin = to_torch(module)
+    params = dict(module.named_parameters())
+    tol = rtol(module_dtype(module, inputs), reduction_length(*inputs, *[p.data for p in params.values()])) \
+        if tol is None else tol
+    out = module(*inputs)
+    grad_output = random_like(out, rng) if grad_output is None else grad_output
+    grad_input = module.backward(grad_output)
+    torch_inputs = _torch_inputs(inputs)
+    torch_out = twin(*torch_inputs)
+    torch_out.backward(torch.from_numpy(np.array(grad_output)))
+    result = ParityResult()
+    result.add("output", out, torch_out, tol)
+    result.add("grad_input", grad_input, torch_inputs[0].grad, tol, MIN_GRAD_NORM)
+    torch_params = dict(twin.named_parameters())
+    for name, param in params.items():
+        result.add(f"{name}.grad", param.grad, torch_params[name].grad, tol, MIN_GRAD_NORM)
+    return result
+
+
+def loss_parity(criterion: nn.Module, input: np.ndarray, target: np.ndarray, *,
+                rng: np.random.Generator | None = None, tol: float | None = None) -> ParityResult:
+    """Like ``module_parity`` for a loss: the upstream gradient is a random scalar for a reduced
+    loss (so the scaling by it is checked too) or a random array for reduction='none'."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    twin = to_torch(criterion)
+    tol = rtol(input.dtype, reduction_length(input)) if tol is None else tol
+    loss = criterion(input, target)
+    grad = random_like(loss, rng)
+    grad_input = criterion.backward(grad)
+    torch_input = torch.tensor(input, requires_grad=True)
+    torch_loss = twin(torch_input, torch.tensor(target))
+    torch_loss.backward(torch.from_numpy(np.array(grad)))
+    result = ParityResult()
+    result.add("output", loss, torch_loss, tol)
+    result.add("grad_input", grad_input, torch_input.grad, tol, MIN_GRAD_NORM)
+    return result
+
+
+def module_dtype(module: nn.Module, inputs: tuple = ()) -> np.dtype:
+    for param in module.parameters():
+        return param.dtype
+    for x in inputs:
+        if np.issubdtype(np.asarray(x).dtype, np.floating):
+            return np.asarray(x).dtype
+    return np.dtype(np.float32)
+
+
+__all__ = ["TORCH_DTYPES", "Comparison", "ParityResult", "compare", "loss_parity", "module_parity", "random_like"]
