@@ -11,7 +11,7 @@ import numpy as np
 from .activation import log_softmax_forward
 
 REDUCTIONS = ("none", "mean", "sum")
-BCE_EPSILON = 1e-12  # torch's clamp on x(1 - x) in the BCE gradient
+BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
 
 
 def check_reduction(reduction: str) -> str:

@@ -70,6 +70,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_input_dtype(args)
         out = self.forward(*args, **kwargs)
+        if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
+            out = np.asarray(out)
         meta = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
         object.__setattr__(self, "_output_meta", meta)
         return out

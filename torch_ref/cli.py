@@ -1,0 +1,94 @@
+"""The ``parity`` command line (also ``python -m torch_ref``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from .check import DTYPE_NAMES, run_check, select
+from .compare import Comparison, ParityResult
+
+COLUMNS = ("output", "grad_input", "grad_params")
+LEGEND = ("output: the module's output, or an optimizer's parameters after each step; grad_params: every "
+          "parameter gradient, or every optimizer state buffer.\nEach cell is max abs err / max rel err, "
+          "rel err = |a-b| / (|b| + max|b|) (see torch_ref/tolerance.py); ok means every rel err <= tol.")
+
+
+def _column(comparison: Comparison) -> str:
+    if comparison.quantity in ("output", "grad_input"):
+        return comparison.quantity
+    if comparison.quantity.endswith(".grad") or comparison.quantity.startswith("state."):
+        return "grad_params"
+    return "output"  # an optimizer's parameters
+
+
+def summarize(name: str, dtype: np.dtype, result: ParityResult) -> dict:
+    """One table row: the worst comparison per column, the tolerance and the verdict."""
+    row: dict = {"component": name, "dtype": str(dtype), "ok": result.ok, "tol": None, "problems": []}
+    for column in COLUMNS:
+        cells = [c for c in result.comparisons if _column(c) == column]
+        row[column] = None if not cells else {
+            "max_abs_err": max(c.max_abs_err for c in cells), "max_rel_err": max(c.max_rel_err for c in cells)}
+    row["tol"] = max((c.tol for c in result.comparisons), default=None)
+    row["problems"] = [f"{c.quantity}: {c.problem or 'rel err above tol'}" for c in result.comparisons if not c.ok]
+    return row
+
+
+def _cell(cell: dict | None) -> str:
+    return "-" if cell is None else f"{cell['max_abs_err']:.1e} / {cell['max_rel_err']:.1e}"
+
+
+def format_table(rows: list[dict]) -> str:
+    width = max([len("component"), *(len(r["component"]) for r in rows)])
+    header = f"{'component':<{width}}  {'dtype':<7}  " + "  ".join(f"{c:<17}" for c in COLUMNS) + "  tol      ok"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        cells = "  ".join(f"{_cell(row[c]):<17}" for c in COLUMNS)
+        tol = "-" if row["tol"] is None else f"{row['tol']:.1e}"
+        verdict = "ok" if row["ok"] else "FAIL"
+        lines.append(f"{row['component']:<{width}}  {row['dtype']:<7}  {cells}  {tol:<7}  {verdict}")
+        lines += [f"{'':<{width}}    -> {problem}" for problem in row["problems"]]
+    return "\n".join(lines)
+
+
+def command_check(args: argparse.Namespace) -> int:
+    checks = select(args.only)
+    if not checks:
+        print(f"parity check: no component matches {args.only!r}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    rows = [summarize(check.name, dtype, run_check(check, dtype)) for check in checks
+            for dtype in DTYPE_NAMES[args.dtype]]
+    failed = sum(not row["ok"] for row in rows)
+    if args.json:
+        print(json.dumps({"ok": failed == 0, "rows": rows}, indent=2))
+    else:
+        print(format_table(rows))
+        print(f"\n{LEGEND}\n\n{len(rows) - failed} passed, {failed} failed "
+              f"({len(checks)} components, {time.perf_counter() - started:.1f} s)")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parity", description="Check the scratch engine against PyTorch.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="run every component side by side with torch and print a table")
+    check.add_argument("--dtype", choices=sorted(DTYPE_NAMES), default="both")
+    check.add_argument("--only", metavar="PATTERN", help="components whose name matches (glob or substring)")
+    check.add_argument("--json", action="store_true", help="print the rows as JSON")
+    check.set_defaults(handler=command_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
