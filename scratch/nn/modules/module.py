@@ -83,10 +83,9 @@ class Module:
             return
         for arg in args:
             if isinstance(arg, np.ndarray) and arg.dtype != dtype:
-                raise TypeError(
-                    f"{type(self).__name__}: expected input of dtype {dtype} (the dtype of its "
-                    f"parameters), got {arg.dtype}; convert the input or call .to({arg.dtype}) on the module"
-                )
+                hint = f" or call .to(np.{arg.dtype}) on the module" if arg.dtype.kind == "f" else ""
+                raise TypeError(f"{type(self).__name__}: expected input of dtype {dtype} (the dtype of its "
+                                f"parameters), got {arg.dtype}; convert the input{hint}")
 
     def _own_dtype(self) -> np.dtype | None:
         for p in self._parameters.values():

@@ -1,0 +1,126 @@
+"""``Optimizer``: parameter groups, per-parameter state and their (de)serialization, as in torch."""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..nn.modules.module import as_numpy
+from ..nn.parameter import Parameter
+
+ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    r"""Base class of every optimizer.
+
+    Args:
+        params: an iterable of ``Parameter``\ s, or of dicts (*param groups*), each with a
+            ``"params"`` entry and any options that override ``defaults`` for that group.
+        defaults: the default value of every option.
+
+    Attributes:
+        param_groups: a list of dicts, each with ``"params"`` (a list of Parameters) and every option.
+        state: per-parameter state (momentum buffers, moment estimates, step counts), keyed by Parameter.
+
+    Subclasses implement ``step()``. A parameter whose ``.grad`` is None is skipped, as in torch.
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Parameter):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got Parameter")
+        self.defaults = defaults
+        self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (the rest taken from ``defaults``)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Parameter):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
+        params = list(params)
+        for param in params:
+            if not isinstance(param, Parameter):
+                raise TypeError(f"optimizer can only optimize Parameters, but one of the params is "
+                                f"{type(param).__name__}")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = {**self.defaults, **param_group, "params": params}
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad.fill(0)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    # ------------------------------------------------------------- state dict
+    def state_dict(self) -> dict[str, Any]:
+        """torch's format: ``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``,
+        parameters numbered in order across groups. Everything is a deep copy."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            for param in group["params"]:
+                index.setdefault(id(param), len(index))
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: copy.deepcopy(values) for p, values in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``; arrays (or torch tensors) are copied into each parameter's dtype.
+        Everything is checked before anything changes."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(s["params"]) != len(g["params"]) for s, g in zip(saved_groups, self.param_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        params = {saved: p for s, g in zip(saved_groups, self.param_groups)
+                  for saved, p in zip(s["params"], g["params"])}
+        state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            if key not in params:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which no group holds")
+            param = params[key]
+            state[param] = {name: _cast_state(name, value, param) for name, value in values.items()}
+        self.state = state
+        self.param_groups = [{**copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
+                             for s, g in zip(saved_groups, self.param_groups)]
+
+
+def _cast_state(name: str, value: Any, param: Parameter) -> Any:
+    """``step`` stays a number; an array-valued entry becomes a copy in the parameter's dtype."""
+    if name == "step":
+        return float(as_numpy(value))
+    if hasattr(value, "shape"):
+        array = as_numpy(value)
+        if array.shape != param.shape:
+            raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
+        return array.astype(param.dtype, copy=True)
+    return copy.deepcopy(value)
