@@ -1,0 +1,63 @@
+"""``parity check``: every component passes in both dtypes, and the CLI reports and exits as documented."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scratch import nn
+from torch_ref import check, cli
+from torch_ref.check import CHECKS, run_check
+
+
+class BrokenMSE(nn.MSELoss):
+    """A planted bug: the gradient forgets the factor 2."""
+
+    def backward(self, grad=None):
+        return super().backward(grad) / 2
+
+
+@pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)], ids=str)
+@pytest.mark.parametrize("component", CHECKS, ids=lambda c: c.name)
+def test_every_parity_check_row_passes(component, dtype):
+    result = run_check(component, dtype)
+    assert result.ok, f"{component.name} [{dtype}]:\n" + "\n".join(result.failures())
+
+
+def test_check_prints_a_table_and_exits_0(capsys):
+    assert cli.main(["check", "--only", "Linear", "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    assert "Linear(bias=False)" in out and "float64" in out and "FAIL" not in out
+    assert "3 passed, 0 failed" in out
+
+
+def test_check_json_has_the_same_rows(capsys):
+    assert cli.main(["check", "--only", "MSELoss*", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True
+    assert {row["component"] for row in data["rows"]} == {"MSELoss(mean)", "MSELoss(sum)", "MSELoss(none)"}
+    assert {row["dtype"] for row in data["rows"]} == {"float32", "float64"}
+    assert all(row["output"]["max_rel_err"] <= row["tol"] for row in data["rows"])
+
+
+def test_a_mismatch_exits_1_and_names_the_quantity(monkeypatch, capsys):
+    broken = check.loss_check("BrokenMSE", lambda d, r: (BrokenMSE(), r.standard_normal(4).astype(d),
+                                                         r.standard_normal(4).astype(d)))
+    monkeypatch.setattr(check, "CHECKS", [broken])
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "grad_input" in out
+
+
+def test_unknown_pattern_exits_2(capsys):
+    assert cli.main(["check", "--only", "NoSuchLayer"]) == 2
+
+
+def test_python_m_torch_ref_is_the_same_command():
+    result = subprocess.run([sys.executable, "-m", "torch_ref", "check", "--only", "Tanh", "--json"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [row["component"] for row in json.loads(result.stdout)["rows"]] == ["Tanh", "Tanh"]
+
