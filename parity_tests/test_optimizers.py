@@ -1,0 +1,183 @@
+"""Optimizer parity: the same precomputed gradients into both engines, every parameter and every
+state buffer compared after every step."""
+
+import numpy as np
+import pytest
+import torch
+
+from scratch import optim
+from scratch.nn import Parameter
+from torch_ref.compare import compare
+from torch_ref.optim import to_torch_optimizer
+from torch_ref.tolerance import trajectory_rtol
+
+STEPS = 60
+SHAPES = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 2)}
+
+
+def make_params(seed=0):
+    """A 2-D weight, a 1-D bias, a 0-d parameter and a frozen one, in float64, for both engines."""
+    rng = np.random.default_rng(seed)
+    ours = {name: Parameter(rng.standard_normal(shape)) for name, shape in SHAPES.items()}
+    ours["frozen"].requires_grad = False
+    theirs = {name: torch.nn.Parameter(torch.tensor(p.data), requires_grad=p.requires_grad) for name, p in ours.items()}
+    return ours, theirs
+
+
+def feed_gradients(ours, theirs, rng, step):
+    """Random gradients; every 7th step the bias gets none, and the frozen parameter never does."""
+    for name, p in ours.items():
+        if name == "frozen" or (name == "bias" and step % 7 == 3):
+            p.grad, theirs[name].grad = None, None
+            continue
+        p.grad = rng.standard_normal(p.shape)
+        theirs[name].grad = torch.tensor(p.grad)
+
+
+def assert_same(quantity, actual, expected, tol, step):
+    result = compare(quantity, actual, expected, tol)
+    assert result.ok, f"step {step}: {result.describe(actual, expected)}"
+
+
+def assert_same_state(ours, theirs, opt, torch_opt, tol, step):
+    for name, p in ours.items():
+        assert_same(name, p.data, theirs[name], tol, step)
+        state, torch_state = opt.state.get(p, {}), torch_opt.state.get(theirs[name], {})
+        assert set(state) == set(torch_state), f"step {step}: state keys of {name}: {set(state)} vs {set(torch_state)}"
+        for key, value in torch_state.items():
+            if key == "step":  # torch keeps a float32 tensor, scratch a float: the same count
+                assert state[key] == value.item(), f"step {step}: {name} step {state[key]} vs {value.item()}"
+            else:
+                assert_same(f"state.{name}.{key}", state[key], value, tol, step)
+
+
+def check_optimizer_trajectory(name, groups):
+    """``groups``: a list of option dicts, one per param group (params dealt out in order)."""
+    ours, theirs = make_params()
+    start = {key: p.data.copy() for key, p in ours.items()}
+    names = list(ours)
+    split = np.array_split(np.arange(len(names)), len(groups))
+    opt = getattr(optim, name)([{"params": [ours[names[i]] for i in idx], **options}
+                                for idx, options in zip(split, groups)])
+    torch_opt = to_torch_optimizer(opt, {id(p): theirs[key] for key, p in ours.items()})
+    rng = np.random.default_rng(1)
+    for step in range(STEPS):
+        feed_gradients(ours, theirs, rng, step)
+        opt.step()
+        torch_opt.step()
+        assert_same_state(ours, theirs, opt, torch_opt, trajectory_rtol(np.float64, 1, step + 1), step)
+    np.testing.assert_array_equal(ours["frozen"].data, start["frozen"])
+    for key in ("weight", "bias", "scalar"):  # the others moved: a no-op optimizer cannot pass
+        assert np.linalg.norm(ours[key].data - start[key]) > 1e-3, f"{key} did not move"
+
+
+CASES = {
+    "sgd": ("SGD", [{"lr": 0.1}]),
+    "sgd-momentum": ("SGD", [{"lr": 0.1, "momentum": 0.9}]),
+    "sgd-dampening": ("SGD", [{"lr": 0.1, "momentum": 0.9, "dampening": 0.3}]),
+    "sgd-nesterov": ("SGD", [{"lr": 0.1, "momentum": 0.9, "nesterov": True}]),
+    "sgd-weight-decay": ("SGD", [{"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1}]),
+    "sgd-maximize": ("SGD", [{"lr": 0.1, "momentum": 0.9, "maximize": True}]),
+    "sgd-large-lr": ("SGD", [{"lr": 10.0, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}]),
+    "adam": ("Adam", [{"lr": 0.01}]),
+    "adam-weight-decay": ("Adam", [{"lr": 0.01, "weight_decay": 0.1}]),
+    "adam-amsgrad": ("Adam", [{"lr": 0.01, "amsgrad": True}]),
+    "adam-maximize": ("Adam", [{"lr": 0.01, "maximize": True}]),
+    "adam-everything": ("Adam", [{"lr": 0.01, "amsgrad": True, "weight_decay": 0.1, "maximize": True,
+                                  "betas": (0.8, 0.99), "eps": 1e-6}]),
+    "adam-small-beta1": ("Adam", [{"lr": 0.01, "betas": (0.3, 0.9)}]),  # torch's lerp takes its other branch
+    "adam-large-lr": ("Adam", [{"lr": 10.0, "amsgrad": True}]),
+    "adamw": ("AdamW", [{"lr": 0.01}]),
+    "adamw-amsgrad": ("AdamW", [{"lr": 0.01, "amsgrad": True}]),
+    "adamw-large-weight-decay": ("AdamW", [{"lr": 0.01, "weight_decay": 5.0}]),
+    "adamw-large-lr": ("AdamW", [{"lr": 10.0, "weight_decay": 0.01}]),
+    "sgd-two-groups": ("SGD", [{"lr": 0.1, "momentum": 0.9}, {"lr": 0.01, "weight_decay": 0.1}]),
+    "adam-two-groups": ("Adam", [{"lr": 0.01, "amsgrad": True}, {"lr": 0.1, "betas": (0.5, 0.9)}]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_optimizer_matches_torch_at_every_step(case):
+    check_optimizer_trajectory(*CASES[case])
+
+
+INVALID = [
+    ("SGD", {"lr": -0.1}), ("SGD", {"momentum": -0.5}), ("SGD", {"weight_decay": -1.0}),
+    ("SGD", {"nesterov": True}), ("SGD", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}),
+    ("Adam", {"lr": -1.0}), ("Adam", {"eps": -1e-8}), ("Adam", {"betas": (1.0, 0.999)}),
+    ("Adam", {"betas": (0.9, -0.1)}), ("Adam", {"weight_decay": -0.1}), ("AdamW", {"betas": (0.9, 1.0)}),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), INVALID, ids=str)
+def test_invalid_hyperparameters_raise_like_torch(name, options):
+    with pytest.raises(ValueError) as torch_error:
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(1))], **options)
+    with pytest.raises(ValueError) as error:
+        getattr(optim, name)([Parameter(np.zeros(1))], **options)
+    assert str(error.value) == str(torch_error.value)
+
+
+def test_bad_params_are_rejected_like_torch():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD(Parameter(np.zeros(1)), lr=0.1)
+    p = Parameter(np.zeros(1))
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_param_group_options_equal_torchs(name):
+    ours = getattr(optim, name)([Parameter(np.zeros(2))]).param_groups[0]
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]
+    kernel_options = {"foreach", "fused", "capturable", "differentiable"}  # torch's kernel choices
+    assert {k: v for k, v in ours.items() if k != "params"} == {
+        k: v for k, v in theirs.items() if k not in kernel_options | {"params"}}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_state_dict_round_trip_continues_the_same_trajectory(name):
+    options = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.01, "amsgrad": True},
+               "AdamW": {"lr": 0.01}}[name]
+    ours, _ = make_params()
+    opt = getattr(optim, name)(list(ours.values()), **options)
+    rng = np.random.default_rng(2)
+    grads = [{k: rng.standard_normal(p.shape) for k, p in ours.items()} for _ in range(10)]
+
+    def run(optimizer, steps):
+        for step_grads in steps:
+            for key, p in ours.items():
+                p.grad = None if key == "frozen" else step_grads[key]
+            optimizer.step()
+
+    run(opt, grads[:5])
+    saved, saved_params = opt.state_dict(), {k: p.data.copy() for k, p in ours.items()}
+    run(opt, grads[5:])
+    expected = {k: p.data.copy() for k, p in ours.items()}
+    for key, p in ours.items():
+        p.data[...] = saved_params[key]
+    fresh = getattr(optim, name)(list(ours.values()), **options)
+    fresh.load_state_dict(saved)
+    run(fresh, grads[5:])
+    for key, p in ours.items():
+        np.testing.assert_array_equal(p.data, expected[key], err_msg=key)
+
+
+def test_torch_state_dict_loads_into_scratch():
+    ours, theirs = make_params()
+    torch_opt = torch.optim.Adam(list(theirs.values()), lr=0.01)
+    rng = np.random.default_rng(3)
+    for step in range(3):
+        feed_gradients(ours, theirs, rng, step)
+        torch_opt.step()
+    opt = optim.Adam(list(ours.values()), lr=0.01)
+    opt.load_state_dict(torch_opt.state_dict())
+    for key, p in ours.items():
+        p.data[...] = theirs[key].detach().numpy()
+    for step in range(3, 8):
+        feed_gradients(ours, theirs, rng, step)
+        opt.step()
+        torch_opt.step()
+        assert_same_state(ours, theirs, opt, torch_opt, trajectory_rtol(np.float64, 1, step + 1), step)
