@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -68,3 +69,14 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter containing:\n{self.data!r}"
+
+
+def zero_grads(params: Iterable[Parameter], set_to_none: bool = True) -> None:
+    """Reset every gradient: to None (torch's default), or to zeros in place."""
+    for param in params:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad.fill(0)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..nn.parameter import Parameter
 from .optimizer import Optimizer, ParamsT
 
 
@@ -60,15 +60,7 @@ class Adam(Optimizer):
                     "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, group)
-        return loss
-
-    def _init_state(self, param: Any, amsgrad: bool) -> dict[str, Any]:
+    def _init_state(self, param: Parameter, amsgrad: bool) -> dict[str, Any]:
         state = self.state[param]
         if not state:
             state["step"] = 0.0
@@ -78,7 +70,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param.data)
         return state
 
-    def _update(self, param: Any, group: dict[str, Any]) -> None:
+    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         state = self._init_state(param, group["amsgrad"])

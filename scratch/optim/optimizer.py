@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..nn.modules.module import as_numpy
-from ..nn.parameter import Parameter
+from ..nn.parameter import Parameter, zero_grads
 
 ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
 
@@ -25,7 +25,9 @@ class Optimizer:
         param_groups: a list of dicts, each with ``"params"`` (a list of Parameters) and every option.
         state: per-parameter state (momentum buffers, moment estimates, step counts), keyed by Parameter.
 
-    Subclasses implement ``step()``. A parameter whose ``.grad`` is None is skipped, as in torch.
+    Subclasses implement ``_update(param, group)``, the update of one parameter, following the
+    pseudocode in their docstring; ``step()`` applies it to every parameter that has a gradient.
+    A parameter whose ``.grad`` is None is skipped, as in torch.
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -65,17 +67,19 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.fill(0)
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    self._update(param, group)
+        return loss
+
+    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     # ------------------------------------------------------------- state dict
     def state_dict(self) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..nn.parameter import Parameter
 from .optimizer import Optimizer, ParamsT
 
 
@@ -44,15 +44,7 @@ class SGD(Optimizer):
                     "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, group)
-        return loss
-
-    def _update(self, param: Any, group: dict[str, Any]) -> None:
+    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         grad = -param.grad if group["maximize"] else param.grad
         if weight_decay != 0:

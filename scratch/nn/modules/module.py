@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..parameter import Parameter
+from ..parameter import Parameter, zero_grads
 
 DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
 
@@ -268,13 +268,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.fill(0)
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------- dtype
     def to(self, dtype: Any) -> Module:
