@@ -1,6 +1,6 @@
 """Activation modules: thin wrappers around the pairs in ``scratch.nn.functional``.
 
-Each accepts any float dtype and keeps it; shapes are Input (*), Output (*) unless noted.
+Each accepts any float dtype and keeps it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from .module import Module
 
 
 class ReLU(Module):
-    r"""y = max(0, x);  dL/dx = dL/dy * [x > 0] (0 at x = 0, as torch)."""
+    r"""y = max(0, x);  dL/dx = dL/dy * [x > 0] (0 at x = 0, as torch).
+
+    Shape: Input (*), Output (*), the same. ``inplace=True`` overwrites the input with y.
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -33,7 +36,10 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    r"""y = 1 / (1 + e^{-x});  dL/dx = dL/dy * y (1 - y)."""
+    r"""y = 1 / (1 + e^{-x});  dL/dx = dL/dy * y (1 - y).
+
+    Shape: Input (*), Output (*), the same.
+    """
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = F.sigmoid_forward(input)
@@ -45,7 +51,10 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    r"""y = tanh(x);  dL/dx = dL/dy * (1 - y^2)."""
+    r"""y = tanh(x);  dL/dx = dL/dy * (1 - y^2).
+
+    Shape: Input (*), Output (*), the same.
+    """
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = F.tanh_forward(input)
