@@ -115,7 +115,7 @@ def _sequential_from_torch(module: torch.nn.Sequential) -> nn.Sequential:
 
 
 def _weight(module: Any) -> torch.Tensor | None:
-    return None if module.weight is None else torch.as_tensor(np.asarray(module.weight))
+    return None if module.weight is None else torch.tensor(np.asarray(module.weight))  # a copy: no aliasing
 
 
 def _register_builtin_twins() -> None:
