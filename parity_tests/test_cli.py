@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from scratch import nn
-from torch_ref import check, cli
-from torch_ref.check import CHECKS, run_check
+from torch_ref import checks, cli
+from torch_ref.checks import CHECKS, kit, run_check
 
 
 class BrokenMSE(nn.MSELoss):
@@ -43,9 +43,9 @@ def test_check_json_has_the_same_rows(capsys):
 
 
 def test_a_mismatch_exits_1_and_names_the_quantity(monkeypatch, capsys):
-    broken = check.loss_check("BrokenMSE", lambda d, r: (BrokenMSE(), r.standard_normal(4).astype(d),
+    broken = kit.loss_check("BrokenMSE", lambda d, r: (BrokenMSE(), r.standard_normal(4).astype(d),
                                                          r.standard_normal(4).astype(d)))
-    monkeypatch.setattr(check, "CHECKS", [broken])
+    monkeypatch.setattr(checks, "CHECKS", [broken])
     assert cli.main(["check"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "grad_input" in out

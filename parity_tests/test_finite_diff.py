@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from scratch import nn
-from scratch.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradcheck_loss
+from scratch.gradcheck import GradcheckError, gradcheck, gradcheck_loss
 
-MIN_NORM = 1e-6  # every compared gradient must be at least this large, so 0 == 0 never passes
-UPSTREAM_SEED = 99  # not the data's seed 0: an upstream g equal to x would make e.g. dW = g^T x = x^T x symmetric
+from .helpers import assert_gradcheck, assert_gradcheck_loss
+
 REDUCTIONS = ["mean", "sum", "none"]
 
 
@@ -49,25 +49,6 @@ def soft_targets(*shape, seed=4):
 
 def rng(seed=0):
     return np.random.default_rng(seed)
-
-
-# --------------------------------------------------------------------------- helpers
-def _assert_checked(result: GradcheckResult, expected: set[str]) -> None:
-    result.raise_on_failure()
-    assert {check.quantity for check in result.checks} == expected, f"checked {[c.quantity for c in result.checks]}"
-    for check in result.checks:
-        assert check.norm > MIN_NORM, f"{result.what} {check.quantity}: trivial gradient (norm {check.norm:.2e})"
-
-
-def assert_gradcheck(module, *inputs, seed=UPSTREAM_SEED):
-    """dL/dinput and every parameter gradient match central differences, and none is trivially 0."""
-    result = gradcheck(module, *inputs, rng=np.random.default_rng(seed))
-    _assert_checked(result, {"input"} | {name for name, _ in module.named_parameters()})
-
-
-def assert_gradcheck_loss(criterion, input, target, seed=UPSTREAM_SEED):
-    """dL/dinput of a loss, with a random scalar (or per-element) upstream gradient, matches central differences."""
-    _assert_checked(gradcheck_loss(criterion, input, target, rng=np.random.default_rng(seed)), {"input"})
 
 
 # ----------------------------------------------------------------------------- cases

@@ -7,69 +7,9 @@ import torch
 
 from scratch import optim
 from scratch.nn import Parameter
-from torch_ref.compare import compare
-from torch_ref.optim import to_torch_optimizer
 from torch_ref.tolerance import trajectory_rtol
 
-STEPS = 60
-SHAPES = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 2)}
-
-
-def make_params(seed=0):
-    """A 2-D weight, a 1-D bias, a 0-d parameter and a frozen one, in float64, for both engines."""
-    rng = np.random.default_rng(seed)
-    ours = {name: Parameter(rng.standard_normal(shape)) for name, shape in SHAPES.items()}
-    ours["frozen"].requires_grad = False
-    theirs = {name: torch.nn.Parameter(torch.tensor(p.data), requires_grad=p.requires_grad) for name, p in ours.items()}
-    return ours, theirs
-
-
-def feed_gradients(ours, theirs, rng, step):
-    """Random gradients; every 7th step the bias gets none, and the frozen parameter never does."""
-    for name, p in ours.items():
-        if name == "frozen" or (name == "bias" and step % 7 == 3):
-            p.grad, theirs[name].grad = None, None
-            continue
-        p.grad = rng.standard_normal(p.shape)
-        theirs[name].grad = torch.tensor(p.grad)
-
-
-def assert_same(quantity, actual, expected, tol, step):
-    result = compare(quantity, actual, expected, tol)
-    assert result.ok, f"step {step}: {result.describe(actual, expected)}"
-
-
-def assert_same_state(ours, theirs, opt, torch_opt, tol, step):
-    for name, p in ours.items():
-        assert_same(name, p.data, theirs[name], tol, step)
-        state, torch_state = opt.state.get(p, {}), torch_opt.state.get(theirs[name], {})
-        assert set(state) == set(torch_state), f"step {step}: state keys of {name}: {set(state)} vs {set(torch_state)}"
-        for key, value in torch_state.items():
-            if key == "step":  # torch keeps a float32 tensor, scratch a float: the same count
-                assert state[key] == value.item(), f"step {step}: {name} step {state[key]} vs {value.item()}"
-            else:
-                assert_same(f"state.{name}.{key}", state[key], value, tol, step)
-
-
-def check_optimizer_trajectory(name, groups):
-    """``groups``: a list of option dicts, one per param group (params dealt out in order)."""
-    ours, theirs = make_params()
-    start = {key: p.data.copy() for key, p in ours.items()}
-    names = list(ours)
-    split = np.array_split(np.arange(len(names)), len(groups))
-    opt = getattr(optim, name)([{"params": [ours[names[i]] for i in idx], **options}
-                                for idx, options in zip(split, groups)])
-    torch_opt = to_torch_optimizer(opt, {id(p): theirs[key] for key, p in ours.items()})
-    rng = np.random.default_rng(1)
-    for step in range(STEPS):
-        feed_gradients(ours, theirs, rng, step)
-        opt.step()
-        torch_opt.step()
-        assert_same_state(ours, theirs, opt, torch_opt, trajectory_rtol(np.float64, 1, step + 1), step)
-    np.testing.assert_array_equal(ours["frozen"].data, start["frozen"])
-    for key in ("weight", "bias", "scalar"):  # the others moved: a no-op optimizer cannot pass
-        assert np.linalg.norm(ours[key].data - start[key]) > 1e-3, f"{key} did not move"
-
+from .helpers import assert_same_state, check_optimizer_trajectory, feed_gradients, make_params
 
 CASES = {
     "sgd": ("SGD", [{"lr": 0.1}]),

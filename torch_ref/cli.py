@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .check import DTYPE_NAMES, run_check, select
+from .checks import DTYPE_NAMES, run_check, select
 from .compare import Comparison, ParityResult
 
 COLUMNS = ("output", "grad_input", "grad_params")

@@ -67,7 +67,7 @@ class ParityResult:
         return all(c.ok for c in self.comparisons)
 
     def failures(self) -> list[str]:
-        return [c.describe(*self.arrays[c.quantity]) for c in self.comparisons if not c.ok]
+        return [c.describe(*self.arrays.get(c.quantity, ())) for c in self.comparisons if not c.ok]
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "comparisons": [asdict(c) for c in self.comparisons]}

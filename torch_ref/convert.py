@@ -9,7 +9,6 @@ directions a new layer, such as a user's own.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,8 @@ import torch
 
 from scratch import nn
 
-ToTorch = Callable[[nn.Module], torch.nn.Module]
-FromTorch = Callable[[torch.nn.Module], nn.Module]
+from .twins import TWINS
+from .twins.types import FromTorch, ToTorch
 
 _TO_TORCH: dict[type, ToTorch] = {}
 _FROM_TORCH: dict[type, FromTorch] = {}
@@ -114,36 +113,9 @@ def _sequential_from_torch(module: torch.nn.Sequential) -> nn.Sequential:
     return nn.Sequential(OrderedDict((name, build_scratch(child, name)) for name, child in module.named_children()))
 
 
-def _weight(module: Any) -> torch.Tensor | None:
-    return None if module.weight is None else torch.tensor(np.asarray(module.weight))  # a copy: no aliasing
-
-
 def _register_builtin_twins() -> None:
-    T = torch.nn
-    pairs: list[tuple[type, type, ToTorch, FromTorch]] = [
-        (nn.Sequential, T.Sequential, _sequential_to_torch, _sequential_from_torch),
-        (nn.Identity, T.Identity, lambda m: T.Identity(), lambda t: nn.Identity()),
-        (nn.Linear, T.Linear, lambda m: T.Linear(m.in_features, m.out_features, bias=m.bias is not None),
-         lambda t: nn.Linear(t.in_features, t.out_features, bias=t.bias is not None)),
-        (nn.Flatten, T.Flatten, lambda m: T.Flatten(m.start_dim, m.end_dim),
-         lambda t: nn.Flatten(t.start_dim, t.end_dim)),
-        (nn.ReLU, T.ReLU, lambda m: T.ReLU(m.inplace), lambda t: nn.ReLU(t.inplace)),
-        (nn.Sigmoid, T.Sigmoid, lambda m: T.Sigmoid(), lambda t: nn.Sigmoid()),
-        (nn.Tanh, T.Tanh, lambda m: T.Tanh(), lambda t: nn.Tanh()),
-        (nn.Softmax, T.Softmax, lambda m: T.Softmax(m.dim), lambda t: nn.Softmax(t.dim)),
-        (nn.LogSoftmax, T.LogSoftmax, lambda m: T.LogSoftmax(m.dim), lambda t: nn.LogSoftmax(t.dim)),
-        (nn.MSELoss, T.MSELoss, lambda m: T.MSELoss(reduction=m.reduction),
-         lambda t: nn.MSELoss(reduction=t.reduction)),
-        (nn.CrossEntropyLoss, T.CrossEntropyLoss,
-         lambda m: T.CrossEntropyLoss(_weight(m), ignore_index=m.ignore_index, reduction=m.reduction,
-                                      label_smoothing=m.label_smoothing),
-         lambda t: nn.CrossEntropyLoss(None if t.weight is None else t.weight.detach().numpy(),
-                                       ignore_index=t.ignore_index, reduction=t.reduction,
-                                       label_smoothing=t.label_smoothing)),
-        (nn.BCELoss, T.BCELoss, lambda m: T.BCELoss(_weight(m), reduction=m.reduction),
-         lambda t: nn.BCELoss(None if t.weight is None else t.weight.detach().numpy(), reduction=t.reduction)),
-    ]
-    for scratch_cls, torch_cls, factory, reverse in pairs:
+    register_twin(nn.Sequential, _sequential_to_torch, torch_cls=torch.nn.Sequential, reverse=_sequential_from_torch)
+    for scratch_cls, torch_cls, factory, reverse in TWINS:
         register_twin(scratch_cls, factory, torch_cls=torch_cls, reverse=reverse)
 
 

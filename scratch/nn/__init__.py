@@ -1,22 +1,7 @@
 """scratch.nn: layers, losses and containers mirroring ``torch.nn``."""
 
-from . import functional, init
-from .modules import (
-    BCELoss,
-    CrossEntropyLoss,
-    Flatten,
-    Identity,
-    Linear,
-    LogSoftmax,
-    Module,
-    MSELoss,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+from . import functional, init, modules
+from .modules import *  # noqa: F403
 from .parameter import Parameter
 
-__all__ = ["BCELoss", "CrossEntropyLoss", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss", "Module",
-           "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init"]
+__all__ = [*modules.__all__, "Parameter", "functional", "init"]

@@ -1,33 +1,12 @@
 """Pure forward/backward pairs, one per op: ``op_forward(...) -> (out, cache)`` and
-``op_backward(dout, cache) -> grads``. Modules are thin stateful wrappers around them."""
+``op_backward(dout, cache) -> grads``. Modules are thin stateful wrappers around them.
 
-from .activation import (
-    log_softmax_backward,
-    log_softmax_forward,
-    relu_backward,
-    relu_forward,
-    sigmoid_backward,
-    sigmoid_forward,
-    softmax_backward,
-    softmax_forward,
-    tanh_backward,
-    tanh_forward,
-)
-from .linear import flatten_backward, flatten_forward, linear_backward, linear_forward
-from .loss import (
-    binary_cross_entropy_backward,
-    binary_cross_entropy_forward,
-    check_reduction,
-    cross_entropy_backward,
-    cross_entropy_forward,
-    mse_loss_backward,
-    mse_loss_forward,
-)
+Each family file lists its public pairs in ``__all__``; this package re-exports them all.
+"""
 
-__all__ = [
-    "binary_cross_entropy_backward", "binary_cross_entropy_forward", "check_reduction", "cross_entropy_backward",
-    "cross_entropy_forward", "flatten_backward", "flatten_forward", "linear_backward", "linear_forward",
-    "log_softmax_backward", "log_softmax_forward", "mse_loss_backward", "mse_loss_forward", "relu_backward",
-    "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward",
-    "tanh_backward", "tanh_forward",
-]
+from . import activation, linear, loss
+from .activation import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+
+__all__ = activation.__all__ + linear.__all__ + loss.__all__

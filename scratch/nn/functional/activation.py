@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward", "sigmoid_backward",
+    "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward", "tanh_forward",
+]
+
 
 def relu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
     r"""y = max(0, x); with ``inplace`` the result overwrites x."""

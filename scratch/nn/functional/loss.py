@@ -10,6 +10,11 @@ import numpy as np
 
 from .activation import log_softmax_forward
 
+__all__ = [
+    "binary_cross_entropy_backward", "binary_cross_entropy_forward", "check_reduction", "cross_entropy_backward",
+    "cross_entropy_forward", "mse_loss_backward", "mse_loss_forward",
+]
+
 REDUCTIONS = ("none", "mean", "sum")
 BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
 

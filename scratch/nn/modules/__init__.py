@@ -1,9 +1,12 @@
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
-from .flatten import Flatten
-from .linear import Identity, Linear
-from .loss import BCELoss, CrossEntropyLoss, MSELoss
-from .module import Module
+"""Layers, losses and containers, one file per family; each file lists its classes in ``__all__``."""
 
-__all__ = ["BCELoss", "CrossEntropyLoss", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss", "Module",
-           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh"]
+from . import activation, container, flatten, linear, loss, module
+from .activation import *  # noqa: F403
+from .container import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import *  # noqa: F403
+
+__all__ = (activation.__all__ + container.__all__ + flatten.__all__ + linear.__all__ + loss.__all__
+           + module.__all__)

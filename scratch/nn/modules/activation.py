@@ -12,6 +12,8 @@ import numpy as np
 from .. import functional as F
 from .module import Module
 
+__all__ = ["LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+
 
 class ReLU(Module):
     r"""y = max(0, x);  dL/dx = dL/dy * [x > 0] (0 at x = 0, as torch).

@@ -8,6 +8,8 @@ from typing import Any, overload
 
 from .module import Module
 
+__all__ = ["Sequential"]
+
 
 class Sequential(Module):
     r"""Chains modules: forward calls each child's ``__call__`` in order, backward calls each

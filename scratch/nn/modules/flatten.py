@@ -7,6 +7,8 @@ import numpy as np
 from .. import functional as F
 from .module import Module
 
+__all__ = ["Flatten"]
+
 
 class Flatten(Module):
     r"""Flattens dims ``start_dim`` to ``end_dim`` into one; backward reshapes the gradient back.

@@ -12,6 +12,8 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module, resolve_dtype
 
+__all__ = ["Identity", "Linear"]
+
 
 class Identity(Module):
     r"""y = x. Accepts and ignores any constructor arguments, like torch's.

@@ -12,6 +12,8 @@ import numpy as np
 from .. import functional as F
 from .module import Module
 
+__all__ = ["BCELoss", "CrossEntropyLoss", "MSELoss"]
+
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
     """torch's mapping of the deprecated ``size_average``/``reduce`` flags onto ``reduction``."""

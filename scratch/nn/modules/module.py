@@ -10,6 +10,8 @@ import numpy as np
 
 from ..parameter import Parameter, zero_grads
 
+__all__ = ["Module"]
+
 DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
 
 
