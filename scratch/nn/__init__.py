@@ -1,7 +1,7 @@
 """scratch.nn: layers, losses and containers mirroring ``torch.nn``."""
 
-from . import functional, init, modules
+from . import functional, init, modules, utils
 from .modules import *  # noqa: F403
 from .parameter import Parameter
 
-__all__ = [*modules.__all__, "Parameter", "functional", "init"]
+__all__ = [*modules.__all__, "Parameter", "functional", "init", "utils"]

@@ -1,4 +1,4 @@
-"""The optimizers beyond the foundation's, gradient clipping and the schedulers."""
+"""The optimizers beyond the foundation's: RMSprop, Adagrad, Adadelta, NAdam, RAdam."""
 
 from __future__ import annotations
 
