@@ -27,10 +27,10 @@ def test_every_parity_check_row_passes(component, dtype):
 
 
 def test_check_prints_a_table_and_exits_0(capsys):
-    assert cli.main(["check", "--only", "Linear", "--dtype", "float64"]) == 0
+    assert cli.main(["check", "--only", "Linear(*", "--dtype", "float64"]) == 0
     out = capsys.readouterr().out
     assert "Linear(bias=False)" in out and "float64" in out and "FAIL" not in out
-    assert "3 passed, 0 failed" in out
+    assert "2 passed, 0 failed" in out
 
 
 def test_check_json_has_the_same_rows(capsys):
@@ -56,7 +56,7 @@ def test_unknown_pattern_exits_2(capsys):
 
 
 def test_python_m_torch_ref_is_the_same_command():
-    result = subprocess.run([sys.executable, "-m", "torch_ref", "check", "--only", "Tanh", "--json"],
+    result = subprocess.run([sys.executable, "-m", "torch_ref", "check", "--only", "Tan[h]", "--json"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert [row["component"] for row in json.loads(result.stdout)["rows"]] == ["Tanh", "Tanh"]

@@ -1,16 +1,23 @@
 """Activations as pure ``op_forward -> (out, cache)`` / ``op_backward(dout, cache)`` pairs.
 
 Every op is elementwise except softmax and log_softmax, which act along ``dim``.
-Each backward returns dL/dx with x's shape and dtype.
+Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
+``inplace=True`` writes y into x and returns x, as torch's in-place variants do.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...special import erf
+
 __all__ = [
-    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward", "sigmoid_backward",
-    "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward", "tanh_forward",
+    "celu_backward", "celu_forward", "elu_backward", "elu_forward", "gelu_backward", "gelu_forward",
+    "hardtanh_backward", "hardtanh_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax_backward",
+    "log_softmax_forward", "mish_backward", "mish_forward", "prelu_backward", "prelu_forward", "relu6_backward",
+    "relu6_forward", "relu_backward", "relu_forward", "selu_backward", "selu_forward", "sigmoid_backward",
+    "sigmoid_forward", "silu_backward", "silu_forward", "softmax_backward", "softmax_forward", "softplus_backward",
+    "softplus_forward", "softsign_backward", "softsign_forward", "tanh_backward", "tanh_forward",
 ]
 
 
@@ -27,7 +34,7 @@ def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""y = 1 / (1 + e^{-x})."""
-    with np.errstate(over="ignore"):  # e^{-x} = inf for x < -88 (float32) gives the exact limit y = 0
+    with np.errstate(over="ignore", under="ignore"):  # e^{-x} = inf (x < -88 in float32) or 0 give the limits
         out = 1 / (1 + np.exp(-x))
     return out, out
 
@@ -73,3 +80,244 @@ def log_softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dy_i/dx_j = [i = j] - softmax_j, so dL/dx = dL/dy - e^y * sum_i dL/dy_i."""
     out, dim = cache
     return dout - np.exp(out) * dout.sum(axis=dim, keepdims=True)
+
+
+# ------------------------------------------------------------------ helpers shared by the pairs below
+def _into(x: np.ndarray, out: np.ndarray, inplace: bool) -> np.ndarray:
+    """``out``, written into x when ``inplace`` (torch's in-place variant): the caller's array changes."""
+    if not inplace:
+        return out
+    x[...] = out
+    return x
+
+
+def _limits() -> np.errstate:
+    """Overflow to inf and underflow to 0 in these formulas give the exact limits (torch's kernels
+    compute the same infs and zeros, silently), so neither warns."""
+    return np.errstate(over="ignore", under="ignore")
+
+
+# ---------------------------------------------------------------------------------------- LeakyReLU
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = x if x > 0 else negative_slope * x."""
+    out = _into(x, np.where(x > 0, x, x * negative_slope), inplace)
+    return out, (out if inplace else x, negative_slope, inplace)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy * (1 if x > 0 else negative_slope); at x = 0 the slope is negative_slope, as in torch.
+
+    In place, x is gone and torch reads the sign of y instead, which needs negative_slope >= 0.
+    """
+    saved, negative_slope, is_result = cache
+    if is_result and negative_slope < 0:
+        raise ValueError("LeakyReLU: in-place backward with a negative slope is not supported (torch refuses it "
+                         f"too); got negative_slope={negative_slope}; use inplace=False")
+    return np.where(saved > 0, dout, dout * negative_slope)
+
+
+# ------------------------------------------------------------------------------------ ELU, SELU, CELU
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _elu_forward(x: np.ndarray, alpha: float, scale: float, input_scale: float, inplace: bool) -> np.ndarray:
+    """torch's one kernel for all three: y = scale x (x > 0), (e^{input_scale x} - 1) alpha scale (x <= 0)."""
+    dt = x.dtype.type
+    with _limits():  # e^{input_scale x} of a large x > 0 is never selected
+        out = np.where(x > 0, x * dt(scale), (np.exp(x * dt(input_scale)) - 1) * (dt(alpha) * dt(scale)))
+    return _into(x, out, inplace)
+
+
+def _elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """From x: dout c alpha scale e^{c x}; from y (in place): dout c (y + alpha scale); dout scale where > 0."""
+    saved, alpha, scale, c, is_result, name = cache
+    dt = saved.dtype.type
+    negcoef = dt(alpha) * dt(scale)
+    if is_result and alpha < 0:
+        raise ValueError(f"{name}: in-place backward with a negative alpha is not supported (torch refuses it "
+                         f"too); got alpha={alpha}; use inplace=False")
+    with _limits():
+        negative = dout * dt(c) * (saved + negcoef) if is_result else dout * dt(c) * negcoef * np.exp(saved * dt(c))
+    return np.where(saved > 0, dout * dt(scale), negative)
+
+
+def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = x if x > 0 else alpha (e^x - 1)."""
+    out = _elu_forward(x, alpha, 1.0, 1.0, inplace)
+    return out, (x, alpha, 1.0, 1.0, inplace, "ELU")
+
+
+def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy if x > 0 else dL/dy alpha e^x (= dL/dy (y + alpha), from y in place); alpha at x = 0."""
+    return _elu_backward(dout, cache)
+
+
+def selu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = scale x if x > 0 else scale alpha (e^x - 1), with torch's SELU_ALPHA and SELU_SCALE."""
+    out = _elu_forward(x, SELU_ALPHA, SELU_SCALE, 1.0, inplace)
+    return out, (x, SELU_ALPHA, SELU_SCALE, 1.0, inplace, "SELU")
+
+
+def selu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy scale if x > 0 else dL/dy scale alpha e^x (scale alpha at x = 0)."""
+    return _elu_backward(dout, cache)
+
+
+def celu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = x if x > 0 else alpha (e^{x / alpha} - 1); alpha = 0 is an error, as in torch."""
+    if alpha == 0:
+        raise ValueError("CELU: alpha cannot be 0 (it divides x)")
+    out = _elu_forward(x, alpha, 1.0, 1.0 / alpha, inplace)
+    # torch's backward takes 1/alpha from alpha rounded to float32 first, in every dtype
+    return out, (x, alpha, 1.0, 1.0 / float(np.float32(alpha)), inplace, "CELU")
+
+
+def celu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy if x > 0 else dL/dy e^{x / alpha} (= dL/dy (y + alpha) / alpha from y); 1 at x = 0."""
+    return _elu_backward(dout, cache)
+
+
+# --------------------------------------------------------------------------------------------- GELU
+_M_SQRT1_2 = 0.707106781186547524401  # the C library's constants, as torch's kernels use them
+_M_SQRT2 = 1.41421356237309504880
+_M_2_SQRTPI = 1.12837916709551257390
+_GELU_KAPPA = 0.044715
+
+
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
+    r"""y = x Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh', y = x/2 (1 + tanh(u)),
+    u = sqrt(2/pi) (x + 0.044715 x^3)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"GELU: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
+    with _limits():  # x^3 = ±inf for huge |x| gives tanh = ±1: the exact limits y = x and y = -0
+        if approximate == "none":
+            return x * 0.5 * (1 + erf(x * _M_SQRT1_2)), (x, approximate)
+        inner = (_M_SQRT2 * _M_2_SQRTPI * 0.5) * (x + _GELU_KAPPA * (x * x * x))
+        return 0.5 * x * (1 + np.tanh(inner)), (x, approximate)
+
+
+def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi); with 'tanh':
+    dL/dx = dL/dy ((1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)), t = tanh(u)."""
+    x, approximate = cache
+    dt = x.dtype.type
+    with _limits():
+        if approximate == "none":
+            cdf = 0.5 * (1 + erf(x * _M_SQRT1_2))
+            pdf = (_M_2_SQRTPI * _M_SQRT1_2 * 0.5) * np.exp(x * x * -0.5)
+            return dout * (cdf + x * pdf)
+        beta, x_sq = dt(_M_SQRT2 * _M_2_SQRTPI * 0.5), x * x
+        tanh_inner = np.tanh(beta * (x + _GELU_KAPPA * (x_sq * x)))
+        left_derivative = 0.5 * (1 + tanh_inner)
+        inner_derivative = beta * (1 + 3 * dt(_GELU_KAPPA) * x_sq)
+        right_derivative = 0.5 * x * (1 - tanh_inner * tanh_inner) * inner_derivative
+        return dout * (left_derivative + right_derivative)
+
+
+# -------------------------------------------------------------------------------------- SiLU, Mish
+def silu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""y = x sigma(x) = x / (1 + e^{-x})."""
+    saved = x.copy() if inplace else x
+    with _limits():  # e^{-x} = inf for very negative x gives the exact limit y = -0
+        return _into(x, x / (1 + np.exp(-x)), inplace), saved
+
+
+def silu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""dL/dx = dL/dy sigma(x) (1 + x (1 - sigma(x)))."""
+    with _limits():
+        sigmoid = 1 / (1 + np.exp(-x))
+        return dout * sigmoid * (1 + x * (1 - sigmoid))
+
+
+def mish_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""y = x tanh(softplus(x)) = x tanh(log(1 + e^x))."""
+    saved = x.copy() if inplace else x
+    with _limits():  # e^x = inf for large x gives tanh(inf) = 1, the exact limit y = x
+        return _into(x, x * np.tanh(np.log1p(np.exp(x))), inplace), saved
+
+
+def mish_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""dL/dx = dL/dy (t + x sigma(x) (1 - t^2)), t = tanh(softplus(x)), since softplus' = sigma."""
+    with _limits():
+        sigmoid = 1 / (1 + np.exp(-x))
+        tanh_softplus = np.tanh(np.log1p(np.exp(x)))
+        return dout * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
+
+
+# ---------------------------------------------------------------------------------- Softplus, Softsign
+def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, tuple]:
+    r"""y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold (torch's linear regime)."""
+    xb = x * beta
+    with _limits():  # e^{beta x} past the threshold is never selected
+        out = np.where(xb > x.dtype.type(threshold), x, np.log1p(np.exp(xb)) / x.dtype.type(beta))
+    return out, (x, beta, threshold)
+
+
+def softplus_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy z / (z + 1), z = e^{beta x} (that is, sigma(beta x)); dL/dy past the threshold."""
+    x, beta, threshold = cache
+    xb, limit = x * beta, x.dtype.type(threshold)
+    with _limits():
+        z = np.exp(np.minimum(xb, limit))
+        return np.where(xb > limit, dout, dout * z / (z + 1))
+
+
+def softsign_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""y = x / (1 + |x|)."""
+    return x / (np.abs(x) + 1), x
+
+
+def softsign_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""dL/dx = dL/dy / (1 + |x|)^2, computed as torch's autograd does through x / d, d = |x| + 1:
+    dL/dy / d - dL/dy (x / d) / d sign(x), so even where the two terms cancel the rounding is torch's."""
+    d = np.abs(x) + 1
+    return dout / d + (-dout * ((x / d) / d)) * np.sign(x)
+
+
+# --------------------------------------------------------------------------------- Hardtanh, ReLU6
+def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
+                     inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = min(max(x, min_val), max_val)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    out = np.clip(x, min_val, max_val, out=x if inplace else None)
+    return out, (out if inplace else x, min_val, max_val)
+
+
+def hardtanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy where min_val < x < max_val, else 0: 0 at both kinks, as in torch."""
+    saved, min_val, max_val = cache
+    return np.where((saved > min_val) & (saved < max_val), dout, 0)
+
+
+def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+    r"""y = min(max(0, x), 6): hardtanh on [0, 6]."""
+    return hardtanh_forward(x, 0.0, 6.0, inplace)
+
+
+def relu6_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = dL/dy where 0 < x < 6, else 0 (0 at both kinks)."""
+    return hardtanh_backward(dout, cache)
+
+
+# -------------------------------------------------------------------------------------------- PReLU
+def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple]:
+    r"""y = x if x > 0 else a x, with a = weight broadcast along x's dim 1 (one slope when weight has 1).
+
+    ``weight`` has shape (1,) or (C,) with C = x.shape[1] (the caller checks, as PReLU does).
+    """
+    shape = [1] * x.ndim
+    if x.ndim > 1:
+        shape[1] = weight.size
+    a = weight.reshape(shape) if x.ndim != weight.ndim else weight
+    return np.where(x > 0, x, a * x), (x, a, weight.shape)
+
+
+def prelu_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+    r"""dL/dx = dL/dy if x > 0 else a dL/dy;  dL/da_c = sum over x's elements of channel c where x <= 0
+    of x dL/dy (over all elements for a single a). Returns (dL/dx, dL/dweight)."""
+    x, a, weight_shape = cache
+    positive = x > 0
+    grad_a = np.where(positive, 0, x * dout).sum(axis=tuple(i for i in range(x.ndim) if a.shape[i] == 1))
+    return np.where(positive, dout, a * dout), np.reshape(grad_a, weight_shape)
