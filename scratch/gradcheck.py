@@ -310,8 +310,8 @@ def gradcheck(module: Any, *inputs: np.ndarray, grad_output: np.ndarray | None =
     return _check_all(type(module).__name__, objective, checked_inputs, analytic_params, eps, rtol, tol)
 
 
-def gradcheck_loss(criterion: Any, input: np.ndarray, target: np.ndarray, grad: Any = None, eps: float = 1e-6,
-                   rtol: float = 1e-6, atol: float | None = None,
+def gradcheck_loss(criterion: Any, input: np.ndarray | Sequence[np.ndarray], target: np.ndarray, grad: Any = None,
+                   eps: float = 1e-6, rtol: float = 1e-6, atol: float | None = None,
                    rng: np.random.Generator | None = None) -> GradcheckResult:
     r"""Check ``criterion.backward(grad)`` against central differences of L = Σ grad ∘ criterion(input, target).
 
@@ -320,24 +320,34 @@ def gradcheck_loss(criterion: Any, input: np.ndarray, target: np.ndarray, grad: 
     Only ``input`` is perturbed; a float ``target`` (probabilities, regression targets) is cast to
     float64 and held fixed, integer class indices pass as they are. Keep probability inputs away
     from 0 and 1 (BCE) so that input ± ε stays inside [0, 1]. Other arguments as in ``gradcheck``.
+
+    ``input`` may be a tuple of float inputs (``CosineEmbeddingLoss``'s ``input1, input2``): the loss
+    is called as ``criterion(*input, target)``, ``backward`` returns one gradient per input, and the
+    checks are named ``"input[0]"``, ``"input[1]"``, ...
     """
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else rng
     work = _float64_copy(criterion)
-    x, t = _to64(np.asarray(input)), _to64(np.asarray(target))
-    if not _is_float(x):
-        raise TypeError(f"gradcheck_loss: input must be a float array, got dtype {x.dtype}")
+    several = isinstance(input, (tuple, list))
+    xs = [_to64(np.asarray(x)) for x in (input if several else [input])]
+    t = _to64(np.asarray(target))
+    for x in xs:
+        if not _is_float(x):
+            raise TypeError(f"gradcheck_loss: input must be a float array, got dtype {x.dtype}")
     params = _trainable(work)
     for _, param in params:
         param.grad = None
 
-    loss = np.asarray(work(x.copy(), t))
+    loss = np.asarray(work(*[x.copy() for x in xs], t))
     upstream = _random_upstream(loss, grad, rng, "grad")
-    dinput = work.backward(upstream.copy())
+    dinputs = work.backward(upstream.copy())
+    dinputs = list(dinputs) if several else [dinputs]
     analytic_params = [(name, p, None if p.grad is None else p.grad.copy()) for name, p in params]
 
     def objective() -> float:
-        return float(np.sum(np.asarray(work(x.copy(), t), dtype=np.float64) * upstream))
+        return float(np.sum(np.asarray(work(*[x.copy() for x in xs], t), dtype=np.float64) * upstream))
 
     tol = _default_atol(atol, loss * upstream, eps)
     what = f"{type(criterion).__name__}(reduction={getattr(criterion, 'reduction', '?')!r})"
-    return _check_all(what, objective, [("input", x, dinput)], analytic_params, eps, rtol, tol)
+    names = [f"input[{i}]" for i in range(len(xs))] if several else ["input"]
+    checked = [(name, x, dinputs[i] if i < len(dinputs) else None) for i, (name, x) in enumerate(zip(names, xs))]
+    return _check_all(what, objective, checked, analytic_params, eps, rtol, tol)

@@ -14,14 +14,19 @@ from .checks import DTYPE_NAMES, run_check, select
 from .compare import Comparison, ParityResult
 
 COLUMNS = ("output", "grad_input", "grad_params")
-LEGEND = ("output: the module's output, or an optimizer's parameters after each step; grad_params: every "
-          "parameter gradient, or every optimizer state buffer.\nEach cell is max abs err / max rel err, "
-          "rel err = |a-b| / (|b| + max|b|) (see torch_ref/tolerance.py); ok means every rel err <= tol.")
+LEGEND = ("output: a module's output, an optimizer's parameters after each step, a scheduler's lr (and momentum) "
+          "sequence, or an initializer's samples; grad_params: every parameter gradient, or every optimizer state "
+          "buffer.\nEach cell is max abs err / max rel err, rel err = |a-b| / (|b| + max|b|) (see "
+          "torch_ref/tolerance.py); an initializer's row holds the Kolmogorov-Smirnov D of its samples against "
+          "torch's instead (see torch_ref/checks/init.py).\nok means every comparison is within its own tolerance; "
+          "the tol column shows the largest.")
 
 
 def _column(comparison: Comparison) -> str:
-    if comparison.quantity in ("output", "grad_input"):
-        return comparison.quantity
+    if comparison.quantity == "output":
+        return "output"
+    if comparison.quantity.startswith("grad_input"):  # grad_input[i] for a loss of several inputs
+        return "grad_input"
     if comparison.quantity.endswith(".grad") or comparison.quantity.startswith("state."):
         return "grad_params"
     return "output"  # an optimizer's parameters

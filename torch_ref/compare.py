@@ -109,22 +109,31 @@ def module_parity(module: nn.Module, *inputs: np.ndarray, rng: np.random.Generat
     return result
 
 
-def loss_parity(criterion: nn.Module, input: np.ndarray, target: np.ndarray, *,
+def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...], target: np.ndarray, *,
                 rng: np.random.Generator | None = None, tol: float | None = None) -> ParityResult:
     """Like ``module_parity`` for a loss: the upstream gradient is a random scalar for a reduced
-    loss (so the scaling by it is checked too) or a random array for reduction='none'."""
+    loss (so the scaling by it is checked too) or a random array for reduction='none'.
+
+    ``input`` may be a tuple of float inputs (CosineEmbeddingLoss's ``input1, input2``): the loss is
+    then called as ``criterion(*input, target)``, its ``backward`` returns one gradient per input,
+    and each is compared as ``grad_input[i]``.
+    """
     rng = np.random.default_rng(0) if rng is None else rng
+    inputs = tuple(input) if isinstance(input, (tuple, list)) else (input,)
     twin = to_torch(criterion)
-    tol = rtol(input.dtype, reduction_length(input)) if tol is None else tol
-    loss = criterion(input, target)
+    tol = rtol(inputs[0].dtype, reduction_length(*inputs)) if tol is None else tol
+    loss = criterion(*inputs, target)
     grad = random_like(loss, rng)
-    grad_input = criterion.backward(grad)
-    torch_input = torch.tensor(input, requires_grad=True)
-    torch_loss = twin(torch_input, torch.tensor(target))
+    grad_inputs = criterion.backward(grad)
+    grad_inputs = tuple(grad_inputs) if len(inputs) > 1 else (grad_inputs,)
+    torch_inputs = [torch.tensor(x, requires_grad=True) for x in inputs]
+    torch_loss = twin(*torch_inputs, torch.tensor(target))
     torch_loss.backward(torch.from_numpy(np.array(grad)))
     result = ParityResult()
     result.add("output", loss, torch_loss, tol)
-    result.add("grad_input", grad_input, torch_input.grad, tol, MIN_GRAD_NORM)
+    for i, (ours, theirs) in enumerate(zip(grad_inputs, torch_inputs, strict=True)):
+        name = "grad_input" if len(inputs) == 1 else f"grad_input[{i}]"
+        result.add(name, ours, theirs.grad, tol, MIN_GRAD_NORM)
     return result
 
 

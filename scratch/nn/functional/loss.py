@@ -12,7 +12,7 @@ from .activation import log_softmax_forward
 
 __all__ = [
     "binary_cross_entropy_backward", "binary_cross_entropy_forward", "check_reduction", "cross_entropy_backward",
-    "cross_entropy_forward", "mse_loss_backward", "mse_loss_forward",
+    "cross_entropy_forward", "mse_loss_backward", "mse_loss_forward", "nll_loss_backward", "nll_loss_forward",
 ]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -31,7 +31,8 @@ def _reduce(loss: np.ndarray, reduction: str, denominator: float | np.ndarray | 
     total = loss.sum()
     if reduction == "sum":
         return np.asarray(total)
-    return np.asarray(total / (loss.size if denominator is None else denominator))
+    with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: 0 / 0 = nan, as in torch
+        return np.asarray(total / (loss.size if denominator is None else denominator))
 
 
 def _check_target(name: str, input: np.ndarray, target: np.ndarray) -> None:
@@ -78,22 +79,49 @@ def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
     return np.moveaxis(x2d.reshape(moved), -1, 1)
 
 
-def _class_index_coefficients(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, ignore_index: int,
-                              label_smoothing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, and sum of w_{y_n}."""
-    n_classes = logp.shape[1]
+def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored."""
     labels = target.reshape(-1)
     valid = labels != ignore_index
     bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
     if bad.size:
-        raise IndexError(f"CrossEntropyLoss: target {bad[0]} is out of bounds for {n_classes} classes")
-    safe = np.where(valid, labels, 0)
+        raise IndexError(f"{name}: target {bad[0]} is out of bounds for {n_classes} classes "
+                         f"(expected 0 <= target < {n_classes} or target == ignore_index {ignore_index})")
+    return np.where(valid, labels, 0), valid
+
+
+def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                 probabilities: bool = False) -> tuple[np.ndarray, tuple]:
+    """Check input, class-index target and weight; return the weight (ones if None) and the batch shape."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    _check_weight(name, input, weight)
+    weight = np.ones(n_classes, dtype=input.dtype) if weight is None else weight
+    if weight.shape != (n_classes,):
+        raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {weight.shape}")
+    batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if probabilities:
+        return weight, batch_shape
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
+    if target.shape != batch_shape:
+        raise ValueError(f"{name}: expected class-index target of shape {batch_shape} "
+                         f"for input of shape {input.shape}, got {target.shape}")
+    return weight, batch_shape
+
+
+def _class_index_coefficients(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, ignore_index: int,
+                              label_smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, sum of w_{y_n}, valid mask."""
+    n_classes = logp.shape[1]
+    safe, valid = _class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
     picked_weight = weight[safe] * valid
     coef = np.zeros_like(logp)
-    coef[np.arange(labels.size), safe] = (1 - label_smoothing) * picked_weight
+    coef[np.arange(safe.size), safe] = (1 - label_smoothing) * picked_weight
     if label_smoothing > 0:  # torch spreads label_smoothing / C of every (weighted) sample uniformly
         coef += (label_smoothing / n_classes) * weight * valid[:, None]
-    return coef, picked_weight.sum()
+    return coef, picked_weight.sum(), valid
 
 
 def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
@@ -109,35 +137,65 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     or of input's shape for probabilities. Loss: target's batch shape, or () when reduced.
     """
     check_reduction(reduction)
-    if input.ndim == 0:
-        raise ValueError("CrossEntropyLoss: input must have a class dimension, got a 0-d array")
-    n_classes = input.shape[0 if input.ndim == 1 else 1]
-    _check_weight("CrossEntropyLoss", input, weight)
-    weight = np.ones(n_classes, dtype=input.dtype) if weight is None else weight
-    if weight.shape != (n_classes,):
-        raise ValueError(f"CrossEntropyLoss: weight must have shape ({n_classes},), got {weight.shape}")
-    batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    probabilities = np.issubdtype(np.asarray(target).dtype, np.floating)
+    weight, batch_shape = _class_setup("CrossEntropyLoss", input, target, weight, probabilities)
+    n_classes = weight.shape[0]
     logp, _ = log_softmax_forward(_classes_last(input), dim=1)
-    if np.issubdtype(target.dtype, np.integer):
-        if target.shape != batch_shape:
-            raise ValueError(f"CrossEntropyLoss: expected class-index target of shape {batch_shape} "
-                             f"for input of shape {input.shape}, got {target.shape}")
-        coef, denominator = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
+    if not probabilities:
+        coef, denominator, valid = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
     else:
         _check_target("CrossEntropyLoss (probability target)", input, target)
         probs = _classes_last(target)
         coef = (probs * (1 - label_smoothing) + label_smoothing / n_classes) * weight
-        denominator = logp.shape[0]
+        denominator, valid = logp.shape[0], np.ones(logp.shape[0], dtype=bool)
     losses = -(coef * logp).sum(axis=1).reshape(batch_shape)
-    return _reduce(losses, reduction, denominator), (logp, coef, denominator, reduction, input.shape)
+    return _reduce(losses, reduction, denominator), (logp, coef, valid, denominator, reduction, input.shape)
 
 
 def cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is p - onehot."""
-    logp, coef, denominator, reduction, shape = cache
-    scale = np.reshape(grad, (-1, 1)) if reduction == "none" else grad / denominator if reduction == "mean" else grad
-    dlogits = (np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef) * scale
-    return _classes_back(dlogits, shape)
+    r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is p - onehot.
+
+    Ignored samples get a zero gradient, even when every sample is ignored (then torch's mean is nan).
+    """
+    logp, coef, valid, denominator, reduction, shape = cache
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.reshape(grad, (-1, 1)) if reduction == "none" else grad / denominator if reduction == "mean" \
+            else grad
+        dlogits = (np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef) * scale
+    return _classes_back(np.where(valid[:, None], dlogits, 0), shape)
+
+
+# ------------------------------------------------------------------------- NLL
+def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                     ignore_index: int = -100, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+    r"""Negative log-likelihood of log-probabilities: l_n = -w_{y_n} x_{n, y_n}, 0 where y_n = ignore_index.
+
+    ``'mean'`` divides by sum_n w_{y_n} over the non-ignored samples (nan when that is 0, as in torch).
+
+    Shapes: input (C,), (N, C) or (N, C, d1, ...); target (), (N) or (N, d1, ...) of integer class
+    indices; weight (C,). Loss: target's shape, or () when reduced.
+    """
+    check_reduction(reduction)
+    weight, batch_shape = _class_setup("NLLLoss", input, target, weight)
+    x2d = _classes_last(input)
+    safe, valid = _class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
+    picked_weight = np.where(valid, weight[safe], 0)
+    rows = np.arange(safe.size)
+    losses = np.where(valid, -picked_weight * x2d[rows, safe], 0).reshape(batch_shape)
+    denominator = picked_weight.sum()
+    return _reduce(losses, reduction, denominator), (safe, valid, picked_weight, denominator, reduction, input.shape)
+
+
+def nll_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dl_n/dx_{n,c} = -w_{y_n} [c = y_n] (divided by sum_n w_{y_n} for mean); 0 for ignored samples."""
+    safe, valid, picked_weight, denominator, reduction, shape = cache
+    with np.errstate(invalid="ignore", divide="ignore"):  # zero total weight: nan, as in torch
+        scale = np.reshape(grad, -1) if reduction == "none" else grad / denominator if reduction == "mean" else grad
+        picked = np.where(valid, -picked_weight * scale, 0)
+    n_classes = shape[0] if len(shape) == 1 else shape[1]
+    dx2d = np.zeros((safe.size, n_classes), dtype=picked_weight.dtype)
+    dx2d[np.arange(safe.size), safe] = picked
+    return _classes_back(dx2d, shape)
 
 
 # ------------------------------------------------------------------------- BCE
