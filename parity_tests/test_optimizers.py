@@ -121,3 +121,11 @@ def test_torch_state_dict_loads_into_scratch():
         opt.step()
         torch_opt.step()
         assert_same_state(ours, theirs, opt, torch_opt, trajectory_rtol(np.float64, 1, step + 1), step)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "NAdam"])
+def test_repr_is_torchs_without_its_kernel_options(name):
+    theirs = repr(getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))], lr=0.5))
+    kernel_options = ("capturable", "differentiable", "foreach", "fused")
+    expected = "\n".join(line for line in theirs.split("\n") if line.strip().split(":")[0] not in kernel_options)
+    assert repr(getattr(optim, name)([Parameter(np.zeros(2))], lr=0.5)) == expected

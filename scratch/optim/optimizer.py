@@ -66,6 +66,14 @@ class Optimizer:
         group = {**self.defaults, **param_group, "params": params}
         self.param_groups.append(group)
 
+    def __repr__(self) -> str:
+        """torch's format: the class, then each group's options in sorted order."""
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 

@@ -1,0 +1,64 @@
+"""Adagrad (Duchi, Hazan & Singer, 2011), with learning-rate decay, weight decay and maximize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..nn.parameter import Parameter
+from .optimizer import Optimizer, ParamsT
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad, torch's update rule exactly (its single-tensor code path, dense gradients):
+
+    .. code-block:: text
+
+        input: lr γ, lr_decay η, weight_decay λ, initial_accumulator_value s0, eps ε, maximize
+        state: s ← s0, t ← 0
+        for each parameter θ with a gradient g:
+            t ← t + 1
+            if maximize:  g ← -g
+            if λ ≠ 0:     g ← g + λ θ
+            γ_t ← γ / (1 + (t - 1) η)
+            s ← s + g²
+            θ ← θ - γ_t g / (sqrt(s) + ε)
+
+    State: ``step`` (t, a float) and ``sum`` (s), made for every parameter at construction.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+        if not lr >= 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not lr_decay >= 0.0:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not weight_decay >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not initial_accumulator_value >= 0.0:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
+        super().__init__(params, defaults)
+        # torch's quirk: the state of every parameter (gradient or not) is made here, from the constructor's
+        # initial_accumulator_value (a group's own value is ignored), and never for groups added later.
+        for group in self.param_groups:
+            for param in group["params"]:
+                self.state[param] = {"step": 0.0, "sum": np.full_like(param.data, initial_accumulator_value)}
+
+    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        state = self.state[param]
+        state["step"] += 1
+        grad = -param.grad if group["maximize"] else param.grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * param.data
+        clr = lr / (1 + (state["step"] - 1) * lr_decay)
+        state_sum = state["sum"]
+        state_sum += grad * grad
+        std = np.sqrt(state_sum) + eps
+        param.data += -clr * grad / std

@@ -1,0 +1,109 @@
+"""NAdam (Dozat, 2016): Adam with Nesterov momentum, with L2 or decoupled weight decay and maximize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..nn.modules.module import as_numpy
+from ..nn.parameter import Parameter
+from .adam import lerp_
+from .optimizer import Optimizer, ParamsT
+
+
+class NAdam(Optimizer):
+    r"""NAdam, torch's update rule exactly (its single-tensor code path):
+
+    .. code-block:: text
+
+        input: lr γ, betas (β1, β2), eps ε, weight_decay λ, momentum_decay ψ,
+               decoupled_weight_decay, maximize
+        state: m ← 0, v ← 0, π ← 1, t ← 0
+        for each parameter θ with a gradient g:
+            if maximize:  g ← -g
+            t ← t + 1
+            if λ ≠ 0:
+                if decoupled_weight_decay:  θ ← θ (1 - γ λ)
+                else:                       g ← g + λ θ
+            μ_t ← β1 (1 - 0.96^(t ψ) / 2)
+            μ_t+1 ← β1 (1 - 0.96^((t + 1) ψ) / 2)
+            π ← π μ_t                                              (rounded to float32)
+            m ← m + (1 - β1)(g - m)                                (torch's lerp)
+            v ← β2 v + (1 - β2) g²
+            d ← sqrt(v / (1 - β2^t)) + ε
+            θ ← θ - γ (1 - μ_t) / (1 - π) · g / d
+            θ ← θ - γ μ_t+1 / (1 - π μ_t+1) · m / d
+
+    State: ``step`` (t, a float), ``mu_product`` (π), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
+        if not lr >= 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not weight_decay >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not momentum_decay >= 0.0:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
+                    "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _init_state(self, param: Parameter) -> dict[str, Any]:
+        state = self.state[param]
+        if not state:
+            state["step"] = 0.0
+            # torch's quirk: mu_product is a 0-d tensor of its default scalar dtype (float32) whatever the
+            # parameter's dtype, so the running product is rounded to float32 at every step.
+            state["mu_product"] = np.array(1.0, dtype=np.float32)
+            state["exp_avg"] = np.zeros_like(param.data)
+            state["exp_avg_sq"] = np.zeros_like(param.data)
+        return state
+
+    def _update(self, param: Parameter, group: dict[str, Any]) -> None:
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])
+        momentum_decay = float(group["momentum_decay"])
+        state = self._init_state(param)
+        grad = -param.grad if group["maximize"] else param.grad
+        state["step"] += 1
+        step = state["step"]
+        bias_correction2 = 1 - beta2**step
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param.data
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        state["mu_product"] *= mu
+        mu_product = float(state["mu_product"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        denom = np.sqrt(exp_avg_sq / bias_correction2) + eps
+        mu_product_next = mu_product * mu_next
+        param.data += (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
+        param.data += ((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg / denom
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """``Optimizer.load_state_dict``, with ``mu_product`` kept a 0-d float32 array (torch's own
+        load_state_dict casts it to the parameter's dtype; scratch keeps rounding it as a fresh torch does)."""
+        state = {key: dict(values) for key, values in state_dict["state"].items()}
+        products = {key: np.array(as_numpy(values.pop("mu_product")), dtype=np.float32)
+                    for key, values in state.items() if "mu_product" in values}
+        super().load_state_dict({**state_dict, "state": state})
+        params = {saved: param for saved_group, group in zip(state_dict["param_groups"], self.param_groups)
+                  for saved, param in zip(saved_group["params"], group["params"])}
+        for key, product in products.items():
+            self.state[params[key]]["mu_product"] = product
