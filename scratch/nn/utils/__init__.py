@@ -1,3 +1,5 @@
 """scratch.nn.utils: helpers around modules and their gradients, mirroring ``torch.nn.utils``."""
 
-__all__: list[str] = []
+from .clip_grad import clip_grad_norm_, clip_grad_value_
+
+__all__: list[str] = ["clip_grad_norm_", "clip_grad_value_"]
