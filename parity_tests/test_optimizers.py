@@ -1,5 +1,6 @@
 """Optimizer parity: the same precomputed gradients into both engines, every parameter and every
-state buffer compared after every step."""
+state buffer compared after every step (SGD, Adam, AdamW here; the others in test_optimizers_dense.py);
+then, for every optimizer, torch's validation, param-group options, repr and a state_dict round trip."""
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from torch_ref.tolerance import trajectory_rtol
 
 from .helpers import assert_same_state, check_optimizer_trajectory, feed_gradients, make_params
 
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam"]
 CASES = {
     "sgd": ("SGD", [{"lr": 0.1}]),
     "sgd-momentum": ("SGD", [{"lr": 0.1, "momentum": 0.9}]),
@@ -46,6 +48,16 @@ INVALID = [
     ("SGD", {"nesterov": True}), ("SGD", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}),
     ("Adam", {"lr": -1.0}), ("Adam", {"eps": -1e-8}), ("Adam", {"betas": (1.0, 0.999)}),
     ("Adam", {"betas": (0.9, -0.1)}), ("Adam", {"weight_decay": -0.1}), ("AdamW", {"betas": (0.9, 1.0)}),
+    ("RMSprop", {"lr": -0.1}), ("RMSprop", {"lr": float("nan")}), ("RMSprop", {"eps": -1e-8}),
+    ("RMSprop", {"momentum": -0.5}), ("RMSprop", {"weight_decay": -1.0}), ("RMSprop", {"alpha": -0.9}),
+    ("Adagrad", {"lr": -0.1}), ("Adagrad", {"lr_decay": -0.1}), ("Adagrad", {"weight_decay": -1.0}),
+    ("Adagrad", {"initial_accumulator_value": -0.1}), ("Adagrad", {"eps": -1e-10}),
+    ("Adadelta", {"lr": -1.0}), ("Adadelta", {"rho": 1.5}), ("Adadelta", {"rho": -0.1}),
+    ("Adadelta", {"eps": -1e-6}), ("Adadelta", {"weight_decay": -1.0}),
+    ("NAdam", {"lr": -1.0}), ("NAdam", {"eps": -1e-8}), ("NAdam", {"betas": (1.0, 0.999)}),
+    ("NAdam", {"betas": (0.9, -0.1)}), ("NAdam", {"weight_decay": -0.1}), ("NAdam", {"momentum_decay": -4e-3}),
+    ("RAdam", {"lr": -1.0}), ("RAdam", {"eps": -1e-8}), ("RAdam", {"betas": (-0.1, 0.999)}),
+    ("RAdam", {"betas": (0.9, 1.0)}), ("RAdam", {"weight_decay": -0.1}),
 ]
 
 
@@ -68,7 +80,7 @@ def test_bad_params_are_rejected_like_torch():
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", ALL)
 def test_param_group_options_equal_torchs(name):
     ours = getattr(optim, name)([Parameter(np.zeros(2))]).param_groups[0]
     theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]
@@ -77,14 +89,23 @@ def test_param_group_options_equal_torchs(name):
         k: v for k, v in theirs.items() if k not in kernel_options | {"params"}}
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+ROUND_TRIP = {
+    "SGD": {"lr": 0.1, "momentum": 0.9},
+    "Adam": {"lr": 0.01, "amsgrad": True},
+    "AdamW": {"lr": 0.01},
+    "RMSprop": {"momentum": 0.9, "centered": True, "weight_decay": 0.1},
+    "Adagrad": {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1},
+    "Adadelta": {"rho": 0.8, "weight_decay": 0.1},
+    "NAdam": {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+    "RAdam": {"lr": 0.01, "weight_decay": 0.1},
+}
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_state_dict_round_trip_continues_the_same_trajectory(name):
-    options = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.01, "amsgrad": True},
-               "AdamW": {"lr": 0.01}}[name]
     ours, _ = make_params()
-    opt = getattr(optim, name)(list(ours.values()), **options)
     rng = np.random.default_rng(2)
-    grads = [{k: rng.standard_normal(p.shape) for k, p in ours.items()} for _ in range(10)]
+    grads = [{k: rng.standard_normal(p.shape) for k, p in ours.items()} for _ in range(12)]
 
     def run(optimizer, steps):
         for step_grads in steps:
@@ -92,17 +113,20 @@ def test_state_dict_round_trip_continues_the_same_trajectory(name):
                 p.grad = None if key == "frozen" else step_grads[key]
             optimizer.step()
 
-    run(opt, grads[:5])
+    opt = getattr(optim, name)(list(ours.values()), **ROUND_TRIP[name])
+    run(opt, grads[:6])
     saved, saved_params = opt.state_dict(), {k: p.data.copy() for k, p in ours.items()}
-    run(opt, grads[5:])
+    run(opt, grads[6:])
     expected = {k: p.data.copy() for k, p in ours.items()}
     for key, p in ours.items():
         p.data[...] = saved_params[key]
-    fresh = getattr(optim, name)(list(ours.values()), **options)
+    fresh = getattr(optim, name)(list(ours.values()), **ROUND_TRIP[name])
     fresh.load_state_dict(saved)
-    run(fresh, grads[5:])
+    run(fresh, grads[6:])
     for key, p in ours.items():
         np.testing.assert_array_equal(p.data, expected[key], err_msg=key)
+    assert {k: (type(v), np.shape(v)) for k, v in fresh.state[ours["weight"]].items()} == {
+        k: (type(v), np.shape(v)) for k, v in opt.state[ours["weight"]].items()}
 
 
 def test_torch_state_dict_loads_into_scratch():
@@ -123,7 +147,7 @@ def test_torch_state_dict_loads_into_scratch():
         assert_same_state(ours, theirs, opt, torch_opt, trajectory_rtol(np.float64, 1, step + 1), step)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "NAdam"])
+@pytest.mark.parametrize("name", ALL)
 def test_repr_is_torchs_without_its_kernel_options(name):
     theirs = repr(getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))], lr=0.5))
     kernel_options = ("capturable", "differentiable", "foreach", "fused")

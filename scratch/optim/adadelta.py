@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
 
 
 class Adadelta(Optimizer):
@@ -31,33 +31,20 @@ class Adadelta(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, *, maximize: bool = False) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_nonnegative(lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(eps=eps, weight_decay=weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
-
-    def _init_state(self, param: Parameter) -> dict[str, Any]:
-        state = self.state[param]
-        if not state:
-            state["step"] = 0.0
-            state["square_avg"] = np.zeros_like(param.data)
-            state["acc_delta"] = np.zeros_like(param.data)
-        return state
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        state = self._init_state(param)
+        state = self._lazy_state(param, "square_avg", "acc_delta")
         state["step"] += 1
         grad = -param.grad if group["maximize"] else param.grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad

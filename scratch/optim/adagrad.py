@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
 
 
 class Adagrad(Optimizer):
@@ -30,16 +30,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not lr_decay >= 0.0:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not initial_accumulator_value >= 0.0:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_nonnegative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                          initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
         super().__init__(params, defaults)
@@ -55,8 +47,7 @@ class Adagrad(Optimizer):
         state = self.state[param]
         state["step"] += 1
         grad = -param.grad if group["maximize"] else param.grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay)
         clr = lr / (1 + (state["step"] - 1) * lr_decay)
         state_sum = state["sum"]
         state_sum += grad * grad

@@ -9,7 +9,7 @@ import numpy as np
 from ..nn.modules.module import as_numpy
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
 
 
 class NAdam(Optimizer):
@@ -41,48 +41,26 @@ class NAdam(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not momentum_decay >= 0.0:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_nonnegative(lr=lr, eps=eps)
+        check_betas(betas)
+        check_nonnegative(weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
                     "maximize": maximize}
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Parameter) -> dict[str, Any]:
-        state = self.state[param]
-        if not state:
-            state["step"] = 0.0
-            # torch's quirk: mu_product is a 0-d tensor of its default scalar dtype (float32) whatever the
-            # parameter's dtype, so the running product is rounded to float32 at every step.
-            state["mu_product"] = np.array(1.0, dtype=np.float32)
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
-        return state
-
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         momentum_decay = float(group["momentum_decay"])
-        state = self._init_state(param)
+        # torch's quirk: mu_product is a 0-d tensor of its default scalar dtype (float32) whatever the
+        # parameter's dtype, so the running product is rounded to float32 at every step.
+        state = self._lazy_state(param, "exp_avg", "exp_avg_sq", mu_product=np.array(1.0, dtype=np.float32))
         grad = -param.grad if group["maximize"] else param.grad
         state["step"] += 1
         step = state["step"]
         bias_correction2 = 1 - beta2**step
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         state["mu_product"] *= mu

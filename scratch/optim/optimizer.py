@@ -7,10 +7,41 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from ..nn.modules.module import as_numpy
 from ..nn.parameter import Parameter, zero_grads
 
 ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
+
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_nonnegative(**values: float) -> None:
+    """torch's hyperparameter checks, in the order given: each must be >= 0 (NaN fails), else
+    ValueError("Invalid learning rate: ..."), ("Invalid epsilon value: ..."), ("Invalid <name> value: ...")."""
+    for name, value in values.items():
+        if not value >= 0.0:
+            raise ValueError(f"Invalid {_LABELS.get(name, f'{name} value')}: {value}")
+
+
+def weight_decayed(param: Parameter, grad: np.ndarray, lr: float, weight_decay: float,
+                   decoupled: bool = False) -> np.ndarray:
+    """The gradient after weight decay λ: decoupled (AdamW), θ ← θ (1 - γλ) and g unchanged; else L2,
+    g ← g + λθ. With λ = 0, g itself."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        param.data *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * param.data
+
+
+def check_betas(betas: tuple[float, float]) -> None:
+    """Each beta in [0, 1), else torch's ValueError("Invalid beta parameter at index i: ...")."""
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
 
 
 class Optimizer:
@@ -85,6 +116,17 @@ class Optimizer:
                 if param.grad is not None:
                     self._update(param, group)
         return loss
+
+    def _lazy_state(self, param: Parameter, *buffers: str, **values: Any) -> dict[str, Any]:
+        """``param``'s state, made at its first update as torch makes it: ``step`` 0, then each of
+        ``values``, then a zero array like the parameter for each name in ``buffers``."""
+        state = self.state[param]
+        if not state:
+            state["step"] = 0.0
+            state.update(values)
+            for name in buffers:
+                state[name] = np.zeros_like(param.data)
+        return state
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
 
 
 class RAdam(Optimizer):
@@ -42,40 +42,21 @@ class RAdam(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  maximize: bool = False) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(lr=lr, eps=eps)
+        check_betas(betas)
+        check_nonnegative(weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Parameter) -> dict[str, Any]:
-        state = self.state[param]
-        if not state:
-            state["step"] = 0.0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
-        return state
-
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
-        state = self._init_state(param)
+        state = self._lazy_state(param, "exp_avg", "exp_avg_sq")
         grad = -param.grad if group["maximize"] else param.grad
         state["step"] += 1
         step = state["step"]
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
 
 
 class RMSprop(Optimizer):
@@ -43,39 +43,19 @@ class RMSprop(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  maximize: bool = False) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not momentum >= 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not alpha >= 0.0:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
                     "weight_decay": weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Parameter, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[param]
-        if not state:
-            state["step"] = 0.0
-            state["square_avg"] = np.zeros_like(param.data)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(param.data)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param.data)
-        return state
-
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-        state = self._init_state(param, group)
+        state = self._lazy_state(param, "square_avg", *(["momentum_buffer"] if momentum > 0 else []),
+                                 *(["grad_avg"] if group["centered"] else []))
         grad = -param.grad if group["maximize"] else param.grad
         state["step"] += 1
-        if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, weight_decayed
 
 
 class SGD(Optimizer):
@@ -47,8 +47,7 @@ class SGD(Optimizer):
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         grad = -param.grad if group["maximize"] else param.grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+        grad = weight_decayed(param, grad, lr, weight_decay)
         if momentum != 0:
             state = self.state[param]
             buf = state.get("momentum_buffer")
