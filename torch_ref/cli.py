@@ -23,7 +23,7 @@ LEGEND = ("output: a module's output, an optimizer's parameters after each step,
 
 
 def _column(comparison: Comparison) -> str:
-    if comparison.quantity == "output":
+    if comparison.quantity.startswith("output"):  # output[i] for a module of several outputs
         return "output"
     if comparison.quantity.startswith("grad_input"):  # grad_input[i] for a loss of several inputs
         return "grad_input"

@@ -81,31 +81,72 @@ def random_like(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(np.shape(array)).astype(np.asarray(array).dtype)
 
 
-def _torch_inputs(inputs: tuple) -> list[torch.Tensor]:
-    return [torch.tensor(x, requires_grad=bool(np.issubdtype(np.asarray(x).dtype, np.floating))) for x in inputs]
+def leaves(tree: Any) -> list:
+    """The arrays of a nested tuple or list, in order; a lone array is its own single leaf."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree]
 
 
-def module_parity(module: nn.Module, *inputs: np.ndarray, rng: np.random.Generator | None = None,
-                  grad_output: np.ndarray | None = None, tol: float | None = None) -> ParityResult:
-    """Run ``module`` and its torch twin on the same inputs and upstream gradient; compare the
-    output, dL/dinput and every parameter gradient."""
+def tree_map(fn: Any, tree: Any) -> Any:
+    """``tree`` with ``fn`` applied to every leaf, nested tuples and lists kept (as tuples)."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(tree_map(fn, item) for item in tree)
+    return fn(tree)
+
+
+def _is_float(x: Any) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+
+def _names(base: str, count: int) -> list[str]:
+    return [base] if count == 1 else [f"{base}[{i}]" for i in range(count)]
+
+
+def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | None = None,
+                  grad_output: Any = None, tol: float | None = None) -> ParityResult:
+    """Run ``module`` and its torch twin on the same inputs and upstream gradient; compare every
+    output, dL/d(every float input), every parameter gradient and, after the pass, every buffer.
+
+    Inputs and outputs may be nested tuples (an RNN's ``(x, h_0)`` and ``(output, h_n)``): a module
+    with several outputs gets ``backward(*grads)``, one gradient per output in the same structure,
+    and returns one gradient per float input. Several leaves are named ``output[i]``, ``grad_input[i]``.
+    """
     rng = np.random.default_rng(0) if rng is None else rng
     twin = to_torch(module)
     params = dict(module.named_parameters())
-    tol = rtol(module_dtype(module, inputs), reduction_length(*inputs, *[p.data for p in params.values()])) \
-        if tol is None else tol
+    flat_inputs = leaves(inputs)
+    if tol is None:
+        arrays = [x for x in flat_inputs if _is_float(x)] + [p.data for p in params.values()]
+        tol = rtol(module_dtype(module, flat_inputs), reduction_length(*arrays))
+    # torch's leaves are made before scratch runs (an in-place module overwrites its input) and fed as
+    # clones, so an in-place twin is not applied to a leaf that requires grad
+    torch_leaves = {id(x): torch.tensor(np.array(x), requires_grad=_is_float(x)) for x in flat_inputs}
+    torch_inputs = tree_map(lambda x: torch_leaves[id(x)].clone() if _is_float(x) else torch_leaves[id(x)], inputs)
     out = module(*inputs)
-    grad_output = random_like(out, rng) if grad_output is None else grad_output
-    grad_input = module.backward(grad_output)
-    torch_inputs = _torch_inputs(inputs)
-    torch_out = twin(*torch_inputs)
-    torch_out.backward(torch.from_numpy(np.array(grad_output)))
+    if grad_output is None:
+        grad_output = tree_map(lambda o: random_like(o, rng), out)
+    grad_input = module.backward(*grad_output) if isinstance(out, tuple) else module.backward(grad_output)
+    torch_outs = leaves(twin(*torch_inputs))
+    pairs = [(t, torch.from_numpy(np.array(g))) for t, g in zip(torch_outs, leaves(grad_output)) if t.requires_grad]
+    torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
     result = ParityResult()
-    result.add("output", out, torch_out, tol)
-    result.add("grad_input", grad_input, torch_inputs[0].grad, tol, MIN_GRAD_NORM)
+    outs = leaves(out)
+    for name, ours, theirs in zip(_names("output", len(outs)), outs, torch_outs, strict=True):
+        result.add(name, ours, theirs, tol)
+    ours_grads = [g for g in leaves(grad_input) if g is not None]
+    theirs_grads = [torch_leaves[id(x)].grad for x in flat_inputs if _is_float(x)]
+    if len(ours_grads) != len(theirs_grads):
+        result.comparisons.append(Comparison("grad_input", np.inf, np.inf, tol, False, f"backward returned "
+                                             f"{len(ours_grads)} gradients for {len(theirs_grads)} float inputs"))
+    for name, ours, theirs in zip(_names("grad_input", len(theirs_grads)), ours_grads, theirs_grads):
+        result.add(name, ours, theirs, tol, MIN_GRAD_NORM)
     torch_params = dict(twin.named_parameters())
     for name, param in params.items():
         result.add(f"{name}.grad", param.grad, torch_params[name].grad, tol, MIN_GRAD_NORM)
+    torch_buffers = dict(twin.named_buffers())
+    for name, buffer in module.named_buffers():
+        result.add(name, buffer, torch_buffers.get(name, np.empty(0)), tol)
     return result
 
 

@@ -10,11 +10,27 @@ import fnmatch
 import numpy as np
 
 from ..compare import Comparison, ParityResult
-from . import activation, clip_grad, core, init, loss, optim, schedulers
+from . import (
+    activation,
+    clip_grad,
+    conv,
+    core,
+    dropout,
+    init,
+    loss,
+    normalization,
+    optim,
+    pooling,
+    rnn,
+    schedulers,
+    sparse,
+)
 from .kit import Check
 
-CHECKS: list[Check] = (core.CHECKS + activation.CHECKS + loss.CHECKS + optim.CHECKS + schedulers.CHECKS
-                       + clip_grad.CHECKS + init.CHECKS)
+CHECKS: list[Check] = [
+    *core.CHECKS, *activation.CHECKS, *loss.CHECKS, *conv.CHECKS, *pooling.CHECKS, *normalization.CHECKS,
+    *dropout.CHECKS, *sparse.CHECKS, *rnn.CHECKS, *optim.CHECKS, *schedulers.CHECKS, *clip_grad.CHECKS, *init.CHECKS,
+]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}
 

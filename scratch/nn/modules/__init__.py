@@ -1,13 +1,36 @@
 """Layers, losses and containers, one file per family; each file lists its classes in ``__all__``."""
 
-from . import activation, container, flatten, linear, loss, margin_loss, module
+from . import (
+    activation,
+    container,
+    conv,
+    dropout,
+    flatten,
+    linear,
+    loss,
+    margin_loss,
+    module,
+    normalization,
+    pooling,
+    rnn,
+    sparse,
+)
 from .activation import *  # noqa: F403
 from .container import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .margin_loss import *  # noqa: F403
 from .module import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .rnn import *  # noqa: F403
+from .sparse import *  # noqa: F403
 
-__all__ = (activation.__all__ + container.__all__ + flatten.__all__ + linear.__all__ + loss.__all__
-           + margin_loss.__all__ + module.__all__)
+__all__ = [
+    *activation.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
+    *loss.__all__, *margin_loss.__all__, *module.__all__, *normalization.__all__, *pooling.__all__, *rnn.__all__,
+    *sparse.__all__
+]

@@ -1,0 +1,7 @@
+"""Twins of Embedding."""
+
+from __future__ import annotations
+
+from .types import TwinRow
+
+PAIRS: list[TwinRow] = []
