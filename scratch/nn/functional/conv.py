@@ -1,5 +1,211 @@
-"""Convolution: Conv1d, Conv2d, ConvTranspose2d: pure forward/backward pairs."""
+r"""Convolution (Conv1d, Conv2d) and transposed convolution (ConvTranspose2d) as pure pairs.
+
+Every function works for any number d of spatial dimensions: inputs are ``(N, C, *S)`` with
+``S`` of length d, weights ``(C_out, C_in / groups, *K)``. ``padding`` is one ``(before, after)``
+pair per spatial dimension (the modules turn ints, tuples, 'same' and 'valid' into pairs).
+
+The engine is im2col: a strided view of the (padded) input holds every window, one copy lays the
+windows out as a ``(groups, N * P, C_in/groups * prod(K))`` matrix, and ONE batched matmul (the
+group axis is the batch axis) multiplies it with the weight. The weight gradient is one matmul of
+the same matrix with dL/dy, and the input gradient is again a windowed convolution: dL/dy dilated
+by the stride, padded by dilation * (K - 1), correlated with the flipped, channel-transposed kernel.
+A transposed convolution's forward is exactly that input gradient, and its backward is the
+convolution's forward and weight gradient, so the two share these functions.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["conv_backward", "conv_forward", "conv_transpose_backward", "conv_transpose_forward", "pad_backward",
+           "pad_forward"]
+
+Ints = tuple[int, ...]
+Pairs = tuple[tuple[int, int], ...]
+
+#: torch's padding_mode names and the ``np.pad`` modes that compute the same values.
+NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _windows(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
+    """A view (N, C, *P, *K) of every window of ``xp`` (N, C, *S): window p, offset k reads
+    ``xp[..., p * stride + k * dilation]`` (no copy)."""
+    d = len(kernel)
+    extent = tuple(dil * (k - 1) + 1 for k, dil in zip(kernel, dilation))
+    view = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + d)))
+    steps = [slice(None, None, s) for s in (*stride, *dilation)]
+    return view[(slice(None), slice(None), *steps)]
+
+
+def _correlate(xp: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints,
+               groups: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""y[n, o, p] = sum_{c in group(o), k} xp[n, c, p * stride + k * dilation] weight[o, c, k], no padding.
+
+    Returns y (N, C_out, *P) and the im2col matrix (groups, N * prod(P), C_in/groups * prod(K)).
+    """
+    n = xp.shape[0]
+    c_out, c_group, *kernel = weight.shape
+    d = len(kernel)
+    win = _windows(xp, tuple(kernel), stride, dilation)
+    out_size = win.shape[2:2 + d]
+    win = win.reshape(n, groups, c_group, *win.shape[2:])  # (N, G, Cg, *P, *K)
+    order = (1, 0, *range(3, 3 + d), 2, *range(3 + d, 3 + 2 * d))  # (G, N, *P, Cg, *K)
+    cols = win.transpose(order).reshape(groups, n * math.prod(out_size), c_group * math.prod(kernel))
+    w = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)  # (G, Cg * K, Og)
+    out = cols @ w  # (G, N * P, Og): the one GEMM
+    out = out.reshape(groups, n, *out_size, c_out // groups)
+    out = out.transpose(1, 0, 2 + d, *range(2, 2 + d)).reshape(n, c_out, *out_size)
+    return out, cols
+
+
+def _weight_grad(cols: np.ndarray, dout: np.ndarray, weight_shape: Ints, groups: int) -> np.ndarray:
+    r"""dL/dW[o, c, k] = sum_{n, p} dL/dy[n, o, p] xp[n, c, p * stride + k * dilation] = cols^T dL/dy, per group."""
+    n, c_out = dout.shape[:2]
+    g_out = dout.reshape(n, groups, c_out // groups, -1).transpose(1, 0, 3, 2).reshape(groups, -1, c_out // groups)
+    dw = cols.transpose(0, 2, 1) @ g_out  # (G, Cg * K, Og)
+    return dw.transpose(0, 2, 1).reshape(weight_shape)
+
+
+def _correlate_transposed(dout: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints, groups: int,
+                          size: Ints) -> np.ndarray:
+    r"""The adjoint of ``_correlate`` in its input: dxp (N, C_in, *size) with
+
+        dxp[n, c, q] = sum_{o, k: p * stride + k * dilation = q} dy[n, o, p] W[o, c, k]
+                     = sum_{o, k'} u[n, o, q + k' dilation] W[o, c, K - 1 - k'],
+
+    u being dy dilated by the stride (stride - 1 zeros between entries) and padded by
+    dilation * (K - 1) before and up to the input's size after: a stride-1 correlation of u with
+    the flipped kernel whose channel axes are swapped (one windowed GEMM, no scatter).
+    """
+    n, c_out, *out_size = dout.shape
+    _, c_group, *kernel = weight.shape
+    u_shape = [n, c_out]
+    index = [slice(None), slice(None)]
+    for s, dil, k, p, full in zip(stride, dilation, kernel, out_size, size):
+        lead = dil * (k - 1)
+        u_shape.append(full + lead)
+        index.append(slice(lead, lead + (p - 1) * s + 1, s))
+    u = np.zeros(u_shape, dtype=dout.dtype)
+    u[tuple(index)] = dout
+    d = len(kernel)
+    flipped = weight.reshape(groups, c_out // groups, c_group, *kernel).swapaxes(1, 2)
+    flipped = flipped[(Ellipsis,) + (slice(None, None, -1),) * d].reshape(groups * c_group, c_out // groups, *kernel)
+    dxp, _ = _correlate(u, flipped, (1,) * d, dilation, groups)
+    return dxp
+
+
+def pad_forward(x: np.ndarray, padding: Pairs, mode: str = "zeros") -> np.ndarray:
+    r"""Pad the trailing ``len(padding)`` axes of x: zeros, or torch's 'reflect' / 'replicate' /
+    'circular' (NumPy's 'reflect' / 'edge' / 'wrap', which give the same values)."""
+    widths = [(0, 0)] * (x.ndim - len(padding)) + [tuple(p) for p in padding]
+    if not any(lo or hi for lo, hi in padding):
+        return x
+    return np.pad(x, widths, mode=NP_PAD_MODES[mode])
+
+
+def pad_backward(dxp: np.ndarray, padding: Pairs, mode: str = "zeros") -> np.ndarray:
+    r"""dL/dx of ``pad_forward``: every padded element is a copy x[idx(q)] of one input element, so
+    dL/dx[i] = sum_{q: idx(q) = i} dL/dxp[q]. For zeros that is the central slice; otherwise, per
+    padded axis, the source index map idx (np.pad applied to arange) drives one ``np.add.at``.
+
+    Shape: dxp (*, S_1 + pad_1, ...) -> (*, S_1, ...).
+    """
+    lead = dxp.ndim - len(padding)
+    if mode == "zeros":
+        return dxp[(Ellipsis, *(slice(lo, dxp.shape[lead + i] - hi) for i, (lo, hi) in enumerate(padding)))]
+    grad = dxp
+    for i, (lo, hi) in enumerate(padding):
+        axis = lead + i
+        size = grad.shape[axis] - lo - hi
+        source = np.pad(np.arange(size), (lo, hi), mode=NP_PAD_MODES[mode])
+        shape = list(grad.shape)
+        shape[axis] = size
+        out = np.zeros(shape, dtype=dxp.dtype)
+        np.add.at(out, (slice(None),) * axis + (source,), grad)
+        grad = out
+    return grad
+
+
+def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Pairs,
+                 dilation: Ints, groups: int, padding_mode: str = "zeros") -> tuple[np.ndarray, tuple]:
+    r"""Cross-correlation, as torch's conv1d / conv2d:
+
+        y[n, o, p] = b[o] + sum_{c in group(o)} sum_k xp[n, c, p * stride + k * dilation] W[o, c - g(o) C_in/G, k]
+
+    with xp the input padded by ``padding`` (``padding_mode``), p and k multi-indices over the d
+    spatial axes, and P_i = floor((S_i + pad_i - dilation_i (K_i - 1) - 1) / stride_i) + 1.
+
+    Shape: x (N, C_in, *S), weight (C_out, C_in / groups, *K), bias (C_out,) or None -> y (N, C_out, *P).
+    """
+    xp = pad_forward(x, padding, padding_mode)
+    out, cols = _correlate(xp, weight, stride, dilation, groups)
+    if bias is not None:
+        out += bias.reshape(-1, *(1,) * len(stride))
+    return out, (cols, xp.shape, weight, bias is not None, stride, padding, dilation, groups, padding_mode)
+
+
+def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Gradients of ``conv_forward`` with g = dL/dy:
+
+        dL/dW[o, c, k] = sum_{n, p} g[n, o, p] xp[n, c, p * stride + k * dilation]   (cols^T g, one GEMM)
+        dL/dxp[n, c, q] = sum_{o, p, k: p * stride + k * dilation = q} g[n, o, p] W[o, c, k]
+                        (g dilated by the stride, correlated with the flipped kernel: one windowed GEMM)
+        dL/dx = dL/dxp with the padding's contributions folded back (``pad_backward``)
+        dL/db[o] = sum_{n, p} g[n, o, p]
+
+    Shape: dout (N, C_out, *P) -> dx (N, C_in, *S), dW like W, db (C_out,) or None.
+    """
+    cols, padded_shape, weight, has_bias, stride, padding, dilation, groups, padding_mode = cache
+    dweight = _weight_grad(cols, dout, weight.shape, groups)
+    dxp = _correlate_transposed(dout, weight, stride, dilation, groups, padded_shape[2:])
+    dx = pad_backward(dxp, padding, padding_mode)
+    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if has_bias else None
+    return dx, dweight, dbias
+
+
+def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Ints,
+                           output_padding: Ints, dilation: Ints, groups: int) -> tuple[np.ndarray, tuple]:
+    r"""Transposed convolution, as torch's conv_transpose2d: the input gradient of a convolution
+    (``weight`` (C_in, C_out / groups, *K) in that convolution's (out, in / groups) layout):
+
+        full[n, o, q] = sum_{c, p, k: p * stride + k * dilation = q} x[n, c, p] W[c, o - g(c) C_out/G, k]
+        y = full cropped by ``padding`` on both sides, plus b[o]
+
+    with full of size (S - 1) stride + dilation (K - 1) + 1 + output_padding, so
+    P = (S - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1.
+
+    Shape: x (N, C_in, *S), weight (C_in, C_out / groups, *K), bias (C_out,) or None -> y (N, C_out, *P).
+    """
+    full = tuple((s_in - 1) * s + dil * (k - 1) + 1 + op
+                 for s_in, s, dil, k, op in zip(x.shape[2:], stride, dilation, weight.shape[2:], output_padding))
+    pairs = tuple((p, p) for p in padding)
+    out = pad_backward(_correlate_transposed(x, weight, stride, dilation, groups, full), pairs)
+    out = np.ascontiguousarray(out)
+    if bias is not None:
+        out += bias.reshape(-1, *(1,) * len(stride))
+    return out, (x, weight, bias is not None, stride, pairs, dilation, groups)
+
+
+def conv_transpose_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Gradients of ``conv_transpose_forward`` with g = dL/dy: the forward is y = crop(A^T x), with A
+    the convolution whose input gradient it computes, so with gp = g zero-padded back to the full size
+
+        dL/dx = A gp:  dL/dx[n, c, p] = sum_{o, k} gp[n, o, p * stride + k * dilation] W[c, o, k]  (conv forward)
+        dL/dW[c, o, k] = sum_{n, p} x[n, c, p] gp[n, o, p * stride + k * dilation]              (conv weight grad)
+        dL/db[o] = sum_{n, q} g[n, o, q]
+
+    Shape: dout (N, C_out, *P) -> dx (N, C_in, *S), dW like W, db (C_out,) or None.
+    """
+    x, weight, has_bias, stride, pairs, dilation, groups = cache
+    # the last output_padding rows of the full output are read by no window of A that lands on x
+    # (torch allows output_padding < dilation even when >= stride): keep just what A reads
+    used = tuple(slice(0, (s_in - 1) * s + dil * (k - 1) + 1)
+                 for s_in, s, dil, k in zip(x.shape[2:], stride, dilation, weight.shape[2:]))
+    gp = pad_forward(dout, pairs)[(slice(None), slice(None), *used)]
+    dx, cols = _correlate(gp, weight, stride, dilation, groups)
+    dweight = _weight_grad(cols, x, weight.shape, groups)
+    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if has_bias else None
+    return dx, dweight, dbias
