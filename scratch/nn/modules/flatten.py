@@ -1,13 +1,15 @@
-"""Flatten."""
+"""Flatten and Unflatten."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Flatten"]
+__all__ = ["Flatten", "Unflatten"]
 
 
 class Flatten(Module):
@@ -33,3 +35,41 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    r"""Splits dim ``dim`` into ``unflattened_size`` (one entry may be -1); backward reshapes the gradient back.
+
+    Shape:
+        - Input: :math:`(*, S_{dim}, *)`.
+        - Output: :math:`(*, U_1, ..., U_n, *)` with :math:`\prod_i U_i = S_{dim}`.
+    """
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        if isinstance(dim, str):
+            raise TypeError("Unflatten: named dims (a str dim) are not supported; pass an int dim")
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"invalid argument type for dim parameter: expected int, got {type(dim).__name__}")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, size in enumerate(unflattened_size):
+            if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(size).__name__} at pos {i}")
+        self.dim = int(dim)
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        if not isinstance(input, np.ndarray):
+            raise TypeError(f"Unflatten: expected a numpy.ndarray input, got {type(input).__name__}")
+        out, cache = F.unflatten_forward(input, self.dim, tuple(self.unflattened_size))
+        self._save(cache)
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return F.unflatten_backward(grad_output, self._saved(grad_output))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,0 +1,211 @@
+"""MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Unflatten: parity with torch in both dtypes,
+max-pool ties and NaNs routed exactly as torch, return_indices, finite differences, dtype kept, and the
+errors for bad inputs and bad constructor arguments (torch must reject the same case)."""
+
+import numpy as np
+import pytest
+import torch
+
+from scratch import nn
+from torch_ref import to_torch
+
+from .helpers import DTYPES, assert_gradcheck, assert_module_parity
+
+M1, M2, AV, AD, UF = nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Unflatten
+
+# name: (class, positional args, keyword args, input shape)
+CONFIGS = {
+    "max1d-basic": (M1, (3,), {}, (4, 3, 16)),
+    "max1d-stride2-pad1": (M1, (3, 2, 1), {}, (4, 3, 15)),
+    "max1d-dilation2-ceil": (M1, (3,), {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}, (2, 3, 16)),
+    "max1d-ceil-last-window-dropped": (M1, (2, 3, 1), {"ceil_mode": True}, (2, 3, 4)),
+    "max1d-overlap-stride1": (M1, (4, 1, 2), {}, (2, 3, 9)),
+    "max1d-unbatched": (M1, (4, 3, 2), {}, (3, 17)),
+    "max2d-basic": (M2, (2,), {}, (4, 3, 8, 8)),
+    "max2d-odd-size": (M2, (2,), {}, (2, 3, 7, 9)),
+    "max2d-stride2-pad1": (M2, (3, 2, 1), {}, (4, 3, 9, 10)),
+    "max2d-tuples-dilation-ceil": (M2, ((3, 2), (2, 1), (1, 1), (2, 3)), {"ceil_mode": True}, (2, 3, 11, 10)),
+    "max2d-ceil-pad": (M2, (3, 2, 1), {"ceil_mode": True}, (2, 3, 8, 7)),
+    "max2d-overlap-stride1": (M2, (3, 1, 1), {}, (2, 3, 7, 6)),
+    "max2d-kernel-equals-input": (M2, ((5, 4),), {}, (2, 3, 5, 4)),
+    "max2d-unbatched": (M2, (3, 2, 1), {}, (3, 9, 8)),
+    "avg2d-basic": (AV, (2,), {}, (4, 3, 8, 8)),
+    "avg2d-stride-pad": (AV, (3, 2, 1), {}, (2, 3, 9, 10)),
+    "avg2d-ceil-include-pad": (AV, (3, 2, 1), {"ceil_mode": True}, (2, 3, 10, 9)),
+    "avg2d-ceil-exclude-pad": (AV, ((3, 2), (2, 3), (1, 1)), {"ceil_mode": True, "count_include_pad": False},
+                               (2, 3, 10, 9)),
+    "avg2d-ceil-no-pad": (AV, (2,), {"ceil_mode": True}, (2, 3, 5, 7)),
+    "avg2d-exclude-pad-overlap": (AV, (3, 1, 1), {"count_include_pad": False}, (2, 3, 6, 7)),
+    "avg2d-divisor-override": (AV, (3, 2, 1), {"divisor_override": 5}, (2, 3, 9, 9)),
+    "avg2d-divisor-override-ceil": (AV, (2, 2, 1), {"divisor_override": 3, "ceil_mode": True}, (2, 3, 8, 7)),
+    "avg2d-unbatched": (AV, (3, 1, 1), {}, (3, 7, 6)),
+    "adaptive-divides": (AD, ((4, 3),), {}, (2, 3, 8, 9)),
+    "adaptive-does-not-divide": (AD, (3,), {}, (2, 3, 7, 8)),
+    "adaptive-larger-than-input": (AD, ((9, 7),), {}, (2, 3, 5, 6)),
+    "adaptive-none-keeps-size": (AD, ((None, 4),), {}, (2, 3, 5, 10)),
+    "adaptive-global": (AD, (1,), {}, (4, 5, 6, 7)),
+    "adaptive-unbatched": (AD, ((2, 5),), {}, (3, 7, 11)),
+    "unflatten-middle": (UF, (1, (3, 4)), {}, (5, 12, 2)),
+    "unflatten-last-inferred": (UF, (-1, (2, -1, 3)), {}, (5, 2, 12)),
+    "unflatten-first-list": (UF, (0, [2, 3]), {}, (6, 4)),
+}
+MAX_CASES = [case for case, (cls, *_) in CONFIGS.items() if cls in (M1, M2)]
+
+
+def build(case, **overrides):
+    cls, args, kwargs, shape = CONFIGS[case]
+    return cls(*args, **{**kwargs, **overrides}), shape
+
+
+def distinct(dtype, shape, seed=1):
+    """A shuffled ramp: well-separated values, so no window holds a tie and finite differences are safe."""
+    values = np.random.default_rng(seed).permutation(int(np.prod(shape))) * 0.37 - 5.0
+    return values.reshape(shape).astype(dtype)
+
+
+def ties(dtype, shape, seed=1):
+    """Small integers in float with a constant block: most windows hold several equal maxima."""
+    x = np.random.default_rng(seed).integers(-2, 3, size=shape).astype(dtype)
+    x[..., : shape[-1] // 2] = 1.0
+    return x
+
+
+def normal(dtype, shape, seed=1):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CONFIGS)
+def test_matches_torch(case, dtype):
+    module, shape = build(case)
+    assert_module_parity(module, normal(dtype, shape))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", MAX_CASES)
+def test_max_pool_ties_route_the_gradient_exactly_as_torch(case, dtype):
+    module, shape = build(case)
+    x, g = ties(dtype, shape), normal(dtype, module(ties(dtype, shape)).shape, seed=7)
+    ours_out, ours_grad = module(x), module.backward(g)
+    leaf = torch.tensor(x, requires_grad=True)
+    theirs = to_torch(module)(leaf)
+    theirs.backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours_out, theirs.detach().numpy())
+    np.testing.assert_array_equal(ours_grad, leaf.grad.numpy())  # bit for bit: same cell, same summation order
+    assert np.count_nonzero(ours_grad) <= g.size, "ties must not split the gradient"  # one cell per output
+
+
+@pytest.mark.parametrize("maker", [distinct, ties, normal])
+@pytest.mark.parametrize("case", MAX_CASES)
+def test_return_indices_equal_torchs(case, maker):
+    module, shape = build(case, return_indices=True)
+    x = maker(np.float32, shape)
+    out, indices = module(x)
+    theirs, their_indices = to_torch(module)(torch.tensor(x))
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, their_indices.numpy())
+    np.testing.assert_array_equal(out, theirs.numpy())
+
+
+@pytest.mark.parametrize("case", ["max1d-basic", "max2d-stride2-pad1", "max2d-tuples-dilation-ceil"])
+def test_max_pool_nans_and_all_minus_inf_windows_pick_torchs_cell(case):
+    module, shape = build(case, return_indices=True)
+    x = normal(np.float64, shape)
+    x.reshape(-1)[::3] = np.nan
+    x.reshape(-1)[1::7] = np.nan
+    x[..., :3] = -np.inf  # whole windows of -inf, padding included
+    out, indices = module(x)
+    theirs, their_indices = to_torch(module)(torch.tensor(x))
+    np.testing.assert_array_equal(indices, their_indices.numpy())
+    np.testing.assert_array_equal(out, theirs.numpy())
+
+
+@pytest.mark.parametrize("case", CONFIGS)
+def test_gradient_matches_finite_differences(case):
+    module, shape = build(case)
+    assert_gradcheck(module, distinct(np.float64, shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("case", ["max1d-basic", "max2d-ceil-pad", "avg2d-ceil-exclude-pad",
+                                  "adaptive-does-not-divide", "unflatten-middle"])
+def test_dtype_is_kept(case, dtype):
+    module, shape = build(case)
+    out = module(normal(dtype, shape))
+    grad = module.backward(normal(dtype, out.shape, seed=2))
+    assert out.dtype == dtype and grad.dtype == dtype and grad.shape == shape
+
+
+def test_empty_batch_matches_torch():
+    for case in ("max2d-stride2-pad1", "avg2d-stride-pad", "adaptive-does-not-divide"):
+        module, shape = build(case)
+        x = normal(np.float32, (0, *shape[1:]))
+        assert module(x).shape == tuple(to_torch(module)(torch.tensor(x)).shape)
+
+
+def _raises_like_torch(make, x, error):
+    """Scratch raises ``error`` (constructing or calling); torch rejects the same case too."""
+    with pytest.raises(error):
+        make(nn)(x)
+    with pytest.raises((RuntimeError, ValueError, TypeError, IndexError)):
+        make(torch.nn)(torch.tensor(x))
+
+
+X2, X1 = normal(np.float32, (2, 3, 5, 5)), normal(np.float32, (2, 3, 5))
+
+BAD = {
+    "max2d-pad-over-half-kernel": (lambda n: n.MaxPool2d(3, padding=2), X2, ValueError),
+    "max2d-pad-over-half-kernel-dilated": (lambda n: n.MaxPool2d(3, padding=2, dilation=2), X2, ValueError),
+    "max2d-tuple-pad-over-half": (lambda n: n.MaxPool2d((3, 2), padding=(1, 2)), X2, ValueError),
+    "max1d-pad-over-half-kernel": (lambda n: n.MaxPool1d(3, padding=2), X1, ValueError),
+    "max2d-output-too-small": (lambda n: n.MaxPool2d(6), X2, ValueError),
+    "max1d-output-too-small": (lambda n: n.MaxPool1d(6), X1, ValueError),
+    "max2d-zero-stride": (lambda n: n.MaxPool2d(2, stride=0), X2, ValueError),
+    "max2d-zero-dilation": (lambda n: n.MaxPool2d(2, dilation=0), X2, ValueError),
+    "max2d-negative-padding": (lambda n: n.MaxPool2d(2, padding=-1), X2, ValueError),
+    "max2d-2d-input": (lambda n: n.MaxPool2d(2), X2[0, 0], ValueError),
+    "max2d-5d-input": (lambda n: n.MaxPool2d(2), X2[None], ValueError),
+    "max1d-4d-input": (lambda n: n.MaxPool1d(2), X2, ValueError),
+    "max2d-empty-spatial": (lambda n: n.MaxPool2d(2), X2[:, :, :0], ValueError),
+    "avg2d-pad-over-half-kernel": (lambda n: n.AvgPool2d(3, padding=2), X2, ValueError),
+    "avg2d-output-too-small": (lambda n: n.AvgPool2d(6), X2, ValueError),
+    "avg2d-zero-divisor": (lambda n: n.AvgPool2d(2, divisor_override=0), X2, ValueError),
+    "adaptive-2d-input": (lambda n: n.AdaptiveAvgPool2d(2), X2[0, 0], ValueError),
+    "adaptive-negative-size": (lambda n: n.AdaptiveAvgPool2d((2, -1)), X2, ValueError),
+    "unflatten-wrong-product": (lambda n: n.Unflatten(1, (2, 2)), X2, ValueError),
+    "unflatten-two-inferred": (lambda n: n.Unflatten(2, (-1, -1)), X2, ValueError),
+    "unflatten-dim-out-of-range": (lambda n: n.Unflatten(4, (5, 1)), X2, ValueError),
+    "unflatten-size-not-a-tuple": (lambda n: n.Unflatten(1, 3), X2, TypeError),
+    "unflatten-size-of-floats": (lambda n: n.Unflatten(1, (3.0, 1.0)), X2, TypeError),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_inputs_and_arguments_raise_like_torch(case):
+    _raises_like_torch(*BAD[case])
+
+
+@pytest.mark.parametrize("cls", [M1, M2, AV, AD])
+def test_integer_input_is_a_type_error(cls):
+    # torch pools integer tensors too; scratch's pools, like its other parameter-free layers, take floats only
+    x = X1 if cls is M1 else X2
+    with pytest.raises(TypeError, match=f"{cls.__name__}: expected a floating-point input, got dtype int64"):
+        cls(2)(x.astype(np.int64))
+
+
+def test_errors_name_the_module_and_the_sizes():
+    with pytest.raises(ValueError, match=r"MaxPool2d: pad should be at most half of kernel size.*pad=\(2, 2\)"):
+        nn.MaxPool2d(3, padding=2)
+    with pytest.raises(ValueError, match=r"AvgPool2d: Given input size: \(3x5x5\).*\(3x0x0\).*too small"):
+        nn.AvgPool2d(6)(X2)
+    with pytest.raises(ValueError, match=r"MaxPool1d: expected a 2-D \(unbatched\) or 3-D \(batched\) input"):
+        nn.MaxPool1d(2)(X2)
+    with pytest.raises(ValueError, match=r"Unflatten: .*\[2, 2\].*\(3\)"):
+        nn.Unflatten(1, (2, 2))(X2)
+
+
+@pytest.mark.parametrize("case", ["max2d-tuples-dilation-ceil", "avg2d-divisor-override", "adaptive-none-keeps-size",
+                                  "unflatten-middle"])
+def test_repr_matches_torchs(case):
+    module, _ = build(case)
+    assert repr(module) == repr(to_torch(module))
