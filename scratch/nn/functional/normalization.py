@@ -1,5 +1,222 @@
-"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: pure forward/backward pairs."""
+r"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: pure forward/backward pairs.
+
+All of them normalize x over a set of axes A holding n values each:
+
+    mu = (1/n) sum_A x,   sigma^2 = (1/n) sum_A (x - mu)^2   (biased),
+    invstd = 1 / sqrt(sigma^2 + eps),   xhat = (x - mu) * invstd,
+
+then apply a per-feature affine y = gamma * xhat + beta. They share one backward: with
+g = dL/dxhat (= dL/dy * gamma),
+
+    dL/dx = (invstd / n) * (n g - sum_A g - xhat * sum_A(g xhat)),
+
+and dL/dgamma = sum(dL/dy * xhat), dL/dbeta = sum(dL/dy) over every axis gamma is broadcast along.
+
+The statistics are accumulated in float64 and rounded to the input's dtype, as torch's CPU
+kernels accumulate float32 batch statistics in double; every output keeps the input's dtype.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "batch_norm_backward",
+    "batch_norm_forward",
+    "group_norm_backward",
+    "group_norm_forward",
+    "layer_norm_backward",
+    "layer_norm_forward",
+]
+
+
+def _moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and biased variance over ``axes`` (kept, size 1), two-pass, in float64."""
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes, keepdims=True)
+    var = np.square(x64 - mean).mean(axis=axes, keepdims=True)
+    return mean, var
+
+
+def _sum(x: np.ndarray, axes: tuple[int, ...], dtype: np.dtype, keepdims: bool = False) -> np.ndarray:
+    """``x`` summed over ``axes`` in float64, rounded to ``dtype``."""
+    return x.sum(axis=axes, dtype=np.float64, keepdims=keepdims).astype(dtype)
+
+
+def _normalize_backward(g: np.ndarray, xhat: np.ndarray, scale: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    r"""dL/dx = (scale / n) (n g - sum_A g - xhat sum_A(g xhat)), n = values per normalized group.
+
+    ``scale`` is invstd (times gamma when gamma is constant over A, as in batch norm).
+    """
+    n = int(np.prod([g.shape[a] for a in axes]))
+    sum_g = _sum(g, axes, g.dtype, keepdims=True)
+    sum_gx = _sum(g * xhat, axes, g.dtype, keepdims=True)
+    return (scale / n) * (n * g - sum_g - xhat * sum_gx)
+
+
+def _verify_batch_size(size: Sequence[int]) -> None:
+    """torch's check: more than one value per channel (the batch times the spatial sizes)."""
+    size_prods = int(np.prod([size[0], *size[2:]]))
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(size)}")
+
+
+def _fused_multiply_add(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x * a + b rounded once, as torch's CPU kernels compute it (an FMA); exact for float32 and
+    float16 through float64, a plain multiply-add in float64."""
+    if x.dtype.itemsize >= 8:
+        return x * a + b
+    return (x.astype(np.float64) * a + b).astype(x.dtype)
+
+
+def _channel_shape(input: np.ndarray) -> tuple[int, ...]:
+    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float) -> None:
+    """running <- momentum * batch + (1 - momentum) * running, in place (computed in float64)."""
+    running[...] = momentum * batch + (1 - momentum) * running.astype(np.float64)
+
+
+def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+                       weight: np.ndarray | None = None, bias: np.ndarray | None = None, training: bool = False,
+                       momentum: float = 0.1, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    r"""Batch normalization over every axis but the channel axis 1 (A = N and the spatial axes).
+
+    training: mu, sigma^2 are the batch's (biased); when given, the running buffers are updated in place,
+        running_mean <- (1 - m) running_mean + m mu,
+        running_var  <- (1 - m) running_var + m sigma^2 n / (n - 1)   (the unbiased variance).
+    eval: mu, sigma^2 are running_mean, running_var.
+    y = fma(x, alpha, beta) with alpha = gamma * invstd, beta = fma(-mu, alpha, b) (torch's order).
+
+    Shape: input (N, C, *); running_mean, running_var, weight, bias (C,); output (N, C, *).
+    """
+    if training:
+        _verify_batch_size(input.shape)
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    dtype, shape = input.dtype, _channel_shape(input)
+    axes = (0, *range(2, input.ndim))
+    if training:
+        mean64, var64 = _moments(input, axes)
+        if running_mean is not None and running_var is not None:
+            n = input.size // input.shape[1]
+            _update_running(running_mean, mean64.reshape(-1), momentum)
+            _update_running(running_var, var64.reshape(-1) * n / (n - 1), momentum)
+    else:
+        mean64 = running_mean.astype(np.float64).reshape(shape)
+        var64 = running_var.astype(np.float64).reshape(shape)
+    mean, invstd = mean64.astype(dtype), (1.0 / np.sqrt(var64 + eps)).astype(dtype)
+    alpha = invstd if weight is None else invstd * weight.reshape(shape)
+    beta = _fused_multiply_add(-mean, alpha, np.zeros_like(alpha) if bias is None else bias.reshape(shape))
+    out = _fused_multiply_add(input, alpha, beta)
+    xhat = (input - mean) * invstd
+    return out, (xhat, alpha, weight is not None, bias is not None, training, axes)
+
+
+def batch_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of batch normalization, with s = gamma * invstd (per channel):
+
+        training: dL/dx = (s / n) (n dy - sum_A dy - xhat sum_A(dy xhat))   (mu, sigma depend on x)
+        eval:     dL/dx = s dy                                               (the running stats do not)
+        dL/dgamma = sum_A dy xhat,   dL/dbeta = sum_A dy                     (C,)
+
+    Shape: dout (N, C, *) -> dx (N, C, *), dweight and dbias (C,) or None.
+    """
+    xhat, scale, has_weight, has_bias, training, axes = cache
+    dx = _normalize_backward(dout, xhat, scale, axes) if training else dout * scale
+    dweight = _sum(dout * xhat, axes, dout.dtype) if has_weight else None
+    dbias = _sum(dout, axes, dout.dtype) if has_bias else None
+    return dx, dweight, dbias
+
+
+def layer_norm_forward(input: np.ndarray, normalized_shape: Sequence[int], weight: np.ndarray | None = None,
+                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    r"""Layer normalization over the last len(normalized_shape) axes A of each sample:
+
+        xhat = x * invstd - invstd * mu   (torch's order),   y = xhat * gamma + beta.
+
+    Shape: input (*, *normalized_shape); weight, bias normalized_shape; output like input.
+    """
+    k = len(normalized_shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
+        raise ValueError(f"LayerNorm: expected input of shape (*, {', '.join(map(str, normalized_shape))}) "
+                         f"(normalized_shape={tuple(normalized_shape)}), got {input.shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean64, var64 = _moments(input, axes)
+    mean, invstd = mean64.astype(input.dtype), (1.0 / np.sqrt(var64 + eps)).astype(input.dtype)
+    xhat = input * invstd + (-invstd * mean)
+    out = xhat if weight is None else xhat * weight
+    if bias is not None:
+        out = out + bias
+    return out, (xhat, invstd, weight, bias is not None, axes)
+
+
+def layer_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of layer normalization, with g = dy * gamma (elementwise over A):
+
+        dL/dx = (invstd / n) (n g - sum_A g - xhat sum_A(g xhat))
+        dL/dgamma = sum_lead dy xhat,   dL/dbeta = sum_lead dy   (summed over the leading axes)
+
+    Shape: dout like the input -> dx like the input, dweight and dbias normalized_shape or None.
+    """
+    xhat, invstd, weight, has_bias, axes = cache
+    g = dout if weight is None else dout * weight
+    dx = _normalize_backward(g, xhat, invstd, axes)
+    lead = tuple(range(dout.ndim - len(axes)))
+    dweight = None if weight is None else _sum(dout * xhat, lead, dout.dtype)
+    dbias = _sum(dout, lead, dout.dtype) if has_bias else None
+    return dx, dweight, dbias
+
+
+def group_norm_forward(input: np.ndarray, num_groups: int, weight: np.ndarray | None = None,
+                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    r"""Group normalization: the C channels of each sample split into num_groups groups of C/G, and
+    each group normalized over its channels and spatial positions (A). With s = invstd * gamma_c:
+
+        y = fma(x, s, fma(-mu, s, beta_c))   (torch's order),   which is gamma_c * xhat + beta_c;
+        y = (x - mu) * invstd without weight and bias.
+
+    Shape: input (N, C, *); weight, bias (C,); output (N, C, *).
+    """
+    if input.ndim < 2:
+        raise ValueError(f"GroupNorm: expected input of shape (N, C, *) with at least 2 dimensions, "
+                         f"got {input.ndim}-D input of shape {input.shape}")
+    n_batch, channels = input.shape[:2]
+    if channels % num_groups:
+        raise ValueError(f"GroupNorm: expected a channel count divisible by num_groups={num_groups}, "
+                         f"got input of shape {input.shape}")
+    # torch's quirk: it counts values as N * C / G times the spatial sizes, not per group
+    _verify_batch_size([n_batch * channels // num_groups, num_groups, *input.shape[2:]])
+    x = input.reshape(n_batch, num_groups, channels // num_groups, -1)
+    mean64, var64 = _moments(x, (2, 3))
+    mean, invstd = mean64.astype(input.dtype), (1.0 / np.sqrt(var64 + eps)).astype(input.dtype)
+    gamma = None if weight is None else weight.reshape(1, num_groups, -1, 1)
+    xhat = (x - mean) * invstd
+    if gamma is None and bias is None:
+        return xhat.reshape(input.shape), (xhat, invstd, gamma, False, input.shape)
+    scale = invstd if gamma is None else invstd * gamma
+    beta = np.zeros_like(scale) if bias is None else bias.reshape(1, num_groups, -1, 1)
+    out = _fused_multiply_add(x, scale, _fused_multiply_add(-mean, scale, beta)).reshape(input.shape)
+    return out, (xhat, invstd, gamma, bias is not None, input.shape)
+
+
+def group_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of group normalization, with g = dy * gamma_c, n = (C/G) * spatial size:
+
+        dL/dx = (invstd / n) (n g - sum_A g - xhat sum_A(g xhat))      per (sample, group)
+        dL/dgamma_c = sum_{N, spatial} dy xhat,   dL/dbeta_c = sum_{N, spatial} dy
+
+    Shape: dout (N, C, *) -> dx (N, C, *), dweight and dbias (C,) or None.
+    """
+    xhat, invstd, gamma, has_bias, shape = cache
+    dy = dout.reshape(xhat.shape)
+    g = dy if gamma is None else dy * gamma
+    dx = _normalize_backward(g, xhat, invstd, (2, 3)).reshape(shape)
+    dweight = None if gamma is None else _sum(dy * xhat, (0, 3), dout.dtype).reshape(-1)
+    dbias = _sum(dy, (0, 3), dout.dtype).reshape(-1) if has_bias else None
+    return dx, dweight, dbias
