@@ -268,13 +268,29 @@ def linear_bias_bounds(module):  # torch.nn.Linear.reset_parameters: U(-1/sqrt(f
     return -bound, bound
 
 
+def recurrent_bounds(module):  # torch.nn.RNNBase.reset_parameters: U(-1/sqrt(hidden), 1/sqrt(hidden)) for all
+    bound = 1 / math.sqrt(module.hidden_size)
+    return -bound, bound
+
+
 # (name, scratch factory(dtype, rng), torch factory(torch dtype), {parameter: its uniform bounds, or None})
 LAYERS = [
     ("Linear(20, 30)", lambda d, r: nn.Linear(20, 30, dtype=d, rng=r), lambda d: torch.nn.Linear(20, 30, dtype=d),
      {"weight": linear_weight_bounds, "bias": linear_bias_bounds}),
     ("Linear(50, 40)", lambda d, r: nn.Linear(50, 40, dtype=d, rng=r), lambda d: torch.nn.Linear(50, 40, dtype=d),
      {"weight": linear_weight_bounds, "bias": linear_bias_bounds}),
-]
+    ("PReLU(64)", lambda d, r: nn.PReLU(64, dtype=d), lambda d: torch.nn.PReLU(64, dtype=d), {"weight": None}),
+    ("Embedding(64, 64)", lambda d, r: nn.Embedding(64, 64, dtype=d, rng=r),
+     lambda d: torch.nn.Embedding(64, 64, dtype=d), {"weight": None}),
+    ("BatchNorm1d(64)", lambda d, r: nn.BatchNorm1d(64, dtype=d), lambda d: torch.nn.BatchNorm1d(64, dtype=d),
+     {"weight": None, "bias": None}),
+    ("LayerNorm(64)", lambda d, r: nn.LayerNorm(64, dtype=d), lambda d: torch.nn.LayerNorm(64, dtype=d),
+     {"weight": None, "bias": None}),
+    *[(f"{kind}(16, 32)", lambda d, r, kind=kind: getattr(nn, kind)(16, 32, dtype=d, rng=r),
+       lambda d, kind=kind: getattr(torch.nn, kind)(16, 32, dtype=d),
+       dict.fromkeys(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], recurrent_bounds))
+      for kind in ("RNN", "LSTM", "GRU")],
+]  # Conv1d, Conv2d and ConvTranspose2d: the same test in test_conv.py
 
 
 def layer_samples(make, count):

@@ -16,6 +16,7 @@ from . import (
     probabilistic_loss,
     regression_loss,
     rnn,
+    rnn_cells,
     sparse,
 )
 from .activation import *  # noqa: F403
@@ -29,10 +30,11 @@ from .pooling import *  # noqa: F403
 from .probabilistic_loss import *  # noqa: F403
 from .regression_loss import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .rnn_cells import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
     *activation.__all__, *conv.__all__, *dropout.__all__, *linear.__all__, *loss.__all__, *margin_loss.__all__,
     *normalization.__all__, *pooling.__all__, *probabilistic_loss.__all__, *regression_loss.__all__, *rnn.__all__,
-    *sparse.__all__
+    *rnn_cells.__all__, *sparse.__all__
 ]

@@ -1,5 +1,322 @@
-"""Recurrent layers: RNN, LSTM, GRU."""
+r"""Recurrent layers: RNN, LSTM, GRU, on a shared ``RNNBase`` that holds the parameter bookkeeping.
+
+The math (cell equations, BPTT delta rules) is in ``scratch.nn.functional.rnn`` and ``rnn_cells``.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module, resolve_dtype
+
+__all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class RNNBase(Module):
+    r"""Base class of RNN, LSTM and GRU: validates the options like torch and registers, per layer l and
+    direction, ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``, ``bias_hh_l{l}`` (then the same
+    with suffix ``_reverse``), in torch's order, so state_dict keys and order equal torch's.
+
+    Every parameter starts from :math:`U(-\sqrt{k}, \sqrt{k})`, :math:`k = 1 / H` (hidden_size).
+    In training, ``dropout`` = p > 0 zeroes each output element of every layer but the last with
+    probability p and scales the rest by 1 / (1 - p), like ``nn.Dropout``; the masks are drawn from
+    ``rng`` (keyword-only, which also draws the initial weights; default: scratch's global generator)
+    and kept in ``dropout_masks``.
+
+    Shape (L sequence length, N batch, D = 2 if bidirectional else 1, H = hidden_size):
+        - input: (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in).
+        - each initial/final state: (num_layers * D, N, H), or (num_layers * D, H) unbatched.
+        - output: (L, N, D * H), (N, L, D * H) with batch_first, or (L, D * H) unbatched.
+    """
+
+    _state_names: tuple[str, ...] = ("h_0",)
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        _validate(type(self).__name__, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
+        if mode not in GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        dtype = resolve_dtype(dtype)
+        self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        self.rng = rng
+        #: The boolean keep-masks of the last forward's dropout between layers, one per gap between layers,
+        #: each (L, N, D * H) (time-major, as the layers see them); empty in eval mode or with dropout=0.
+        self.dropout_masks: list[np.ndarray] = []
+        directions = 2 if bidirectional else 1
+        gate_size = GATES[mode] * hidden_size
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            for direction in range(directions):
+                layer_input = input_size if layer == 0 else hidden_size * directions
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                for kind, shape in shapes.items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters(rng=rng)
+
+    def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv, rng=rng)
+
+    @property
+    def _directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _weights(self) -> list[tuple]:
+        """(W_ih, W_hh, b_ih, b_hh) arrays per layer and direction, in the order of ``F.rnn_forward``."""
+        weights = []
+        for layer in range(self.num_layers):
+            for direction in range(self._directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] if self.bias else ["weight_ih", "weight_hh"]
+                arrays = [getattr(self, name + suffix).data for name in names]
+                weights.append(tuple(arrays) if self.bias else (*arrays, None, None))
+        return weights
+
+    def _parameter_grads(self, dweights: list[tuple]) -> None:
+        for layer in range(self.num_layers):
+            for direction in range(self._directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                grads = dweights[layer * self._directions + direction]
+                for name, grad in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), grads):
+                    if grad is not None:
+                        getattr(self, name + suffix).accumulate_grad(grad)
+
+    # ---------------------------------------------------------------- forward
+    def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:
+        """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
+        name = type(self).__name__
+        dtype = self._own_dtype()
+        if not isinstance(input, np.ndarray):
+            raise TypeError(f"{name}: expected input to be a numpy.ndarray, got {type(input).__name__}")
+        if input.dtype != dtype:
+            raise TypeError(f"{name}: expected input of dtype {dtype} (the dtype of its parameters), got {input.dtype}")
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected input of shape (L, N, {self.input_size}) or unbatched (L, "
+                             f"{self.input_size}) (input_size={self.input_size}), got {input.shape}")
+        if input.shape[-2 if input.ndim == 3 and self.batch_first else 0] == 0:
+            raise ValueError(f"{name}: expected a sequence of length at least 1, got input of shape {input.shape}")
+        batched = input.ndim == 3
+        x = input if batched else input[:, None, :]
+        x = x.transpose(1, 0, 2) if batched and self.batch_first else x
+        states = self._initial_states(hx, x.shape[1], batched, dtype)
+        (out, state_n), cache = F.rnn_forward(x, states, self._weights(), self.mode, self.num_layers,
+                                              self.bidirectional, self.dropout, self.training, rng=self.rng)
+        self.dropout_masks = [mask for mask, _ in cache[3]]
+        out = out.transpose(1, 0, 2) if batched and self.batch_first else out
+        if not batched:
+            out, state_n = out[:, 0], tuple(s[:, 0] for s in state_n)
+        self._save((cache, batched, hx is not None, out.shape, state_n[0].shape))
+        return out, state_n
+
+    def _initial_states(self, hx: tuple | None, batch: int, batched: bool, dtype: np.dtype) -> tuple:
+        name = type(self).__name__
+        shape = (self.num_layers * self._directions, batch, self.hidden_size)
+        if hx is None:
+            return tuple(np.zeros(shape, dtype=dtype) for _ in self._state_names)
+        expected = shape if batched else (shape[0], shape[2])
+        for state_name, state in zip(self._state_names, hx):
+            if not isinstance(state, np.ndarray):
+                raise TypeError(f"{name}: expected {state_name} to be a numpy.ndarray, got {type(state).__name__}")
+            if state.dtype != dtype:
+                raise TypeError(f"{name}: expected {state_name} of dtype {dtype} (the dtype of its parameters), "
+                                f"got {state.dtype}")
+            if state.shape != expected:
+                raise ValueError(f"{name}: expected {state_name} of shape {expected} (num_layers * num_directions, "
+                                 f"{'N, ' if batched else ''}hidden_size) for a {'3' if batched else '2'}-D input, "
+                                 f"got {state.shape}")
+        return tuple(state if batched else state[:, None, :] for state in hx)
+
+    # --------------------------------------------------------------- backward
+    def _backward(self, grad_output: np.ndarray, grads: tuple) -> tuple[np.ndarray, tuple | None]:
+        """Shared backward: ``grads`` holds dL/d(final state) per state, each possibly None.
+        Returns dL/dx and, when forward was given initial states, their gradients (else None)."""
+        name = type(self).__name__
+        cache, batched, hx_given, out_shape, state_shape = self._saved(grad_output)
+        dtype = self._own_dtype()
+        _check_grad(name, "grad_output", grad_output, out_shape, dtype)
+        dstates = []
+        for state_name, grad in zip(self._state_names, grads):
+            final = state_name.replace("_0", "_n")
+            if grad is None:
+                grad = np.zeros(state_shape, dtype=dtype)
+            _check_grad(name, f"grad of {final}", grad, state_shape, dtype)
+            dstates.append(grad if batched else grad[:, None, :])
+        dout = grad_output if batched else grad_output[:, None, :]
+        dout = dout.transpose(1, 0, 2) if batched and self.batch_first else dout
+        dx, dhx, dweights = F.rnn_backward(np.ascontiguousarray(dout), tuple(dstates), cache)
+        self._parameter_grads(dweights)
+        dx = dx.transpose(1, 0, 2) if batched and self.batch_first else dx
+        if not batched:
+            dx, dhx = dx[:, 0], tuple(d[:, 0] for d in dhx)
+        return dx, (dhx if hx_given else None)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any, batch_first: Any,
+              dropout: Any, proj_size: Any) -> None:
+    """torch's constructor checks, in torch's order, and scratch's refusal of proj_size != 0."""
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+        raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of an "
+                         f"element being zeroed, got {dropout!r}")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+                      f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                      stacklevel=3)
+    for arg, value in (("bias", bias), ("batch_first", batch_first)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name}: {arg} should be of type bool, got: {type(value).__name__}")
+    for arg, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int):
+            raise TypeError(f"{name}: {arg} should be of type int, got: {type(value).__name__}")
+        if value <= 0:
+            raise ValueError(f"{name}: {arg} must be greater than zero, got {value}")
+    if num_layers <= 0:
+        raise ValueError(f"{name}: num_layers must be greater than zero, got {num_layers}")
+    if proj_size < 0:
+        raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections")
+    if proj_size >= hidden_size:
+        raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
+    if proj_size != 0:
+        raise NotImplementedError(f"{name}: proj_size={proj_size} (LSTM with projections) is not implemented in "
+                                  "scratch; use proj_size=0")
+
+
+def _check_grad(name: str, what: str, grad: Any, shape: tuple, dtype: np.dtype) -> None:
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(f"{name}.backward: expected {what} to be a numpy.ndarray, got {type(grad).__name__}")
+    if grad.shape != shape or grad.dtype != dtype:
+        raise ValueError(f"{name}.backward: expected {what} of shape {shape} and dtype {dtype}, got shape "
+                         f"{grad.shape} and dtype {grad.dtype}")
+
+
+class RNN(RNNBase):
+    r"""Elman RNN: :math:`h_t = \phi(x_t W_{ih}^T + b_{ih} + h_{t-1} W_{hh}^T + b_{hh})`, with
+    :math:`\phi` = tanh or ReLU (``nonlinearity``); layer l > 0 takes layer l - 1's outputs as x_t.
+
+    ``forward(input, hx=None)`` returns ``(output, h_n)``; hx defaults to zeros.
+    ``backward(grad_output, grad_h_n=None)`` returns dL/dx, or ``(dL/dx, dL/dh_0)`` when forward was
+    given h_0, and accumulates every parameter's gradient. See ``RNNBase`` for the shapes and
+    ``scratch.nn.functional.rnn`` for BPTT.
+
+    Args: input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False, dtype=None (float32), rng (keyword: initial weights, dropout masks).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
+                         num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype, rng=rng)
+
+    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        out, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return out, h_n
+
+    def backward(self, grad_output: np.ndarray, grad_h_n: np.ndarray | None = None) -> Any:
+        dx, dhx = self._backward(grad_output, (grad_h_n,))
+        return dx if dhx is None else (dx, dhx[0])
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
+
+
+class LSTM(RNNBase):
+    r"""Long short-term memory, gates in torch's order i, f, g, o:
+
+    .. math::
+        i_t = \sigma(x_t W_{ii}^T + b_{ii} + h_{t-1} W_{hi}^T + b_{hi}),\ f_t, o_t \text{ likewise},\
+        g_t = \tanh(\dots),\ c_t = f_t \odot c_{t-1} + i_t \odot g_t,\ h_t = o_t \odot \tanh(c_t).
+
+    ``forward(input, hx=None)`` with hx = (h_0, c_0) returns ``(output, (h_n, c_n))``.
+    ``backward(grad_output, grad_state=None)``, grad_state = (grad_h_n, grad_c_n), either entry may be
+    None, returns dL/dx, or ``(dL/dx, (dL/dh_0, dL/dc_0))`` when forward was given hx.
+    proj_size != 0 raises NotImplementedError. See ``RNNBase`` for the shapes.
+    """
+
+    _state_names = ("h_0", "c_0")
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, dtype=dtype, rng=rng)
+
+    def forward(self, input: np.ndarray,
+                hx: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTM: expected hx to be a tuple (h_0, c_0), got {type(hx).__name__}")
+        out, (h_n, c_n) = self._forward(input, None if hx is None else tuple(hx))
+        return out, (h_n, c_n)
+
+    def backward(self, grad_output: np.ndarray, grad_state: tuple | None = None) -> Any:
+        grads = (None, None) if grad_state is None else tuple(grad_state)
+        if len(grads) != 2:
+            raise TypeError("LSTM.backward: expected grad_state to be a tuple (grad_h_n, grad_c_n)")
+        dx, dhx = self._backward(grad_output, grads)
+        return dx if dhx is None else (dx, dhx)
+
+
+class GRU(RNNBase):
+    r"""Gated recurrent unit, gates in torch's order r, z, n:
+
+    .. math::
+        r_t = \sigma(x_t W_{ir}^T + b_{ir} + h_{t-1} W_{hr}^T + b_{hr}),\ z_t \text{ likewise},\
+        n_t = \tanh(x_t W_{in}^T + b_{in} + r_t \odot (h_{t-1} W_{hn}^T + b_{hn})),\
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}.
+
+    ``forward(input, hx=None)`` returns ``(output, h_n)``; ``backward(grad_output, grad_h_n=None)``
+    returns dL/dx, or ``(dL/dx, dL/dh_0)`` when forward was given h_0. See ``RNNBase`` for the shapes.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, rng=rng)
+
+    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        out, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return out, h_n
+
+    def backward(self, grad_output: np.ndarray, grad_h_n: np.ndarray | None = None) -> Any:
+        dx, dhx = self._backward(grad_output, (grad_h_n,))
+        return dx if dhx is None else (dx, dhx[0])
