@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import cli_explain, cli_train
 from .checks import DTYPE_NAMES, run_check, select
 from .compare import Comparison, ParityResult
 
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--only", metavar="PATTERN", help="components whose name matches (glob or substring)")
     check.add_argument("--json", action="store_true", help="print the rows as JSON")
     check.set_defaults(handler=command_check)
+    cli_train.add_parser(commands)
+    cli_explain.add_parser(commands)
     return parser
 
 
