@@ -87,6 +87,8 @@ def to_torch(module: nn.Module) -> torch.nn.Module:
             twin_modules[name].to(TORCH_DTYPES[dtype])
     _check_same_layout(module, twin)
     twin.load_state_dict(OrderedDict((k, torch.from_numpy(v)) for k, v in module.state_dict().items()))
+    for name, param in module.named_parameters():  # a frozen parameter stays frozen in the twin
+        twin.get_parameter(name).requires_grad_(param.requires_grad)
     _match_modes(module, twin)
     return twin
 

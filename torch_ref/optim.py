@@ -18,7 +18,9 @@ TORCH_ONLY_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 def to_torch_optimizer(optimizer: Any, params: dict[int, torch.nn.Parameter]) -> torch.optim.Optimizer:
     """Build ``torch.optim.<same class>`` over the torch parameters that ``params`` maps each
     scratch parameter's ``id`` to, with the same defaults and every param group's options copied."""
-    torch_cls = getattr(torch.optim, type(optimizer).__name__, None)
+    # the nearest class torch.optim also has, so a user's subclass of scratch's SGD gets torch's SGD
+    torch_cls = next((getattr(torch.optim, cls.__name__) for cls in type(optimizer).__mro__
+                      if cls.__name__ != "Optimizer" and hasattr(torch.optim, cls.__name__)), None)
     if torch_cls is None:
         raise TypeError(f"to_torch_optimizer: torch.optim has no {type(optimizer).__name__}")
     groups = []

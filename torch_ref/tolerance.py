@@ -29,7 +29,11 @@ relative to their terms instead.
 
 **Trajectories.** Over ``steps`` optimizer steps the rounding differences of each step
 carry into the next, growing about linearly, so a trajectory is held to
-``rtol(dtype, n) * steps``.
+``rtol(dtype, n) * steps``. Along a trajectory a value's rounding is relative to the sizes it
+had, not to a current value that cancels (an Adam ``exp_avg`` crossing zero, a gradient
+shrinking towards 0 at convergence), so a side-by-side run (``torch_ref.parity``) passes
+``scale`` = the largest |b| the quantity has had so far: the measure's scale is then
+max(max|b|, scale).
 """
 
 from __future__ import annotations
@@ -64,8 +68,8 @@ def reduction_length(*arrays: np.ndarray) -> int:
     return n
 
 
-def relative_error(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
-    """(max |a - b|, max_i |a_i - b_i| / (|b_i| + max|b|)) with matching inf/NaN counted as equal."""
+def relative_error(actual: np.ndarray, expected: np.ndarray, scale: float = 0.0) -> tuple[float, float]:
+    """(max |a - b|, max_i |a_i - b_i| / (|b_i| + max(max|b|, scale))) with matching inf/NaN counted as equal."""
     a = np.asarray(actual, dtype=np.float64)
     b = np.asarray(expected, dtype=np.float64)
     same = (a == b) | (np.isnan(a) & np.isnan(b))
@@ -74,7 +78,7 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> tuple[float, flo
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = np.where(same, 0.0, np.abs(a - b))
         finite_b = np.abs(b[np.isfinite(b)])
-        scale = finite_b.max() if finite_b.size else 0.0
+        scale = max(scale, finite_b.max() if finite_b.size else 0.0)
         rel = np.where(same, 0.0, diff / (np.abs(b) + scale))
     max_abs = float(np.nanmax(diff)) if not np.isnan(diff).all() else math.inf
     max_rel = math.inf if np.isnan(rel).any() else float(rel.max())

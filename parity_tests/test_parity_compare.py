@@ -1,0 +1,202 @@
+"""``torch_ref.parity.compare``: side-by-side training agrees for correct models, and a bug planted in one
+layer (forward, backward or the optimizer) is reported at that layer, at step 0, as the right quantity."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+import scratch.optim
+from scratch import nn
+from torch_ref import parity, register_twin
+
+DTYPES = [np.float32, np.float64]
+
+
+class BuggyWeightGrad(nn.Linear):
+    """Linear whose backward adds a spurious term to the weight gradient."""
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_input = super().backward(grad_output)
+        self.weight.grad += 1e-2 * np.abs(self.weight.grad).max()
+        return grad_input
+
+
+class BuggyGradInput(nn.Linear):
+    """Linear whose backward returns a scaled input gradient."""
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return 1.01 * super().backward(grad_output)
+
+
+class BuggyTanh(nn.Tanh):
+    """Tanh with a wrong forward."""
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        return super().forward(input) * input.dtype.type(1.01)
+
+
+class BuggySGD(scratch.optim.SGD):
+    """SGD whose update shrinks every parameter a little more than it should."""
+
+    def _update(self, param, group) -> None:
+        super()._update(param, group)
+        param.data *= param.dtype.type(0.999)
+
+
+def _linear_twin(m: nn.Linear) -> torch.nn.Linear:
+    return torch.nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+
+
+register_twin(BuggyWeightGrad, _linear_twin)
+register_twin(BuggyGradInput, _linear_twin)
+register_twin(BuggyTanh, lambda m: torch.nn.Tanh())
+
+
+def _mlp(dtype, middle: nn.Module | None = None, activation: nn.Module | None = None) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), middle or nn.Linear(16, 16), activation or nn.Tanh(),
+                         nn.Linear(16, 3)).to(dtype)
+
+
+def _data(dtype, rows: int = 24, features: int = 5, classes: int = 3):
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((rows, features)).astype(dtype), rng.integers(0, classes, rows)
+
+
+def _leaf_names(model: nn.Module) -> list[str]:
+    return [n for n, m in model.named_modules() if not list(m.children())]
+
+
+def _assert_complete(report: parity.Report, model: nn.Module, steps: int) -> None:
+    """Every step has an output and grad_input row per leaf and the loss, a .grad, a param and a state
+    row per parameter."""
+    seen = {(r.step, r.module, r.quantity) for r in report.rows}
+    for step in range(steps):
+        for name in [*_leaf_names(model), "loss"]:
+            assert (step, name, "output") in seen and (step, name, "grad_input") in seen
+        for full, _ in model.named_parameters():
+            owner, _, param = full.rpartition(".")
+            assert {(step, owner, f"{param}.grad"), (step, owner, param)} <= seen
+            assert any(s == step and m == owner and q.startswith(f"state.{param}.") for s, m, q in seen)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mlp_agrees_for_ten_steps(dtype):
+    model, (x, y) = _mlp(dtype), _data(dtype)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=12, batch_size=8)
+    assert report.ok and report.first_divergence is None, str(report)
+    _assert_complete(report, model, 12)
+    assert len(report.losses) == 12 and len(report.max_rel_err_per_step) == 12
+    assert report.losses[-1][0] < report.losses[0][0]  # it trains
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cnn_agrees_for_ten_steps(dtype):
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 3)).to(dtype)
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((6, 1, 8, 8)).astype(dtype), rng.integers(0, 3, 6)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1, "momentum": 0.9}),
+                            steps=10)
+    assert report.ok, str(report)
+    _assert_complete(report, model, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_in_train_mode_agrees(dtype):
+    model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(inplace=True), nn.Dropout(0.4), nn.Linear(16, 3)).to(dtype)
+    x, y = _data(dtype)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=10, batch_size=12)
+    assert report.ok, str(report)
+    _assert_complete(report, model, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("middle", "activation", "quantities"), [
+    (BuggyWeightGrad(16, 16), None, {"weight.grad"}),
+    (BuggyGradInput(16, 16), None, {"grad_input"}),
+    (None, BuggyTanh(), {"output"}),
+], ids=["weight-grad", "grad-input", "forward"])
+def test_planted_bug_is_localized(dtype, middle, activation, quantities):
+    model, (x, y) = _mlp(dtype, middle, activation), _data(dtype)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=3)
+    first = report.first_divergence
+    assert not report.ok and first is not None
+    expected = {(0, "2" if middle else "3", q) for q in quantities}
+    assert (first.step, first.module, first.quantity) in expected, str(report)
+    assert first.max_rel_err > first.tol
+    # the layers before it received a diverged gradient or input but are not blamed at step 0
+    assert all(r.ok for r in report.rows if r.step == 0 and r.module in {"0", "1"} and "grad" in r.quantity)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_optimizer_bug_is_reported_after_the_update(dtype):
+    model, (x, y) = _mlp(dtype), _data(dtype)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=(BuggySGD, {"lr": 0.1, "momentum": 0.9}),
+                            steps=2)
+    first = report.first_divergence
+    assert first is not None and first.step == 0 and first.module == "0"
+    assert first.quantity == "weight" or first.quantity.startswith("state.")
+
+
+def test_report_json_and_text():
+    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16)), _data(np.float32)
+    steps = []
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2, callback=lambda s, r: steps.append(s))
+    assert steps == [0, 1]
+    data = json.loads(report.to_json())
+    first = report.first_divergence
+    assert data["ok"] is False and len(data["rows"]) == len(report.rows)
+    assert {k: data["first_divergence"][k] for k in ("step", "module", "quantity")} == {
+        "step": first.step, "module": first.module, "quantity": first.quantity}
+    assert data["losses"] == [list(pair) for pair in report.losses]
+    text = str(report)
+    assert "first divergence" in text and f"module '{first.module}'" in text and first.quantity in text
+    assert len(text.splitlines()) < 30
+
+
+def test_compare_restores_the_modules():
+    model, (x, y) = _mlp(np.float64), _data(np.float64)
+    parity.compare(model, nn.MSELoss(), x, np.eye(3)[y], steps=1)
+    assert all("forward" not in vars(m) and "backward" not in vars(m) for m in model.modules())
+
+
+def test_bad_arguments_are_rejected():
+    model, (x, y) = _mlp(np.float32), _data(np.float32)
+    with pytest.raises(ValueError, match="optimizer"):
+        parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("NoSuchOpt", {}))
+    with pytest.raises(ValueError, match="batch_size"):
+        parity.compare(model, nn.CrossEntropyLoss(), x, y, batch_size=0)
+
+
+def test_nested_modules_are_named_as_in_named_modules():
+    encoder = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), BuggyWeightGrad(16, 16), nn.Tanh())
+    model = nn.Sequential(OrderedDict(encoder=encoder, head=nn.Linear(16, 3))).to(np.float64)
+    x, y = _data(np.float64)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2)
+    first = report.first_divergence
+    assert (first.step, first.module, first.quantity) == (0, "encoder.2", "weight.grad"), str(report)
+    assert {r.module for r in report.rows} == {"encoder.0", "encoder.1", "encoder.2", "encoder.3", "head", "loss"}
+
+
+def test_frozen_parameters_stay_frozen_in_both_engines():
+    model, (x, y) = _mlp(np.float64), _data(np.float64)
+    model[0].weight.requires_grad = False
+    before = model[0].weight.data.copy()
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1}), steps=3)
+    assert report.ok, str(report)
+    assert np.array_equal(model[0].weight.data, before)
+    assert not any(r.quantity == "weight.grad" and r.module == "0" for r in report.rows)
+
+
+def test_rtol_and_atol_override_the_policy():
+    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16)), _data(np.float32)
+    assert parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.1).ok
+    model, (x, y) = _mlp(np.float32), _data(np.float32)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0)
+    assert not report.ok and all(r.tol == 0.0 for r in report.rows)
+    assert parity.compare(_mlp(np.float32), nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0, atol=1e-3).ok
