@@ -1,10 +1,245 @@
-"""``parity train EXAMPLE``."""
+"""``parity train EXAMPLE``: train an example's scratch model and its torch twin side by side.
+
+Training goes through ``torch_ref.parity.compare``, so every step compares every module's output and
+gradients and every parameter and optimizer state; a tqdm progress bar follows the steps. At the end
+it prints each engine's loss and accuracy on the training (and test) data after training and the
+largest divergence seen; ``--plot FILE.png`` draws the two loss curves and the per-step divergence,
+``--json`` prints the same data as JSON. Exit status: 0 when the engines agree within tolerance, 1
+when they diverge, 2 for a usage error (unknown example, bad option, missing optional dependency).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+import torch
+
+import scratch.optim
+
+from . import examples, parity
+from .convert import to_torch
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class UsageError(Exception):
+    """A one-line error for the user: printed to stderr, exit status 2."""
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``train`` subcommand on argparse's subparsers."""
+    train = commands.add_parser("train", help="train an example in both engines side by side, comparing every step")
+    train.add_argument("example", help="the example's name (e.g. letters, xor, digits)")
+    train.add_argument("--optimizer", metavar="NAME", help="a scratch.optim class (default: the example's)")
+    train.add_argument("--lr", type=float, metavar="X", help="learning rate (default: the example's)")
+    train.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default: epochs x batches per epoch)")
+    train.add_argument("--epochs", type=int, metavar="N", help="epochs (default: the example's)")
+    train.add_argument("--batch-size", type=int, metavar="N", help="rows per step (default: the example's)")
+    train.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the weights and data (default 0)")
+    train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    train.add_argument("--plot", metavar="FILE.png", help="write the loss curves and divergence to a PNG")
+    train.add_argument("--json", action="store_true", help="print the results as JSON")
+    train.set_defaults(handler=command_train)
+    # one line on stderr and exit 2 for any bad option, instead of argparse's usage block; unknown options are
+    # caught here too, since the subcommand's parser otherwise hands them up to the top-level parser
+    train.error = _usage_error
+    train.parse_known_args = _strict(train)
 
+
+def _strict(parser: argparse.ArgumentParser) -> Any:
+    def parse_known_args(args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
+        if extras:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    return parse_known_args
+
+
+def _usage_error(message: str) -> NoReturn:
+    print(f"parity train: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def command_train(args: argparse.Namespace) -> int:
+    try:
+        return _train(args)
+    except UsageError as error:
+        print(f"parity train: {error}", file=sys.stderr)
+        return 2
+
+
+def _settings(args: argparse.Namespace, example: examples.Example, rows: int) -> dict:
+    epochs = example.epochs if args.epochs is None else args.epochs
+    batch_size = example.batch_size if args.batch_size is None else args.batch_size
+    for name, value in (("--epochs", epochs), ("--batch-size", batch_size), ("--steps", args.steps)):
+        if value is not None and value < 1:
+            raise UsageError(f"{name} must be a positive integer, got {value}")
+    if args.lr is not None and not args.lr > 0:
+        raise UsageError(f"--lr must be positive, got {args.lr}")
+    optimizer = args.optimizer or example.optimizer
+    cls = getattr(scratch.optim, optimizer, None)
+    if not (isinstance(cls, type) and issubclass(cls, scratch.optim.Optimizer)):
+        base = scratch.optim.Optimizer
+        known = sorted(n for n, c in vars(scratch.optim).items() if isinstance(c, type) and issubclass(c, base)
+                       and c is not base)
+        raise UsageError(f"unknown optimizer {optimizer!r}; known: {', '.join(known)}")
+    batches = 1 if batch_size is None else math.ceil(rows / batch_size)
+    return {"optimizer": optimizer, "lr": example.lr if args.lr is None else args.lr,
+            "epochs": epochs, "batch_size": batch_size,
+            "steps": epochs * batches if args.steps is None else args.steps}
+
+
+def _load(args: argparse.Namespace) -> tuple[examples.Example, tuple]:
+    try:
+        example = examples.get(args.example)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from None
+    try:
+        data = example.load_data(np.random.default_rng(args.seed))
+    except ImportError as error:
+        raise UsageError(f"example {example.name!r} needs {error.name or error}: install its optional extra "
+                         "(e.g. pip install 'scratch-parity[digits]')") from None
+    dtype = DTYPES[args.dtype]
+    cast = [None if a is None else (a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a) for a in data]
+    return example, tuple(cast)
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise UsageError("the progress bar needs tqdm: pip install 'scratch-parity[torch]'") from None
+    return tqdm(total=total, desc="train", unit="step", file=sys.stderr, disable=quiet, leave=False)
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        _require_matplotlib()
+    example, (x_train, y_train, x_test, y_test) = _load(args)
+    settings = _settings(args, example, len(x_train))
+    model = example.build_model(np.dtype(DTYPES[args.dtype]), np.random.default_rng(args.seed))
+    bar = _progress(settings["steps"], quiet=False)
+
+    def advance(step: int, report: parity.Report) -> None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{report.losses[-1][0]:.4g}", refresh=False)
+
+    try:
+        report = parity.compare(model, example.criterion(), x_train, y_train,
+                                optimizer=(settings["optimizer"], {"lr": settings["lr"]}), steps=settings["steps"],
+                                batch_size=settings["batch_size"], callback=advance)
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error).splitlines()[0]) from None
+    finally:
+        bar.close()
+    result = _summary(example, settings, report, (x_train, y_train, x_test, y_test))
+    if args.plot is not None:
+        _plot(args.plot, example.name, report)
+        result["plot"] = args.plot
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_text(result))
+        if example.describe is not None:
+            print(example.describe(model, x_test if x_test is not None else x_train))
+    return 0 if report.ok else 1
+
+
+def _evaluate(example: examples.Example, report: parity.Report, x: np.ndarray, y: np.ndarray) -> dict:
+    """Loss and accuracy of both trained models on (x, y), in eval mode."""
+    model, twin = report.model, report.twin
+    modes = [(m, m.training) for m in model.modules()], [(m, m.training) for m in twin.modules()]
+    model.eval()
+    twin.eval()
+    try:
+        ours = model(x)
+        criterion = example.criterion()
+        with torch.no_grad():
+            theirs = twin(torch.from_numpy(np.array(x)))
+            torch_loss = float(to_torch(criterion)(theirs, torch.from_numpy(np.array(y))))
+        theirs = theirs.numpy()
+        result = {"loss": [float(criterion(ours, y)), torch_loss]}
+        if example.accuracy is not None:
+            result["accuracy"] = [float(example.accuracy(ours, y)), float(example.accuracy(theirs, y))]
+        return result
+    finally:
+        for module, training in (*modes[0], *modes[1]):
+            module.training = training
+
+
+def _summary(example: examples.Example, settings: dict, report: parity.Report, data: tuple) -> dict:
+    x_train, y_train, x_test, y_test = data
+    first = report.first_divergence
+    worst = max(report.rows, key=lambda r: r.max_rel_err / r.tol if r.tol else math.inf, default=None)
+    result = {"example": example.name, **settings, "ok": report.ok,
+              "train": _evaluate(example, report, x_train, y_train),
+              "test": None if x_test is None or len(x_test) == 0 else _evaluate(example, report, x_test, y_test),
+              "max_rel_err": max((r.max_rel_err for r in report.rows), default=0.0),
+              "worst": None if worst is None else {k: getattr(worst, k) for k in
+                                                   ("step", "module", "quantity", "max_rel_err", "tol")},
+              "first_divergence": None if first is None else report.to_dict()["first_divergence"],
+              "losses": [list(pair) for pair in report.losses], "max_rel_err_per_step": report.max_rel_err_per_step}
+    return result
+
+
+def _text(result: dict) -> str:
+    lines = [f"{result['example']}: {result['steps']} steps of {result['optimizer']} (lr {result['lr']}), "
+             f"batch size {result['batch_size'] or 'all'}"]
+    for split in ("train", "test"):
+        values = result[split]
+        if values is None:
+            continue
+        line = f"{split:<5}  loss scratch {values['loss'][0]:.6g}  torch {values['loss'][1]:.6g}"
+        if "accuracy" in values:
+            line += f"   accuracy scratch {values['accuracy'][0]:.2%}  torch {values['accuracy'][1]:.2%}"
+        lines.append(line)
+    worst = result["worst"]
+    if worst is not None:
+        lines.append(f"largest divergence: max rel err {result['max_rel_err']:.3e}; closest to its tolerance: "
+                     f"step {worst['step']}, module '{worst['module']}', {worst['quantity']} "
+                     f"{worst['max_rel_err']:.3e} (tol {worst['tol']:.2e})")
+    first = result["first_divergence"]
+    if first is None:
+        lines.append("ok: the engines agree within tolerance at every step")
+    else:
+        lines.append(f"DIVERGED: step {first['step']}, module '{first['module']}', {first['quantity']}: "
+                     f"max rel err {first['max_rel_err']:.3e} > tol {first['tol']:.3e}")
+    return "\n".join(lines)
+
+
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("--plot needs matplotlib, the 'plot' extra: pip install 'scratch-parity[plot]'") from None
+
+
+def _plot(path: str, name: str, report: parity.Report) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.arange(len(report.losses))
+    losses = np.array(report.losses, dtype=np.float64).reshape(-1, 2)
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 6))
+    top.plot(steps, losses[:, 0], label="scratch", linewidth=2)
+    top.plot(steps, losses[:, 1], label="torch", linestyle="--")
+    top.set(ylabel="training loss (batch)", title=f"parity train {name}")
+    top.legend()
+    divergence = np.maximum(np.array(report.max_rel_err_per_step, dtype=np.float64), np.finfo(np.float64).tiny)
+    bottom.semilogy(steps, divergence, color="tab:red")
+    bottom.set(xlabel="step", ylabel="max rel err (all quantities)")
+    figure.tight_layout()
+    try:
+        figure.savefig(path, format="png")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)

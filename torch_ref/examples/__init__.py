@@ -44,3 +44,7 @@ def get(name: str) -> Example:
     if name not in EXAMPLES:
         raise KeyError(f"unknown example {name!r}; known: {', '.join(sorted(EXAMPLES))}")
     return EXAMPLES[name]
+
+
+# The examples register themselves on import; imported last, since they use Example and register.
+from . import backprop_exercise, digits, letters, xor  # noqa: E402,F401
