@@ -215,3 +215,14 @@ def test_containers_honour_a_subclass_that_overrides_forward_or_backward():
 
 def test_repr_matches_torchs():
     assert repr(scratch_mlp()) == repr(torch_mlp())
+
+
+def test_reassigning_a_child_or_parameter_keeps_its_place_like_torch():
+    ours = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+    ours[0], theirs[0] = nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    ours[0].weight = nn.Parameter(np.zeros((3, 4), dtype=np.float32))
+    theirs[0].weight = torch.nn.Parameter(torch.zeros(3, 4))
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["Linear", "Tanh", "Linear"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours(np.ones((5, 4), dtype=np.float32)).shape == (5, 2)

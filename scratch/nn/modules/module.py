@@ -120,7 +120,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -130,7 +130,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in self.__dict__.get("_modules", {}):
             if value is not None:
@@ -156,10 +156,12 @@ class Module:
         if not self._forget(name):
             object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> bool:
+    def _forget(self, name: str, keep: dict | None = None) -> bool:
+        """Drop ``name`` from every registry but ``keep``, the one about to be assigned, so a
+        re-assigned parameter, buffer or child keeps its place in the state_dict order, as in torch."""
         found = False
         for registry in (self._parameters, self._buffers, self._modules):
-            if name in registry:
+            if name in registry and registry is not keep:
                 del registry[name]
                 found = True
         self._non_persistent_buffers.discard(name)
@@ -178,7 +180,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, np.ndarray):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(numpy.ndarray or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -186,7 +188,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
