@@ -7,6 +7,7 @@ import torch
 
 from scratch import nn
 from torch_ref import from_torch, to_torch
+from torch_ref.checks.normalization import randomized
 from torch_ref.compare import compare
 from torch_ref.tolerance import reduction_length, rtol
 
@@ -16,17 +17,6 @@ from .helpers import DTYPES, assert_gradcheck, assert_module_parity
 def normal(dtype, *shape, seed=1):
     """Normal values, spread and shifted off zero mean (seed 1: not the upstream gradient's seed 0)."""
     return (1 + 2 * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
-
-
-def randomized(module, *, eval=False, seed=2):
-    """Random affine parameters (signs included) and running statistics: the defaults 1 and 0 hide bugs."""
-    rng = np.random.default_rng(seed)
-    for param in module.parameters():
-        param.data[...] = rng.uniform(0.5, 1.5, param.shape) * rng.choice([-1, 1], param.shape)
-    if getattr(module, "running_mean", None) is not None:
-        module.running_mean[...] = rng.standard_normal(module.running_mean.shape)
-        module.running_var[...] = rng.uniform(0.5, 2.0, module.running_var.shape)
-    return module.eval() if eval else module
 
 
 BN1, BN2, LN, GN = nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm
@@ -74,7 +64,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_normalization_matches_torch(case, dtype):
     build, shape, eval_mode = CASES[case]
-    assert_module_parity(randomized(build(dtype), eval=eval_mode), normal(dtype, *shape))
+    assert_module_parity(randomized(build(dtype), np.random.default_rng(2), eval=eval_mode), normal(dtype, *shape))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -82,7 +72,8 @@ def test_normalization_matches_finite_differences(case):
     build, shape, eval_mode = CASES[case]
     if np.prod(shape) > 400:  # two forward passes per element: the wide cases are for parity only
         shape = (2, shape[1]) + (2,) * (len(shape) - 2)
-    assert_gradcheck(randomized(build(np.float64), eval=eval_mode), normal(np.float64, *shape))
+    module = randomized(build(np.float64), np.random.default_rng(2), eval=eval_mode)
+    assert_gradcheck(module, normal(np.float64, *shape))
 
 
 # ------------------------------------------------------- running statistics across steps
@@ -144,7 +135,7 @@ BUILDERS = {
 def test_constant_input_stays_finite(case, dtype):
     """Zero variance: invstd = 1/sqrt(eps), xhat = 0, y = beta, and nothing overflows or divides by 0."""
     build, shape = BUILDERS[case]
-    module = randomized(build(dtype))
+    module = randomized(build(dtype), np.random.default_rng(2))
     x = np.full(shape, 3.7, dtype=dtype)
     grad = np.random.default_rng(4).standard_normal(shape).astype(dtype)
     with np.errstate(all="raise"):

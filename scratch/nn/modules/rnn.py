@@ -224,7 +224,20 @@ def _check_grad(name: str, what: str, grad: Any, shape: tuple, dtype: np.dtype) 
                          f"{grad.shape} and dtype {grad.dtype}")
 
 
-class RNN(RNNBase):
+class _OneStateRNN(RNNBase):
+    """RNN and GRU carry one state h: ``forward(x, h_0=None) -> (output, h_n)`` and
+    ``backward(grad_output, grad_h_n=None) -> dL/dx``, or ``(dL/dx, dL/dh_0)`` when h_0 was given."""
+
+    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        out, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return out, h_n
+
+    def backward(self, grad_output: np.ndarray, grad_h_n: np.ndarray | None = None) -> Any:
+        dx, dhx = self._backward(grad_output, (grad_h_n,))
+        return dx if dhx is None else (dx, dhx[0])
+
+
+class RNN(_OneStateRNN):
     r"""Elman RNN: :math:`h_t = \phi(x_t W_{ih}^T + b_{ih} + h_{t-1} W_{hh}^T + b_{hh})`, with
     :math:`\phi` = tanh or ReLU (``nonlinearity``); layer l > 0 takes layer l - 1's outputs as x_t.
 
@@ -246,13 +259,6 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
                          num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype, rng=rng)
 
-    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        out, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return out, h_n
-
-    def backward(self, grad_output: np.ndarray, grad_h_n: np.ndarray | None = None) -> Any:
-        dx, dhx = self._backward(grad_output, (grad_h_n,))
-        return dx if dhx is None else (dx, dhx[0])
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -295,7 +301,7 @@ class LSTM(RNNBase):
         return dx if dhx is None else (dx, dhx)
 
 
-class GRU(RNNBase):
+class GRU(_OneStateRNN):
     r"""Gated recurrent unit, gates in torch's order r, z, n:
 
     .. math::
@@ -313,10 +319,3 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype=dtype, rng=rng)
 
-    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        out, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return out, h_n
-
-    def backward(self, grad_output: np.ndarray, grad_h_n: np.ndarray | None = None) -> Any:
-        dx, dhx = self._backward(grad_output, (grad_h_n,))
-        return dx if dhx is None else (dx, dhx[0])
