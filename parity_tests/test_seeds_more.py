@@ -323,9 +323,10 @@ def test_004_chain_rule_example(dtype):
     h_layer = nn.Linear(1, 1, dtype=dtype)
     h_layer.load_state_dict({"weight": np.array([[2.0]], dtype=dtype), "bias": np.array([3.0], dtype=dtype)})
     h = h_layer(x)
-    f_prime = h_layer.backward(3 * h ** 2)  # g'(h(x)) · h'(x)
-    assert f_prime.dtype == dtype
-    assert_close(f_prime, 6 * (2 * x + 3) ** 2, rtol(dtype), "f'(x) vs 6(2x + 3)²")
+    upstream = np.random.default_rng(4).standard_normal(x.shape).astype(dtype)  # a random dL/df
+    grad_x = h_layer.backward(upstream * 3 * h ** 2)  # dL/df · g'(h(x)) · h'(x)
+    assert grad_x.dtype == dtype
+    assert_close(grad_x, upstream * 6 * (2 * x + 3) ** 2, rtol(dtype), "dL/df · f'(x) vs 6(2x + 3)²")
     x_torch = torch.from_numpy(x.copy()).requires_grad_()
-    ((2 * x_torch + 3) ** 3).sum().backward()
-    assert_close(f_prime, x_torch.grad.numpy(), rtol(dtype), "f'(x) vs torch autograd")
+    ((2 * x_torch + 3) ** 3).backward(torch.from_numpy(upstream))
+    assert_close(grad_x, x_torch.grad.numpy(), rtol(dtype), "dL/df · f'(x) vs torch autograd")
