@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from scratch import optim
+from torch_ref.tolerance import trajectory_rtol
 
 from .helpers import check_optimizer_trajectory, make_params
 
@@ -78,3 +79,20 @@ def test_adagrad_makes_state_for_every_parameter_at_construction_as_torch():
     for key, p in ours.items():
         assert opt.state[p]["step"] == torch_opt.state[theirs[key]]["step"].item() == 0.0
         np.testing.assert_array_equal(opt.state[p]["sum"], torch_opt.state[theirs[key]]["sum"].numpy())
+
+
+def test_adagrad_makes_state_for_a_parameter_group_added_later_as_torch():
+    ours, theirs = make_params()
+    opt = optim.Adagrad([ours["weight"]], lr=0.1, initial_accumulator_value=0.5)
+    torch_opt = torch.optim.Adagrad([theirs["weight"]], lr=0.1, initial_accumulator_value=0.5)
+    opt.add_param_group({"params": [ours["bias"]]})
+    torch_opt.add_param_group({"params": [theirs["bias"]]})
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        for key in ("weight", "bias"):
+            ours[key].grad = rng.standard_normal(ours[key].shape)
+            theirs[key].grad = torch.tensor(ours[key].grad)
+        opt.step()
+        torch_opt.step()
+    for key in ("weight", "bias"):
+        np.testing.assert_allclose(ours[key].data, theirs[key].detach().numpy(), rtol=trajectory_rtol(np.float64, 1, 3))

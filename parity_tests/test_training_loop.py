@@ -206,3 +206,17 @@ def test_callbacks_called_once_per_batch_and_epoch():
     sizes = np.array([8] * 6 + [2])
     first_epoch = np.array([logs["loss"] for _, logs in recorder.batches[:7]])
     assert history.history["loss"][0] == pytest.approx(float(sizes @ first_epoch) / 50, rel=1e-12)
+
+
+def test_fit_on_a_loader_without_batches_is_a_clear_error():
+    model, criterion = nn.Linear(2, 1, dtype=np.float64), nn.MSELoss()
+    loader = DataLoader(TensorDataset(np.zeros((3, 2)), np.zeros((3, 1))), batch_size=4, drop_last=True)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        fit(model, criterion, optim.SGD(model.parameters(), lr=0.1), loader, metrics=("loss",))
+
+
+def test_evaluate_restores_the_mode_it_found():
+    model = nn.Sequential(nn.Linear(2, 1, dtype=np.float64)).eval()
+    loader = DataLoader(TensorDataset(np.zeros((3, 2)), np.zeros((3, 1))), batch_size=2)
+    evaluate(model, nn.MSELoss(), loader, metrics=("loss",))
+    assert not model.training

@@ -327,7 +327,7 @@ def gradcheck_loss(criterion: Any, input: np.ndarray | Sequence[np.ndarray], tar
     """
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else rng
     work = _float64_copy(criterion)
-    several = isinstance(input, (tuple, list))
+    several = isinstance(input, tuple)  # a tuple is several inputs; a (nested) list is one array
     xs = [_to64(np.asarray(x)) for x in (input if several else [input])]
     t = _to64(np.asarray(target))
     for x in xs:

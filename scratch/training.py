@@ -200,12 +200,15 @@ def _train_epoch(model: Any, criterion: Any, optimizer: Any, loader: Iterable, m
         for callback in callbacks:
             if hasattr(callback, "on_batch_end"):
                 callback.on_batch_end(batch, dict(logs))
+    if mean.count == 0:
+        raise ValueError("fit: train_loader yielded no batches (an empty dataset, or drop_last=True with "
+                         "batch_size > len(dataset))")
     return mean.means()
 
 
 def evaluate(model: Any, criterion: Any, loader: Iterable, metrics: Sequence[str] = _METRICS) -> dict[str, float]:
-    """Mean loss and accuracy over ``loader`` in eval mode, without backward; the model is put back
-    in train mode afterwards.
+    """Mean loss and accuracy over ``loader`` in eval mode, without backward; the model's mode is
+    restored afterwards.
 
     Args:
         model: the model.
@@ -216,6 +219,7 @@ def evaluate(model: Any, criterion: Any, loader: Iterable, metrics: Sequence[str
     Returns:
         metric name -> mean over samples (batch-size weighted).
     """
+    was_training = model.training
     model.eval()
     try:
         mean = _Mean()
@@ -223,7 +227,9 @@ def evaluate(model: Any, criterion: Any, loader: Iterable, metrics: Sequence[str
             out = model(x)
             mean.add(_batch_metrics(metrics, criterion(out, y), out, y), len(x))
     finally:
-        model.train()
+        model.train(was_training)
+    if mean.count == 0:
+        raise ValueError("evaluate: the loader yielded no batches")
     return mean.means()
 
 

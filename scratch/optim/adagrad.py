@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
         super().__init__(params, defaults)
         # torch's quirk: the state of every parameter (gradient or not) is made here, from the constructor's
-        # initial_accumulator_value (a group's own value is ignored), and never for groups added later.
+        # initial_accumulator_value (a group's own value is ignored); a parameter added later gets it lazily.
         for group in self.param_groups:
             for param in group["params"]:
                 self.state[param] = {"step": 0.0, "sum": np.full_like(param.data, initial_accumulator_value)}
@@ -44,7 +44,7 @@ class Adagrad(Optimizer):
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        state = self.state[param]
+        state = self._lazy_state(param, sum=np.full_like(param.data, self.defaults["initial_accumulator_value"]))
         state["step"] += 1
         grad = -param.grad if group["maximize"] else param.grad
         grad = weight_decayed(param, grad, lr, weight_decay)
