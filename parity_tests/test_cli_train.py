@@ -108,7 +108,8 @@ def test_plot_without_matplotlib_exits_2(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("args", [["--lr", "abc"], ["--batch-size", "0"], ["--lr", "-1"], ["--optimizer", "Nope"],
-                                  ["--dtype", "float16"], ["--bogus"]])
+                                  ["--dtype", "float16"], ["--bogus"], ["--optimizer", "Optimizer"],
+                                  ["--plot", "/nonexistent/folder/loss.png"]])
 def test_bad_options_exit_2_with_one_line(capsys, args):
     try:
         code = cli.main(["train", "tiny-test", *args])

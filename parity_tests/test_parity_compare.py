@@ -57,6 +57,11 @@ register_twin(BuggyGradInput, _linear_twin)
 register_twin(BuggyTanh, lambda m: torch.nn.Tanh())
 
 
+def fixed_rng():
+    """A fixed generator: no weight here may depend on which tests ran before."""
+    return np.random.default_rng(0)
+
+
 def _mlp(dtype, middle: nn.Module | None = None, activation: nn.Module | None = None) -> nn.Sequential:
     rng = np.random.default_rng(0)  # not the global generator: the weights must not depend on earlier tests
     return nn.Sequential(nn.Linear(5, 16, rng=rng), nn.Tanh(), middle or nn.Linear(16, 16, rng=rng),
@@ -97,8 +102,8 @@ def test_mlp_agrees_for_ten_steps(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cnn_agrees_for_ten_steps(dtype):
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(4 * 4 * 4, 3)).to(dtype)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=fixed_rng()), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 3, rng=fixed_rng())).to(dtype)
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((6, 1, 8, 8)).astype(dtype), rng.integers(0, 3, 6)
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1, "momentum": 0.9}),
@@ -109,7 +114,8 @@ def test_cnn_agrees_for_ten_steps(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dropout_in_train_mode_agrees(dtype):
-    model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(inplace=True), nn.Dropout(0.4), nn.Linear(16, 3)).to(dtype)
+    model = nn.Sequential(nn.Linear(5, 16, rng=fixed_rng()), nn.ReLU(inplace=True), nn.Dropout(0.4, rng=fixed_rng()),
+                          nn.Linear(16, 3, rng=fixed_rng())).to(dtype)
     x, y = _data(dtype)
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=10, batch_size=12)
     assert report.ok, str(report)
@@ -118,11 +124,12 @@ def test_dropout_in_train_mode_agrees(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("middle", "activation", "quantities"), [
-    (BuggyWeightGrad(16, 16), None, {"weight.grad"}),
-    (BuggyGradInput(16, 16), None, {"grad_input"}),
-    (None, BuggyTanh(), {"output"}),
+    (lambda: BuggyWeightGrad(16, 16, rng=fixed_rng()), lambda: None, {"weight.grad"}),
+    (lambda: BuggyGradInput(16, 16, rng=fixed_rng()), lambda: None, {"grad_input"}),
+    (lambda: None, BuggyTanh, {"output"}),
 ], ids=["weight-grad", "grad-input", "forward"])
 def test_planted_bug_is_localized(dtype, middle, activation, quantities):
+    middle, activation = middle(), activation()  # fresh layers for each dtype
     model, (x, y) = _mlp(dtype, middle, activation), _data(dtype)
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=3)
     first = report.first_divergence
@@ -145,7 +152,7 @@ def test_optimizer_bug_is_reported_after_the_update(dtype):
 
 
 def test_report_json_and_text():
-    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16)), _data(np.float32)
+    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16, rng=fixed_rng())), _data(np.float32)
     steps = []
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2, callback=lambda s, r: steps.append(s))
     assert steps == [0, 1]
@@ -175,8 +182,9 @@ def test_bad_arguments_are_rejected():
 
 
 def test_nested_modules_are_named_as_in_named_modules():
-    encoder = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), BuggyWeightGrad(16, 16), nn.Tanh())
-    model = nn.Sequential(OrderedDict(encoder=encoder, head=nn.Linear(16, 3))).to(np.float64)
+    encoder = nn.Sequential(nn.Linear(5, 16, rng=fixed_rng()), nn.Tanh(), BuggyWeightGrad(16, 16, rng=fixed_rng()),
+                            nn.Tanh())
+    model = nn.Sequential(OrderedDict(encoder=encoder, head=nn.Linear(16, 3, rng=fixed_rng()))).to(np.float64)
     x, y = _data(np.float64)
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2)
     first = report.first_divergence
@@ -195,9 +203,39 @@ def test_frozen_parameters_stay_frozen_in_both_engines():
 
 
 def test_rtol_and_atol_override_the_policy():
-    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16)), _data(np.float32)
+    model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16, rng=fixed_rng())), _data(np.float32)
     assert parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.1).ok
     model, (x, y) = _mlp(np.float32), _data(np.float32)
     report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0)
     assert not report.ok and all(r.tol == 0.0 for r in report.rows)
     assert parity.compare(_mlp(np.float32), nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0, atol=1e-3).ok
+
+
+class BatchNormDriftingMean(nn.BatchNorm1d):
+    """A planted bug in a buffer: the running mean drifts by 0.5 every training step."""
+
+    def forward(self, input):
+        out = super().forward(input)
+        if self.training:
+            self.running_mean += 0.5
+        return out
+
+
+register_twin(BatchNormDriftingMean, lambda m: torch.nn.BatchNorm1d(m.num_features))
+
+
+@pytest.mark.parametrize("norm", [nn.BatchNorm1d, BatchNormDriftingMean], ids=["correct", "drifting-mean"])
+def test_running_statistics_are_compared(norm):
+    """No bias before the BatchNorm: its gradient would be exactly 0, i.e. rounding noise in both engines."""
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Linear(5, 8, bias=False, dtype=np.float64, rng=rng), norm(8, dtype=np.float64),
+                          nn.ReLU(), nn.Linear(8, 3, dtype=np.float64, rng=rng))
+    x, y = _data(np.float64)
+    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=4, batch_size=8)
+    if norm is nn.BatchNorm1d:
+        assert report.ok, str(report)
+        assert {r.quantity for r in report.rows if r.module == "1"} >= {"running_mean", "running_var",
+                                                                        "num_batches_tracked"}
+    else:
+        first = report.first_divergence
+        assert (first.step, first.module, first.quantity) == (0, "1", "running_mean"), str(report)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -84,8 +85,8 @@ def _settings(args: argparse.Namespace, example: examples.Example, rows: int) ->
         raise UsageError(f"--lr must be positive, got {args.lr}")
     optimizer = args.optimizer or example.optimizer
     cls = getattr(scratch.optim, optimizer, None)
-    if not (isinstance(cls, type) and issubclass(cls, scratch.optim.Optimizer)):
-        base = scratch.optim.Optimizer
+    base = scratch.optim.Optimizer
+    if not (isinstance(cls, type) and issubclass(cls, base) and cls is not base):
         known = sorted(n for n, c in vars(scratch.optim).items() if isinstance(c, type) and issubclass(c, base)
                        and c is not base)
         raise UsageError(f"unknown optimizer {optimizer!r}; known: {', '.join(known)}")
@@ -121,6 +122,9 @@ def _progress(total: int, quiet: bool) -> Any:
 def _train(args: argparse.Namespace) -> int:
     if args.plot is not None:
         _require_matplotlib()
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            raise UsageError(f"--plot: cannot write {args.plot}: {folder} is not a writable directory")
     example, (x_train, y_train, x_test, y_test) = _load(args)
     settings = _settings(args, example, len(x_train))
     model = example.build_model(np.dtype(DTYPES[args.dtype]), np.random.default_rng(args.seed))

@@ -297,6 +297,12 @@ class _Session:
             pairs += [(f"state.{local_name}.{key}", *_state_pair(value, torch_state.get(key)))
                       for key, value in state.items()]
             rows += self._rows(step, owner, pairs, tol, False)
+        torch_buffers = dict(self.twin.named_buffers())
+        for full, buffer in self.model.named_buffers():  # running statistics, after this step's forward
+            owner, _, local_name = full.rpartition(".")
+            dtype = buffer.dtype if np.issubdtype(buffer.dtype, np.floating) else np.float64  # ints: exact anyway
+            tol = self.rtol if self.rtol is not None else trajectory_rtol(dtype, self.sizes.get(owner, 1), step + 1)
+            rows += self._rows(step, owner, [(local_name, buffer, torch_buffers.get(full))], tol, False)
         return rows
 
     def _trajectory_error(self, name: str, quantity: str, ours: Any, theirs: Any) -> float:
