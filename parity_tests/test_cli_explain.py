@@ -45,7 +45,10 @@ def seed_001_by_autograd() -> dict[str, np.ndarray]:
 
 
 def run(capsys, *argv):
-    code = main(["explain", *argv])
+    try:
+        code = main(["explain", *argv])
+    except SystemExit as stop:  # argparse's own errors exit from inside parsing
+        code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -119,6 +122,8 @@ def test_a_wrong_backward_is_flagged_at_its_own_layer():
     (["nope"], "unknown example 'nope'"),
     (["digits-cnn"], "digits-cnn's model cannot be explained: child '0' (Conv2d)"),
     (["xor", "--sample", "4"], "--sample 4 is out of range"),
+    (["xor", "--sample", "abc"], "argument --sample: invalid int value"),
+    (["xor", "--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_errors_are_one_line_with_exit_status_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)

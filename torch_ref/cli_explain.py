@@ -21,6 +21,7 @@ from scratch import nn
 from scratch.nn.modules import activation
 
 from . import examples
+from .cli_common import one_line_errors
 from .convert import to_torch
 from .tolerance import reduction_length, relative_error, rtol
 
@@ -189,16 +190,17 @@ def command_explain(args: argparse.Namespace) -> int:
     else:
         print(f"parity explain {example.name}: training sample {args.sample}, {dtype}\n"
               f"x = {format_values(x)}\ntarget = {format_values(y)}\n{format_rows(rows)}\n\n"
-              f"{'ok: scratch and torch agree' if ok else 'FAIL: scratch and torch differ'} on every value "
-              f"(each within the tolerance of torch_ref/tolerance.py)")
+              f"{'ok: scratch and torch agree on every value' if ok else 'FAIL: scratch and torch differ'} "
+              f"(each value judged by the tolerance of torch_ref/tolerance.py)")
     return 0 if ok else 1
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``explain`` subcommand on argparse's subparsers."""
     parser = commands.add_parser("explain", help="one sample's forward and backward values, scratch beside torch")
-    parser.add_argument("example", help=f"one of: {', '.join(sorted(examples.EXAMPLES))}")
+    parser.add_argument("example", help="an example's name (e.g. backprop-exercise, xor, letters)")
     parser.add_argument("--sample", type=int, default=0, metavar="I", help="the training sample (default 0)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     parser.add_argument("--json", action="store_true", help="print the values as JSON")
     parser.set_defaults(handler=command_explain)
+    one_line_errors(parser, "parity explain")

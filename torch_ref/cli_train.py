@@ -15,7 +15,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ import torch
 import scratch.optim
 
 from . import examples, parity
+from .cli_common import one_line_errors
 from .convert import to_torch
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -46,25 +47,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument("--plot", metavar="FILE.png", help="write the loss curves and divergence to a PNG")
     train.add_argument("--json", action="store_true", help="print the results as JSON")
     train.set_defaults(handler=command_train)
-    # one line on stderr and exit 2 for any bad option, instead of argparse's usage block; unknown options are
-    # caught here too, since the subcommand's parser otherwise hands them up to the top-level parser
-    train.error = _usage_error
-    train.parse_known_args = _strict(train)
-
-
-def _strict(parser: argparse.ArgumentParser) -> Any:
-    def parse_known_args(args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
-        parsed, extras = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
-        if extras:
-            parser.error(f"unrecognized arguments: {' '.join(extras)}")
-        return parsed, extras
-
-    return parse_known_args
-
-
-def _usage_error(message: str) -> NoReturn:
-    print(f"parity train: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    one_line_errors(train, "parity train")
 
 
 def command_train(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 ``compare`` runs both engines step by step on the same batches and compares, in the order of
 computation, every leaf module's output (first to last) and the loss, then the loss's and every leaf
 module's grad_input and parameter gradients (last to first), then every parameter and optimizer
-state entry after the update.
+state entry and every buffer (running statistics) after the update.
 
 Recording: each scratch leaf module and the criterion get instance attributes ``forward`` and
 ``backward`` for the run, calling the module's own methods (a user's subclass is honoured) and keeping
@@ -18,8 +18,13 @@ Dropout twin applies scratch's last mask, so scratch runs first). The update row
 after a wrong gradient the states it fed diverge too, but only after the first divergence.
 
 Tolerances: ``rtol(dtype, n)`` at step 0, n the module's longest reduction, ``trajectory_rtol(dtype, n,
-s)`` after s optimizer steps. The error is tolerance.py's measure, with its trajectory scale: the largest magnitude
-each quantity has had over the run so far (at step 0, the measure itself).
+s)`` after s optimizer steps. The error is tolerance.py's measure, with its trajectory scale: the largest
+magnitude each quantity has had over the run so far (at step 0, the measure itself).
+
+Where it stops: only leaf modules are recorded, so a container that computes something itself (a
+residual sum) or owns parameters gets no output or gradient rows of its own, and its error shows up at
+the next recorded quantity. A gradient that is exactly 0 in exact arithmetic (the bias of a layer just
+before BatchNorm in training mode) is rounding noise in both engines and is reported as a divergence.
 """
 
 from __future__ import annotations

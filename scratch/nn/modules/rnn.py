@@ -102,6 +102,10 @@ class RNNBase(Module):
                         getattr(self, name + suffix).accumulate_grad(grad)
 
     # ---------------------------------------------------------------- forward
+    def _check_input_dtype(self, args: tuple) -> None:
+        """The input only: ``_initial_states`` checks h_0 (and c_0) and names them."""
+        super()._check_input_dtype(args[:1])
+
     def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
         name = type(self).__name__
