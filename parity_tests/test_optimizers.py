@@ -153,3 +153,13 @@ def test_repr_is_torchs_without_its_kernel_options(name):
     kernel_options = ("capturable", "differentiable", "foreach", "fused")
     expected = "\n".join(line for line in theirs.split("\n") if line.strip().split(":")[0] not in kernel_options)
     assert repr(getattr(optim, name)([Parameter(np.zeros(2))], lr=0.5)) == expected
+
+
+def test_a_duplicate_parameter_warns_like_torch():
+    with pytest.warns(UserWarning) as theirs:
+        p = torch.nn.Parameter(torch.zeros(1))
+        torch.optim.SGD([p, p], lr=0.1)
+    with pytest.warns(UserWarning) as ours:
+        q = Parameter(np.zeros(1))
+        optim.SGD([q, q], lr=0.1)
+    assert str(ours[0].message) == str(theirs[0].message)

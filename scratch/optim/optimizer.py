@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -91,6 +92,10 @@ class Optimizer:
             if not isinstance(param, Parameter):
                 raise TypeError(f"optimizer can only optimize Parameters, but one of the params is "
                                 f"{type(param).__name__}")
+        if len({id(p) for p in params}) != len(params):  # torch's warning, word for word
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error; "
+                          "see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
