@@ -2,7 +2,8 @@
 
 from . import nn, optim
 from .random import default_generator, initial_seed, manual_seed
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
-__all__ = ["default_generator", "initial_seed", "manual_seed", "nn", "optim"]
+__all__ = ["default_generator", "initial_seed", "load", "manual_seed", "nn", "optim", "save"]

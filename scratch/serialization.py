@@ -1,0 +1,167 @@
+"""``save`` and ``load``: checkpoints of state dicts as a single ``.npz``, without pickle.
+
+The archive holds every array as its own entry (``a0``, ``a1``, ...) and a JSON manifest, stored
+as a uint8 array under ``__manifest__``, that describes the structure around them: dicts (with
+their key types and order), lists, tuples, arrays, NumPy scalars and the Python values
+``None``/``bool``/``int``/``float``/``str``. Loading uses ``np.load(path, allow_pickle=False)``,
+so a file can never run code; object arrays are refused on both sides.
+
+Writes are atomic: the archive goes to a temporary file in the target's directory, is flushed and
+fsynced, then ``os.replace``-d over the target, so an interrupted save keeps the old checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load", "save"]
+
+MANIFEST = "__manifest__"
+FORMAT = "scratch.save"
+VERSION = 1
+_SCALARS = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str"}
+# What a damaged archive may raise while being read (BadZipFile is not an OSError or ValueError).
+_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, OSError)
+
+
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` (a state dict, or nested dicts/lists/tuples of arrays and numbers) to ``path``.
+
+    The file name is used as given (no ``.npz`` is appended). Raises TypeError naming the key path
+    of any value that cannot be stored without pickle (object arrays, sets, arbitrary objects).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    root = _encode(obj, "obj", arrays)
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}).encode("utf-8")
+    arrays[MANIFEST] = np.frombuffer(manifest, dtype=np.uint8)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read back what ``save`` wrote to ``path``, with the same types, dtypes and key order.
+
+    A missing file raises the usual OSError; a truncated, corrupt or foreign file (or one holding
+    an object array) raises ValueError naming the file.
+    """
+    path = os.fspath(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except _READ_ERRORS as error:
+        raise ValueError(f"{path!r} is not a readable scratch checkpoint: {error}") from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path!r} is not a scratch checkpoint: it is a single .npy array, not an .npz archive")
+    with archive:
+        try:
+            return _decode_archive(archive)
+        except _READ_ERRORS as error:
+            raise ValueError(f"{path!r} is truncated, corrupt or not a scratch checkpoint: {error}") from error
+
+
+def _decode_archive(archive: np.lib.npyio.NpzFile) -> Any:
+    """Read the manifest and every array of an open archive, then rebuild the saved object."""
+    if MANIFEST not in archive.files:
+        raise ValueError("no manifest entry")
+    manifest = json.loads(archive[MANIFEST].tobytes().decode("utf-8"))
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise ValueError(f"unknown manifest header (expected format {FORMAT!r} version {VERSION})")
+    arrays = {name: archive[name] for name in archive.files if name != MANIFEST}
+    return _decode(manifest["root"], arrays)
+
+
+def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The manifest node for ``value`` (at key path ``where``); its arrays go into ``arrays``."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return {"t": _SCALARS[kind], "v": value}
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise TypeError(f"cannot save {where}: arrays of dtype {array.dtype} need pickle")
+        name = f"a{len(arrays)}"
+        arrays[name] = array
+        return {"t": "array" if kind is np.ndarray else "npscalar", "v": name}
+    if kind in (list, tuple):
+        items = [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(value)]
+        return {"t": kind.__name__, "v": items}
+    if kind in (dict, OrderedDict):
+        items = []
+        for key, item in value.items():
+            if type(key) not in (str, int):
+                raise TypeError(f"cannot save {where}: key {key!r} is a {type(key).__name__}, not str or int")
+            items.append([type(key).__name__, key, _encode(item, f"{where}[{key!r}]", arrays)])
+        return {"t": "odict" if kind is OrderedDict else "dict", "v": items}
+    raise TypeError(f"cannot save {where}: values of type {kind.__name__} are not supported "
+                    "(use arrays, numbers, str, None, lists, tuples and dicts)")
+
+
+def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """Rebuild the value a manifest ``node`` describes, taking its arrays from ``arrays``."""
+    kind, value = node["t"], node["v"]
+    if kind in ("none", "bool", "int", "float", "str"):
+        expected = {"none": type(None), "bool": bool, "int": int, "float": (float, int), "str": str}[kind]
+        if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
+            raise ValueError(f"manifest value {value!r} is not a {kind}")
+        return float(value) if kind == "float" else value
+    if kind == "array":
+        return arrays[value]
+    if kind == "npscalar":
+        return arrays[value][()]
+    if kind in ("list", "tuple"):
+        items = [_decode(item, arrays) for item in value]
+        return items if kind == "list" else tuple(items)
+    if kind in ("dict", "odict"):
+        pairs = [(_decode_key(key_type, key), _decode(item, arrays)) for key_type, key, item in value]
+        return OrderedDict(pairs) if kind == "odict" else dict(pairs)
+    raise ValueError(f"unknown manifest node type {kind!r}")
+
+
+def _decode_key(key_type: str, key: Any) -> str | int:
+    """A dict key back in its saved type (str or int), checked against the manifest's claim."""
+    expected = {"str": str, "int": int}.get(key_type)
+    if expected is None or type(key) is not expected:
+        raise ValueError(f"manifest key {key!r} is not a {key_type}")
+    return key
+
+
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable (POSIX); platforms that cannot open directories skip it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
