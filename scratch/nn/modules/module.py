@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -9,10 +10,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..parameter import Parameter, zero_grads
+from ..utils import anomaly
 
 __all__ = ["Module"]
 
 DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
+_CONSUMED = object()  # the cache after backward used it: a second backward needs a new forward
 
 
 def resolve_dtype(dtype: Any) -> np.dtype:
@@ -28,6 +31,20 @@ def as_numpy(value: Any) -> np.ndarray:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu()
     return np.asarray(value)
+
+
+def _anomaly_checked(backward: Callable) -> Callable:
+    @functools.wraps(backward)
+    def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
+        grads = backward(self, *args, **kwargs)
+        if self._cache is not None:  # used up: a second backward needs a new forward
+            object.__setattr__(self, "_cache", _CONSUMED)
+        if anomaly.is_anomaly_enabled():
+            anomaly.check_backward(self, grads)
+        return grads
+
+    checked_backward.__anomaly_checked__ = True  # type: ignore[attr-defined]
+    return checked_backward
 
 
 class IncompatibleKeys(NamedTuple):
@@ -48,6 +65,9 @@ class Module:
     ``m(x)`` checks the input dtype (modules that own parameters only) and calls
     ``m.forward(x)``, so a subclass that overrides ``forward`` or ``backward`` is used
     everywhere, containers included.
+
+    A forward's cache serves one backward: like torch without ``retain_graph``, a second
+    ``backward`` needs a new forward.
     """
 
     #: Modules whose inputs are indices (Embedding) set this, to skip the float dtype check.
@@ -62,6 +82,14 @@ class Module:
         object.__setattr__(self, "_cache", None)
         object.__setattr__(self, "_output_meta", None)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each ``backward`` a subclass defines, so that every module's backward, a user's
+        included, marks its cache used and is seen by anomaly mode: no other place sees them all."""
+        super().__init_subclass__(**kwargs)
+        backward = cls.__dict__.get("backward")
+        if backward is not None and not hasattr(backward, "__anomaly_checked__"):
+            cls.backward = _anomaly_checked(backward)
+
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -74,6 +102,8 @@ class Module:
         out = self.forward(*args, **kwargs)
         if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
             out = np.asarray(out)
+        if anomaly.is_anomaly_enabled():
+            anomaly.check_forward(self, args, out)
         meta = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
         object.__setattr__(self, "_output_meta", meta)
         return out
@@ -99,6 +129,10 @@ class Module:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        if self._cache is _CONSUMED:
+            raise RuntimeError(f"{type(self).__name__}.backward called a second time after one forward: run "
+                               "forward again (the first backward used up what forward kept, as torch frees its "
+                               "graph without retain_graph=True)")
         meta = self._output_meta
         if meta is not None:
             if not isinstance(grad_output, np.ndarray):
