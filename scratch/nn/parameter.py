@@ -53,8 +53,12 @@ class Parameter:
             return self.data.copy() if copy else self.data
         return self.data.astype(dtype, copy=bool(copy) or dtype != self.data.dtype)
 
-    def accumulate_grad(self, grad: np.ndarray) -> None:
-        """``self.grad += grad``; the first call allocates it. A frozen parameter is left alone."""
+    def accumulate_grad(self, grad: np.ndarray, *, fresh: bool = False) -> None:
+        """``self.grad += grad``; the first call allocates it. A frozen parameter is left alone.
+
+        ``fresh=True`` promises that ``grad`` was made for this call and is referenced nowhere else
+        (a layer's freshly computed gradient): the first call then keeps it instead of copying it.
+        """
         if not self.requires_grad:
             return
         if grad.shape != self.data.shape:
@@ -63,7 +67,8 @@ class Parameter:
                 f"parameter shape {self.data.shape}"
             )
         if self.grad is None:
-            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
+            keep = fresh and grad.dtype == self.data.dtype and grad.flags.writeable
+            self.grad = grad if keep else np.array(grad, dtype=self.data.dtype, copy=True)
         else:
             self.grad += grad
 

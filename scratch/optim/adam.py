@@ -7,15 +7,19 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, blocks, check_betas, check_nonnegative, weight_decayed
 
 
-def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """start ← start + weight (end - start), in place, evaluated as torch's lerp kernel does."""
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray | None = None) -> None:
+    """start ← start + weight (end - start), in place, evaluated as torch's lerp kernel does.
+    ``scratch``, an array like ``start``, holds the temporary (else one is allocated)."""
+    diff = np.subtract(end, start, out=scratch)
     if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:  # torch switches form here, to stay exact as weight → 1
-        start[...] = end - (end - start) * (1 - weight)
+        diff *= weight
+        start += diff
+    else:  # torch switches form here, to stay exact as weight → 1: start ← end - (end - start)(1 - weight)
+        diff *= 1 - weight
+        np.subtract(end, diff, out=start)
 
 
 class Adam(Optimizer):
@@ -37,7 +41,8 @@ class Adam(Optimizer):
             if amsgrad:  v_max ← max(v_max, v);  v̂ ← v_max  else  v̂ ← v
             θ ← θ - γ / (1 - β1^t) · m / (sqrt(v̂) / sqrt(1 - β2^t) + ε)
 
-    eps is added *after* the bias correction of sqrt(v̂), as torch does.
+    eps is added *after* the bias correction of sqrt(v̂), as torch does. The update runs in place, into
+    preallocated scratch arrays, block by block (``blocks``): the same operations, in the same order.
 
     State: ``step`` (t, a float), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
     ``max_exp_avg_sq`` (v_max).
@@ -55,22 +60,36 @@ class Adam(Optimizer):
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(beta) for beta in group["betas"])
+        beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         state = self._lazy_state(param, "exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
         grad = -param.grad if group["maximize"] else param.grad
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         step = state["step"]
-        step_size = lr / (1 - beta1**step)
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            second_moment = state["max_exp_avg_sq"]
-        else:
-            second_moment = exp_avg_sq
-        denom = np.sqrt(second_moment) / bias_correction2_sqrt + eps
-        param.data += -step_size * exp_avg / denom
+        scalars = (1 - beta1, beta2, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5, eps)
+        maximum = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        tmp, denom = self._scratch(param, 2)[:2]  # out= targets for every temporary: the step allocates nothing
+        arrays = (param.data, grad, state["exp_avg"], state["exp_avg_sq"], tmp, denom)
+        for block in blocks(*arrays, *(() if maximum is None else (maximum,))):
+            _adam_block(*block, scalars=scalars)
+
+
+def _adam_block(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+                tmp: np.ndarray, denom: np.ndarray, max_exp_avg_sq: np.ndarray | None = None, *,
+                scalars: tuple[float, ...]) -> None:
+    """Adam's update of one block of a parameter, in place, in torch's operation order (``tmp`` and
+    ``denom`` are scratch); ``scalars`` = (1 - β1, β2, γ / (1 - β1^t), sqrt(1 - β2^t), ε)."""
+    one_minus_beta1, beta2, step_size, bias_correction2_sqrt, eps = scalars
+    lerp_(exp_avg, grad, one_minus_beta1, tmp)
+    exp_avg_sq *= beta2
+    np.multiply(grad, 1 - beta2, out=tmp)  # v += (1 - β2) g g, in torch's addcmul order
+    tmp *= grad
+    exp_avg_sq += tmp
+    if max_exp_avg_sq is not None:  # amsgrad
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    np.sqrt(exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq, out=denom)  # sqrt(v̂) / sqrt(1 - β2^t) + ε
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.multiply(exp_avg, -step_size, out=tmp)  # θ += (-step_size m) / denom, in torch's addcdiv order
+    tmp /= denom
+    param += tmp

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,23 @@ from ..nn.parameter import Parameter, zero_grads
 ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+#: elements per block of ``blocks``: the few arrays of an update's block stay in the L2 cache between passes
+BLOCK = 1 << 15
+
+
+def blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Matching flat blocks of same-shaped arrays, so an update of many elementwise passes makes each
+    pass over a block still in cache instead of streaming whole arrays from memory once per pass
+    (the results are the same: every element goes through the same operations). Arrays that are
+    small or not all C-contiguous come whole."""
+    size = arrays[0].size
+    if size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]  # views: writes to a block land in the array
+    for start in range(0, size, BLOCK):
+        yield tuple(f[start:start + BLOCK] for f in flat)
 
 
 def check_nonnegative(**values: float) -> None:
@@ -68,6 +85,10 @@ class Optimizer:
                             "but got Parameter")
         self.defaults = defaults
         self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
+        # scratch rows shared by every parameter, and each parameter's views of them (see _scratch);
+        # private, so state_dict keeps torch's keys
+        self._scratch_rows: dict[np.dtype, np.ndarray] = {}
+        self._scratch_views: dict[Parameter, list[np.ndarray]] = {}
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -132,6 +153,22 @@ class Optimizer:
             for name in buffers:
                 state[name] = np.zeros_like(param.data)
         return state
+
+    def _scratch(self, param: Parameter, count: int) -> list[np.ndarray]:
+        """``count`` scratch arrays shaped like ``param``, for ``out=`` temporaries: views of rows sized to
+        the largest parameter seen and shared by all parameters, so a step allocates nothing after the first."""
+        views = self._scratch_views.get(param)
+        data = param.data
+        if views is None or len(views) < count or views[0].shape != data.shape or views[0].dtype != data.dtype:
+            rows = self._scratch_rows.get(data.dtype)
+            if rows is None or rows.shape[0] < count or rows.shape[1] < data.size:
+                old = (0, 0) if rows is None else rows.shape
+                rows = np.empty((max(count, old[0]), max(data.size, old[1])), dtype=data.dtype)
+                self._scratch_rows[data.dtype] = rows
+                self._scratch_views.clear()  # views of the old rows would keep them alive
+            views = [rows[i, :data.size].reshape(data.shape) for i in range(count)]
+            self._scratch_views[param] = views  # cached: making views costs more than a small update
+        return views
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")

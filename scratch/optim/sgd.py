@@ -48,6 +48,7 @@ class SGD(Optimizer):
         lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         grad = -param.grad if group["maximize"] else param.grad
         grad = weight_decayed(param, grad, lr, weight_decay)
+        tmp = self._scratch(param, 1)[0]  # out= target for the temporaries: the step allocates nothing
         if momentum != 0:
             state = self.state[param]
             buf = state.get("momentum_buffer")
@@ -55,6 +56,11 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
                 buf *= momentum
-                buf += (1 - float(group["dampening"])) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        param.data -= lr * grad
+                buf += np.multiply(grad, 1 - float(group["dampening"]), out=tmp)
+            if group["nesterov"]:
+                nesterov = np.multiply(buf, momentum, out=tmp)  # g + μ b, in torch's add(alpha=μ) order
+                nesterov += grad
+                grad = nesterov
+            else:
+                grad = buf
+        param.data -= np.multiply(grad, lr, out=tmp)

@@ -13,11 +13,12 @@ from ...special import erf
 
 __all__ = [
     "celu_backward", "celu_forward", "elu_backward", "elu_forward", "gelu_backward", "gelu_forward",
-    "hardtanh_backward", "hardtanh_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax_backward",
-    "log_softmax_forward", "mish_backward", "mish_forward", "prelu_backward", "prelu_forward", "relu6_backward",
-    "relu6_forward", "relu_backward", "relu_forward", "selu_backward", "selu_forward", "sigmoid_backward",
-    "sigmoid_forward", "silu_backward", "silu_forward", "softmax_backward", "softmax_forward", "softplus_backward",
-    "softplus_forward", "softsign_backward", "softsign_forward", "tanh_backward", "tanh_forward",
+    "hardtanh_backward", "hardtanh_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax",
+    "log_softmax_backward", "log_softmax_forward", "mish_backward", "mish_forward", "prelu_backward",
+    "prelu_forward", "relu6_backward", "relu6_forward", "relu_backward", "relu_forward", "selu_backward",
+    "selu_forward", "sigmoid_backward", "sigmoid_forward", "silu_backward", "silu_forward", "softmax_backward",
+    "softmax_forward", "softplus_backward", "softplus_forward", "softsign_backward", "softsign_forward",
+    "tanh_backward", "tanh_forward",
 ]
 
 
@@ -28,15 +29,17 @@ def relu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.n
 
 
 def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
-    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch."""
-    return dout * (out > 0)
+    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch.
+
+    torch's mask is "0 where y <= 0", so at a NaN input the gradient passes on; so does this one."""
+    return np.where(out <= 0, 0, dout)
 
 
 def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""y = 1 / (1 + e^{-x})."""
     with np.errstate(over="ignore", under="ignore"):  # e^{-x} = inf (x < -88 in float32) or 0 give the limits
         out = 1 / (1 + np.exp(-x))
-    return out, out
+    return out, out.copy()  # a copy: a later in-place module may overwrite out
 
 
 def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -47,7 +50,7 @@ def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""y = tanh(x)."""
     out = np.tanh(x)
-    return out, out
+    return out, out.copy()  # a copy: a later in-place module may overwrite out
 
 
 def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -57,10 +60,10 @@ def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def softmax_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:
     r"""y_i = e^{x_i - m} / sum_j e^{x_j - m} along ``dim``, with m = max_j x_j for stability."""
-    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: a 0-size input has no max
     exp = np.exp(shifted)
     out = exp / exp.sum(axis=dim, keepdims=True)
-    return out, (out, dim)
+    return out, (out.copy(), dim)  # a copy: a later in-place module may overwrite out
 
 
 def softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -69,11 +72,18 @@ def softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return out * (dout - (dout * out).sum(axis=dim, keepdims=True))
 
 
+def log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    r"""y_i = x_i - m - log sum_j e^{x_j - m} along ``dim``, with m = max_j x_j (a new array)."""
+    out = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: a 0-size input has no max
+    with np.errstate(divide="ignore"):  # log(0) only for a 0-size dim, whose result is empty anyway
+        out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))  # in place: out is our own array
+    return out
+
+
 def log_softmax_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:
     r"""y_i = x_i - m - log sum_j e^{x_j - m} along ``dim``, with m = max_j x_j."""
-    shifted = x - x.max(axis=dim, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-    return out, (out, dim)
+    out = log_softmax(x, dim)
+    return out, (out.copy(), dim)  # a copy: a later in-place module may overwrite out
 
 
 def log_softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -125,7 +135,7 @@ def _elu_forward(x: np.ndarray, alpha: float, scale: float, input_scale: float, 
     """torch's one kernel for all three: y = scale x (x > 0), (e^{input_scale x} - 1) alpha scale (x <= 0)."""
     dt = x.dtype.type
     with _limits():  # e^{input_scale x} of a large x > 0 is never selected
-        out = np.where(x > 0, x * dt(scale), (np.exp(x * dt(input_scale)) - 1) * (dt(alpha) * dt(scale)))
+        out = np.where(x > 0, x * dt(scale), np.expm1(x * dt(input_scale)) * (dt(alpha) * dt(scale)))
     return _into(x, out, inplace)
 
 
@@ -139,13 +149,14 @@ def _elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
                          f"too); got alpha={alpha}; use inplace=False")
     with _limits():
         negative = dout * dt(c) * (saved + negcoef) if is_result else dout * dt(c) * negcoef * np.exp(saved * dt(c))
+    # at a NaN x this gives NaN, as torch's vectorized kernel does (its scalar tail passes dout on instead)
     return np.where(saved > 0, dout * dt(scale), negative)
 
 
 def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, tuple]:
     r"""y = x if x > 0 else alpha (e^x - 1)."""
     out = _elu_forward(x, alpha, 1.0, 1.0, inplace)
-    return out, (x, alpha, 1.0, 1.0, inplace, "ELU")
+    return out, (out.copy() if inplace else x, alpha, 1.0, 1.0, inplace, "ELU")
 
 
 def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -156,7 +167,7 @@ def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 def selu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
     r"""y = scale x if x > 0 else scale alpha (e^x - 1), with torch's SELU_ALPHA and SELU_SCALE."""
     out = _elu_forward(x, SELU_ALPHA, SELU_SCALE, 1.0, inplace)
-    return out, (x, SELU_ALPHA, SELU_SCALE, 1.0, inplace, "SELU")
+    return out, (out.copy() if inplace else x, SELU_ALPHA, SELU_SCALE, 1.0, inplace, "SELU")
 
 
 def selu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -170,7 +181,7 @@ def celu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tu
         raise ValueError("CELU: alpha cannot be 0 (it divides x)")
     out = _elu_forward(x, alpha, 1.0, 1.0 / alpha, inplace)
     # torch's backward takes 1/alpha from alpha rounded to float32 first, in every dtype
-    return out, (x, alpha, 1.0, 1.0 / float(np.float32(alpha)), inplace, "CELU")
+    return out, (out.copy() if inplace else x, alpha, 1.0, 1.0 / float(np.float32(alpha)), inplace, "CELU")
 
 
 def celu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -282,13 +293,13 @@ def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
     out = np.clip(x, min_val, max_val, out=x if inplace else None)
-    return out, (out if inplace else x, min_val, max_val)
+    return out, (out.copy() if inplace else x, min_val, max_val)  # a copy: a later in-place module may overwrite out
 
 
 def hardtanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx = dL/dy where min_val < x < max_val, else 0: 0 at both kinks, as in torch."""
     saved, min_val, max_val = cache
-    return np.where((saved > min_val) & (saved < max_val), dout, 0)
+    return np.where((saved <= min_val) | (saved >= max_val), 0, dout)  # torch's test: NaN passes dout on
 
 
 def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:

@@ -24,7 +24,7 @@ DropoutCache = tuple[np.ndarray | None, np.ndarray | None]
 
 
 def check_probability(p: float) -> None:
-    """torch's check, shared by the modules and the functions."""
+    """torch's check and message, word for word, shared by the modules and the functions (NaN passes, as in torch)."""
     if p < 0 or p > 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -30,8 +32,9 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     """
     x, weight, has_bias = cache
     dx = dout @ weight
-    dout_2d = dout.reshape(-1, weight.shape[0])
-    dweight = dout_2d.T @ x.reshape(-1, weight.shape[1])
+    batch = math.prod(dout.shape[:-1])  # not -1: reshape cannot infer it when a feature size is 0
+    dout_2d = dout.reshape(batch, weight.shape[0])
+    dweight = dout_2d.T @ x.reshape(batch, weight.shape[1])
     dbias = dout_2d.sum(axis=0) if has_bias else None
     return dx, dweight, dbias
 

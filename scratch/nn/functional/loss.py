@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activation import log_softmax_forward
+from .activation import log_softmax
 
 __all__ = [
     "binary_cross_entropy_backward", "binary_cross_entropy_forward", "check_reduction", "cross_entropy_backward",
@@ -59,13 +59,15 @@ def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "me
 def mse_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
     diff, reduction = cache
-    norm = 2 / diff.size if reduction == "mean" else 2
+    norm = 2 / max(diff.size, 1) if reduction == "mean" else 2  # an empty batch: any norm, its gradient is empty
     return norm * diff * grad
 
 
 # --------------------------------------------------------------- cross-entropy
 def _classes_last(x: np.ndarray) -> np.ndarray:
     """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C)."""
+    if x.ndim == 2:  # already (N, C): skip moveaxis's cost on the common path
+        return x
     if x.ndim == 1:
         return x[None, :]
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
@@ -73,7 +75,7 @@ def _classes_last(x: np.ndarray) -> np.ndarray:
 
 def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
     """Inverse of ``_classes_last`` for an input of ``shape``."""
-    if len(shape) == 1:
+    if len(shape) <= 2:
         return x2d.reshape(shape)
     moved = shape[:1] + shape[2:] + shape[1:2]
     return np.moveaxis(x2d.reshape(moved), -1, 1)
@@ -92,18 +94,17 @@ def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: i
 
 def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                  probabilities: bool = False) -> tuple[np.ndarray, tuple]:
-    """Check input, class-index target and weight; return the weight (ones if None) and the batch shape."""
+    """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
     n_classes = input.shape[0 if input.ndim == 1 else 1]
     _check_weight(name, input, weight)
-    weight = np.ones(n_classes, dtype=input.dtype) if weight is None else weight
-    if weight.shape != (n_classes,):
+    if weight is not None and weight.shape != (n_classes,):
         raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {weight.shape}")
     batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
     if probabilities:
         return weight, batch_shape
-    if not np.issubdtype(target.dtype, np.integer):
+    if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
     if target.shape != batch_shape:
         raise ValueError(f"{name}: expected class-index target of shape {batch_shape} "
@@ -112,16 +113,21 @@ def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.nd
 
 
 def _class_index_coefficients(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, ignore_index: int,
-                              label_smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, sum of w_{y_n}, valid mask."""
+                              label_smoothing: float) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """The coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, as
+    (class indices y_n, w_{y_n} or 0 where ignored, the dense a or None when it is one-hot), and the valid mask."""
     n_classes = logp.shape[1]
     safe, valid = _class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
-    picked_weight = weight[safe] * valid
+    # w_{y_n}, 0 where ignored; without a weight, the mask itself (no ones array to gather from)
+    picked_weight = valid.astype(logp.dtype) if weight is None else weight[safe] * valid
+    if label_smoothing == 0:  # a is one-hot: each sample's term is picked, no (N, C) array is built
+        return (safe, picked_weight, None), valid
+    weight = np.ones(n_classes, dtype=logp.dtype) if weight is None else weight
     coef = np.zeros_like(logp)
     coef[np.arange(safe.size), safe] = (1 - label_smoothing) * picked_weight
-    if label_smoothing > 0:  # torch spreads label_smoothing / C of every (weighted) sample uniformly
-        coef += (label_smoothing / n_classes) * weight * valid[:, None]
-    return coef, picked_weight.sum(), valid
+    # torch spreads label_smoothing / C of every (weighted) sample uniformly
+    coef += (label_smoothing / n_classes) * weight * valid[:, None]
+    return (safe, picked_weight, coef), valid
 
 
 def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
@@ -137,32 +143,49 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     or of input's shape for probabilities. Loss: target's batch shape, or () when reduced.
     """
     check_reduction(reduction)
-    probabilities = np.issubdtype(np.asarray(target).dtype, np.floating)
+    probabilities = np.asarray(target).dtype.kind == "f"
+    if probabilities and ignore_index >= 0:
+        raise ValueError(f"CrossEntropyLoss: ignore_index is not supported for class-probability (floating point) "
+                         f"targets, got ignore_index={ignore_index}")
     weight, batch_shape = _class_setup("CrossEntropyLoss", input, target, weight, probabilities)
-    n_classes = weight.shape[0]
-    logp, _ = log_softmax_forward(_classes_last(input), dim=1)
+    logp = log_softmax(_classes_last(input), dim=1)
     if not probabilities:
-        coef, denominator, valid = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
+        coefs, valid = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
+        safe, picked_weight, coef = coefs
+        denominator = picked_weight.sum()
     else:
         _check_target("CrossEntropyLoss (probability target)", input, target)
         probs = _classes_last(target)
-        coef = (probs * (1 - label_smoothing) + label_smoothing / n_classes) * weight
-        denominator, valid = logp.shape[0], np.ones(logp.shape[0], dtype=bool)
-    losses = -(coef * logp).sum(axis=1).reshape(batch_shape)
-    return _reduce(losses, reduction, denominator), (logp, coef, valid, denominator, reduction, input.shape)
+        coef = probs * (1 - label_smoothing) + label_smoothing / logp.shape[1]
+        coef = coef if weight is None else coef * weight  # times ones is exact: skipped
+        coefs, denominator, valid = (None, None, coef), logp.shape[0], np.ones(logp.shape[0], dtype=bool)
+    # with a one-hot a, -sum_c a_nc log p_nc is the one picked term -w_{y_n} log p_{n,y_n}
+    losses = -(picked_weight * logp[np.arange(safe.size), safe]) if coef is None else -(coef * logp).sum(axis=1)
+    return _reduce(losses.reshape(batch_shape), reduction, denominator), (logp, coefs, valid, denominator,
+                                                                          reduction, input.shape, weight is None)
 
 
 def cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is p - onehot.
+    r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is w_{y_n} (p - onehot).
 
     Ignored samples get a zero gradient, even when every sample is ignored (then torch's mean is nan).
     """
-    logp, coef, valid, denominator, reduction, shape = cache
+    logp, (safe, picked_weight, coef), valid, denominator, reduction, shape, unweighted = cache
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.reshape(grad, (-1, 1)) if reduction == "none" else grad / denominator if reduction == "mean" \
             else grad
-        dlogits = (np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef) * scale
-    return _classes_back(np.where(valid[:, None], dlogits, 0), shape)
+        dlogits = np.exp(logp)
+        if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
+            if not unweighted:  # unweighted, w_{y_n} is 1 (ignored rows are zeroed below): skip the pass
+                dlogits *= picked_weight[:, None]
+            dlogits[np.arange(safe.size), safe] -= picked_weight
+        else:
+            dlogits *= coef.sum(axis=1, keepdims=True)
+            dlogits -= coef
+        dlogits *= scale
+    if not valid.all():
+        dlogits = np.where(valid[:, None], dlogits, 0)
+    return _classes_back(dlogits, shape)
 
 
 # ------------------------------------------------------------------------- NLL
@@ -177,6 +200,7 @@ def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray |
     """
     check_reduction(reduction)
     weight, batch_shape = _class_setup("NLLLoss", input, target, weight)
+    weight = np.ones(input.shape[0 if input.ndim == 1 else 1], dtype=input.dtype) if weight is None else weight
     x2d = _classes_last(input)
     safe, valid = _class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
     picked_weight = np.where(valid, weight[safe], 0)
@@ -210,10 +234,13 @@ def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: 
     _check_weight("BCELoss", input, weight)
     if input.size and not (np.all(input >= 0) and np.all(input <= 1)):
         raise ValueError(f"BCELoss: all elements of input should be between 0 and 1, got values in "
-                         f"[{np.nanmin(input)}, {np.nanmax(input)}]")
+                         f"[{np.min(input)}, {np.max(input)}]")
+    if target.size and not (np.all(target >= 0) and np.all(target <= 1)):  # NaN fails both, as in torch
+        raise ValueError(f"BCELoss: all elements of target should be between 0 and 1, got values in "
+                         f"[{np.min(target)}, {np.max(target)}]")
     with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped to -100
         log_x = np.maximum(np.log(input), -100)
-        log_1mx = np.maximum(np.log(1 - input), -100)
+        log_1mx = np.maximum(np.log1p(-input), -100)  # log1p as torch: exact for tiny x
     losses = (target - 1) * log_1mx - target * log_x
     if weight is not None:
         weight = np.broadcast_to(weight, input.shape)

@@ -23,7 +23,7 @@ def _per_sample(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
     """dL/dl_n as an array broadcastable over samples: the upstream gradient, / n for mean."""
     if reduction == "none":
         return np.reshape(grad, (-1, 1))
-    return grad / n if reduction == "mean" else grad
+    return grad / max(n, 1) if reduction == "mean" else grad  # n = 0: an empty batch, whose gradient is empty
 
 
 # ---------------------------------------------------------------- multi margin
@@ -174,7 +174,7 @@ def cosine_embedding_loss_backward(grad: np.ndarray, cache: tuple) -> tuple[np.n
     Returns (dL/dinput1, dL/dinput2), each of its input's shape.
     """
     input1, input2, cos, denom, sq1, sq2, slope, reduction = cache
-    n = cos.size
+    n = max(cos.size, 1)  # an empty batch: any n, the gradients are empty
     s = slope * (np.reshape(grad, cos.shape) if reduction == "none" else grad / n if reduction == "mean" else grad)
     s, cos, denom, sq1, sq2 = (np.expand_dims(v, -1) for v in (s, cos, denom, sq1, sq2))
     return s * (input2 / denom - cos * input1 / sq1), s * (input1 / denom - cos * input2 / sq2)

@@ -50,17 +50,18 @@ def _normalize_backward(g: np.ndarray, xhat: np.ndarray, scale: np.ndarray, axes
 
     ``scale`` is invstd (times gamma when gamma is constant over A, as in batch norm).
     """
-    n = int(np.prod([g.shape[a] for a in axes]))
+    n = max(int(np.prod([g.shape[a] for a in axes])), 1)  # an empty batch: any n, the arrays are empty
     sum_g = _sum(g, axes, g.dtype, keepdims=True)
     sum_gx = _sum(g * xhat, axes, g.dtype, keepdims=True)
     return (scale / n) * (n * g - sum_g - xhat * sum_gx)
 
 
-def _verify_batch_size(size: Sequence[int]) -> None:
+def _verify_batch_size(size: Sequence[int], owner: str) -> None:
     """torch's check: more than one value per channel (the batch times the spatial sizes)."""
     size_prods = int(np.prod([size[0], *size[2:]]))
     if size_prods == 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(size)}")
+        raise ValueError(f"{owner}: Expected more than 1 value per channel when training, got input size "
+                         f"{list(size)}")
 
 
 def _fused_multiply_add(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -82,7 +83,8 @@ def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float) -> 
 
 def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                        weight: np.ndarray | None = None, bias: np.ndarray | None = None, training: bool = False,
-                       momentum: float = 0.1, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+                       momentum: float = 0.1, eps: float = 1e-5, *,
+                       owner: str = "batch_norm") -> tuple[np.ndarray, tuple]:
     r"""Batch normalization over every axis but the channel axis 1 (A = N and the spatial axes).
 
     training: mu, sigma^2 are the batch's (biased); when given, the running buffers are updated in place,
@@ -91,17 +93,21 @@ def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, runni
     eval: mu, sigma^2 are running_mean, running_var.
     y = fma(x, alpha, beta) with alpha = gamma * invstd, beta = fma(-mu, alpha, b) (torch's order).
 
+    ``owner`` names the caller in error messages.
+
     Shape: input (N, C, *); running_mean, running_var, weight, bias (C,); output (N, C, *).
     """
     if training:
-        _verify_batch_size(input.shape)
+        _verify_batch_size(input.shape, owner)
         if eps <= 0.0:
-            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+            raise ValueError(f"{owner}: batch_norm eps must be positive during training, but got {eps}")
     elif eps < 0.0:
-        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+        raise ValueError(f"{owner}: batch_norm eps must be non-negative, but got {eps}")
     dtype, shape = input.dtype, _channel_shape(input)
     axes = (0, *range(2, input.ndim))
-    if training:
+    if training and input.size == 0:  # as torch: an empty batch gives an empty output, the running stats unchanged
+        mean64, var64 = np.zeros(shape), np.ones(shape)
+    elif training:
         mean64, var64 = _moments(input, axes)
         if running_mean is not None and running_var is not None:
             n = input.size // input.shape[1]
@@ -191,8 +197,8 @@ def group_norm_forward(input: np.ndarray, num_groups: int, weight: np.ndarray | 
         raise ValueError(f"GroupNorm: expected a channel count divisible by num_groups={num_groups}, "
                          f"got input of shape {input.shape}")
     # torch's quirk: it counts values as N * C / G times the spatial sizes, not per group
-    _verify_batch_size([n_batch * channels // num_groups, num_groups, *input.shape[2:]])
-    x = input.reshape(n_batch, num_groups, channels // num_groups, -1)
+    _verify_batch_size([n_batch * channels // num_groups, num_groups, *input.shape[2:]], "GroupNorm")
+    x = input.reshape(n_batch, num_groups, channels // num_groups, int(np.prod(input.shape[2:])))  # N = 0 too
     mean64, var64 = _moments(x, (2, 3))
     mean, invstd = mean64.astype(input.dtype), (1.0 / np.sqrt(var64 + eps)).astype(input.dtype)
     gamma = None if weight is None else weight.reshape(1, num_groups, -1, 1)

@@ -131,9 +131,19 @@ def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
                    arg, np.argmax(inside, axis=-1))
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
     flat = (rows * x.shape[-1] + cols).reshape(-1, rows.shape[-1])
-    indices = flat[np.arange(flat.shape[0]), arg.reshape(-1, flat.shape[0])].astype(np.int64)
+    indices = flat[np.arange(flat.shape[0]), arg.reshape(xp.shape[0], flat.shape[0])].astype(np.int64)
+    outside = ~inside.any(axis=-1).reshape(-1)
+    if outside.any():  # a window all padding (dilation skips the input): torch's index is its first cell past
+        # the leading padding, which can lie past the input; its output is -inf and its gradient goes nowhere
+        past_padding = (_first_nonnegative(rows) * x.shape[-1] + _first_nonnegative(cols)).reshape(-1)
+        indices = np.where(outside, past_padding, indices)
     lead = x.shape[:-2]
     return y.reshape(*lead, *out), (indices.reshape(*lead, *out), x.shape)
+
+
+def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
+    """Each window's first coordinate >= 0 (its cells run along the last axis, in increasing order)."""
+    return np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1)
 
 
 def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -144,7 +154,10 @@ def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     area = shape[-2] * shape[-1]
     dx = np.zeros(planes * area, dtype=dout.dtype)
     offsets = (np.arange(planes, dtype=np.int64) * area)[:, None]
-    np.add.at(dx, (indices.reshape(planes, -1) + offsets).ravel(), dout.reshape(-1))
+    indices = indices.reshape(planes, indices.shape[-2] * indices.shape[-1])
+    grads = dout.reshape(indices.shape)
+    inside = indices < area  # a window all padding points past the input: its gradient goes nowhere, as in torch
+    np.add.at(dx, (indices + offsets)[inside], grads[inside])
     return dx.reshape(shape)
 
 
@@ -209,18 +222,16 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
 
 
 def avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dL/dx[h, w] = sum_{(i, j) whose window holds (h, w)} dL/dy[i, j] / D[i, j], scattered into the
+    r"""dL/dx[h, w] = sum_{(i, j) whose window holds (h, w)} dL/dy[i, j] / D[i, j], added into the
     padded input (padding cells included) and cropped back to (H, W)."""
     shape, padded, kernel, stride, padding, divisor = cache
     out = dout.shape[-2:]
     share = (dout.reshape(-1, *out) / divisor).astype(dout.dtype, copy=False)
-    rows, cols = _cells(out, kernel, stride, (1, 1), (0, 0))
-    cells = (rows * padded[-1] + cols).ravel()  # (H_out, W_out, kH, kW) flat indices into one padded plane
-    area = padded[-2] * padded[-1]
-    dxp = np.zeros(padded[0] * area, dtype=dout.dtype)
-    targets = (np.arange(padded[0], dtype=np.int64)[:, None] * area + cells).ravel()
-    np.add.at(dxp, targets, np.broadcast_to(share[..., None, None], (*share.shape, *kernel)).ravel())
-    dxp = dxp.reshape(padded)
+    dxp = np.zeros(padded, dtype=dout.dtype)
+    # one strided add per kernel offset (a, b), of every window's share at once: no np.add.at scatter
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            dxp[:, a:a + (out[0] - 1) * stride[0] + 1:stride[0], b:b + (out[1] - 1) * stride[1] + 1:stride[1]] += share
     return dxp[:, padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]].reshape(shape)
 
 

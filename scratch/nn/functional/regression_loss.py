@@ -16,6 +16,11 @@ __all__ = [
 ]
 
 
+def _sign(diff: np.ndarray) -> np.ndarray:
+    """sign(diff), 0 where diff is NaN: torch's L1 gradient there is 0."""
+    return np.sign(np.where(np.isnan(diff), 0, diff))
+
+
 def _scaled(dinput: np.ndarray, reduction: str) -> np.ndarray:
     """Divide by the number of elements for ``'mean'``."""
     return dinput / dinput.size if reduction == "mean" else dinput
@@ -30,7 +35,7 @@ def l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mea
     check_reduction(reduction)
     _check_target("L1Loss", input, target)
     diff = input - target
-    return _reduce(np.abs(diff), reduction), (np.sign(diff), reduction)
+    return _reduce(np.abs(diff), reduction), (_sign(diff), reduction)
 
 
 def l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -78,7 +83,7 @@ def smooth_l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str
     diff = input - target
     z = np.abs(diff)
     if beta == 0:  # torch switches to l1_loss, avoiding 0 / 0
-        return _reduce(z, reduction), (np.sign(diff), reduction)
+        return _reduce(z, reduction), (_sign(diff), reduction)
     losses = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
     return _reduce(losses, reduction), (np.clip(diff / beta, -1.0, 1.0), reduction)
 

@@ -56,7 +56,7 @@ def rnn_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarr
     """
     h_new, w_hh, nonlinearity = cache
     dh = dstate[0]
-    dpre = dh * (1 - h_new * h_new) if nonlinearity == "tanh" else dh * (h_new > 0)
+    dpre = dh * (1 - h_new * h_new) if nonlinearity == "tanh" else np.where(h_new <= 0, 0, dh)  # NaN passes, like torch
     return dpre, dpre, (dpre @ w_hh,)
 
 

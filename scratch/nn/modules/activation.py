@@ -15,6 +15,7 @@ import numpy as np
 from .. import functional as F
 from ..init import constant_
 from ..parameter import Parameter
+from ._checks import check_dim
 from .module import Module, resolve_dtype
 
 __all__ = ["CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU",
@@ -26,6 +27,7 @@ class _Elementwise(Module):
     ``_forward(input) -> (out, cache)`` with the module's options, then ``_backward(grad_output, cache)``."""
 
     _backward: ClassVar[Callable[[np.ndarray, Any], np.ndarray]]
+    _input_kind = "float"  # see ``_checks``
 
     def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
         raise NotImplementedError
@@ -333,6 +335,8 @@ class PReLU(Module):
     counts as one channel, as in torch); Output (*), the same.
     """
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
@@ -364,8 +368,9 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-def _softmax_dim(name: str, dim: int | None, ndim: int) -> int:
+def _softmax_dim(name: str, dim: int | None, ndim: int, owner: str) -> int:
     if dim is not None:
+        check_dim(owner, "dim", dim, ndim)
         return dim
     # torch's legacy rule for dim=None, with its deprecation warning (pointing at the module's caller)
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
@@ -386,7 +391,7 @@ class Softmax(_Elementwise):
         self.dim = dim
 
     def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
-        return F.softmax_forward(input, _softmax_dim("softmax", self.dim, input.ndim))
+        return F.softmax_forward(input, _softmax_dim("softmax", self.dim, input.ndim, "Softmax"))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -405,7 +410,7 @@ class LogSoftmax(_Elementwise):
         self.dim = dim
 
     def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
-        return F.log_softmax_forward(input, _softmax_dim("log_softmax", self.dim, input.ndim))
+        return F.log_softmax_forward(input, _softmax_dim("log_softmax", self.dim, input.ndim, "LogSoftmax"))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -10,6 +10,7 @@ import numpy as np
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._checks import check_size
 from .module import Module, resolve_dtype
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
@@ -37,23 +38,27 @@ class _ConvNd(Module):
                  rng: np.random.Generator | None, dims: int) -> None:
         super().__init__()
         name = type(self).__name__
+        check_size(name, "in_channels", in_channels, minimum=1)  # torch fails at forward on 0
+        check_size(name, "out_channels", out_channels, minimum=1)
         if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
+            raise ValueError(f"{name}: in_channels must be divisible by groups, got {in_channels} and {groups}")
         if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
+            raise ValueError(f"{name}: out_channels must be divisible by groups, got {out_channels} and {groups}")
         self.kernel_size = _tuple(kernel_size, dims, "kernel_size", name)
         self.stride = _tuple(stride, dims, "stride", name)
         if isinstance(padding, str):
             if padding not in PADDING_STRINGS:
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {PADDING_STRINGS}")
+                raise ValueError(f"{name}: Invalid padding string {padding!r}, should be one of {PADDING_STRINGS}")
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions, got stride="
+                                 f"{self.stride}")
         else:
             padding = _tuple(padding, dims, "padding", name)
         if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, but got padding_mode='{padding_mode}'")
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, but got "
+                             f"padding_mode='{padding_mode}'")
         self.dilation = _tuple(dilation, dims, "dilation", name)
         self.output_padding = _tuple(output_padding, dims, "output_padding", name)
         self._check_ranges(padding)
@@ -114,9 +119,9 @@ class _ConvNd(Module):
         dout = grad_output[None] if unbatched else grad_output
         backward = F.conv_transpose_backward if self._transposed else F.conv_backward
         grad_input, grad_weight, grad_bias = backward(dout, cache)
-        self.weight.accumulate_grad(grad_weight)
+        self.weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
         if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias)
+            self.bias.accumulate_grad(grad_bias, fresh=True)
         return grad_input[0] if unbatched else grad_input
 
     def extra_repr(self) -> str:
@@ -171,8 +176,9 @@ class Conv1d(_Conv):
 
     with :math:`x_p` the input padded by ``padding`` (zeros, or 'reflect' / 'replicate' /
     'circular'). Backward: :math:`\partial L/\partial W = \sum_{n,l} \delta\, x_p` windows (one
-    GEMM), :math:`\partial L/\partial x` the correlation of the stride-dilated :math:`\delta` with
-    the flipped kernel (one GEMM), :math:`\partial L/\partial b = \sum_{n,l} \delta`.
+    GEMM), :math:`\partial L/\partial x` the correlation of the padded :math:`\delta` with the flipped
+    kernel (stride 1) or col2im (one GEMM of :math:`\delta` with W, one strided add per kernel offset),
+    :math:`\partial L/\partial b = \sum_{n,l} \delta`.
 
     Args: in_channels, out_channels, kernel_size, stride=1, padding=0 (int, tuple, 'same', 'valid';
         'same' puts an odd extra pad on the right, and is rejected with stride > 1), dilation=1,
@@ -202,8 +208,9 @@ class Conv2d(_Conv):
               x_p[n, c, i\,s_h + u\,d_h, j\,s_w + v\,d_w]\, W[o, c, u, v]
 
     Backward as Conv1d's, over both spatial axes: dW is one GEMM of the im2col windows with
-    :math:`\delta`; dx is one windowed GEMM of the stride-dilated, padded :math:`\delta` with the
-    flipped, channel-transposed kernel, its padding folded back; db sums :math:`\delta`.
+    :math:`\delta`; dx is one windowed GEMM of the padded :math:`\delta` with the flipped kernel (stride 1)
+    or col2im (one GEMM of :math:`\delta` with W, one strided add per kernel offset), its padding folded
+    back; db sums :math:`\delta`.
 
     Args: as Conv1d, each of kernel_size, stride, padding, dilation an int or a pair (H, W).
 
@@ -231,7 +238,7 @@ class ConvTranspose2d(_ConvNd):
     .. math:: y[n, o, q] = b[o] + \sum_{c \in g(o)} \sum_{p, k:\ p\,s + k\,d = q + \text{pad}}
               x[n, c, p]\, W[c, o, k]
 
-    computed as a windowed GEMM of x dilated by the stride with the flipped kernel. Backward is
+    computed as Conv2d's input gradient (col2im, or a windowed GEMM for stride 1). Backward is
     Conv2d's forward: :math:`\partial L/\partial x` is the convolution of the zero-padded
     :math:`\delta` with W, :math:`\partial L/\partial W` the GEMM of its windows with x, and
     :math:`\partial L/\partial b = \sum \delta`.

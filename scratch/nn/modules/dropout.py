@@ -18,6 +18,7 @@ class _DropoutNd(Module):
     """Shared options and bookkeeping: ``p``, ``inplace``, the optional ``rng`` and the last ``mask``."""
 
     _forward: ClassVar[Callable[..., tuple[np.ndarray, Any]]]
+    _input_kind = "float"  # see ``_checks``
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()

@@ -10,6 +10,7 @@ import numpy as np
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._checks import check_size
 from .module import Module, resolve_dtype
 
 __all__ = ["Identity", "Linear"]
@@ -58,12 +59,14 @@ class Linear(Module):
         bias: :math:`(H_{out})`, also from :math:`U(-\sqrt{k}, \sqrt{k})`.
     """
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, *,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__()
         dtype = resolve_dtype(dtype)
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
@@ -82,16 +85,19 @@ class Linear(Module):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input of shape (*, {self.in_features}) (in_features="
                              f"{self.in_features}), got {input.shape}")
-        bias = None if self.bias is None else self.bias.data
-        out, cache = F.linear_forward(input, self.weight.data, bias)
+        params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
+        weight, bias = params["weight"], params["bias"]
+        out, cache = F.linear_forward(input, weight.data, None if bias is None else bias.data)
         self._save(cache)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output))
-        self.weight.accumulate_grad(grad_weight)
-        if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias)
+        params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
+        weight, bias = params["weight"], params["bias"]
+        weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
+        if bias is not None:
+            bias.accumulate_grad(grad_bias, fresh=True)
         return grad_input
 
     def extra_repr(self) -> str:

@@ -5,12 +5,15 @@ Losses have no parameters: they accept any float dtype and keep it.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import functional as F
+from ..functional.probabilistic_loss import KL_REDUCTIONS
+from ._checks import check_reduction
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss",
@@ -26,13 +29,23 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
     return "mean" if size_average else "sum"
 
 
+@functools.cache
+def _one(dtype: np.dtype) -> np.ndarray:
+    """dL/dL = 1 for a scalar loss: one read-only array per dtype, not a new one per backward."""
+    one = np.ones((), dtype=dtype)
+    one.flags.writeable = False
+    return one
+
+
 class _Loss(Module):
+    _input_kind = "loss"  # every argument an ndarray, the first (the input) floating: see ``_checks``
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
-        self.reduction = F.check_reduction(reduction)
+        self.reduction = check_reduction(type(self).__name__, reduction)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -46,7 +59,7 @@ class _Loss(Module):
             if shape != ():
                 raise RuntimeError(f"{type(self).__name__}.backward: grad can be implicitly created only for a "
                                    f"scalar loss; with reduction='none' pass a gradient of shape {shape}")
-            grad = np.ones((), dtype=dtype)
+            grad = _one(dtype)
         elif not isinstance(grad, np.ndarray):
             grad = np.asarray(grad, dtype=dtype)  # a Python number: take the loss's dtype
         return grad, self._saved(grad)
@@ -102,7 +115,7 @@ class CrossEntropyLoss(_WeightedLoss):
                  label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -273,7 +286,7 @@ class KLDivLoss(_Loss):
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
         legacy = size_average is not None or reduce is not None
-        batchmean = not legacy and F.check_kl_reduction(reduction) == "batchmean"
+        batchmean = not legacy and check_reduction("KLDivLoss", reduction, KL_REDUCTIONS) == "batchmean"
         super().__init__(size_average, reduce, "sum" if batchmean else reduction)
         if batchmean:  # the one loss with a fourth reduction: the others keep rejecting it
             self.reduction = "batchmean"

@@ -29,7 +29,7 @@ class MultiMarginLoss(_WeightedLoss):
                  size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
-            raise ValueError("only p == 1 and p == 2 supported")
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p}")
         if self.weight is not None and self.weight.ndim != 1:
             raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got {self.weight.ndim}D "
                              "instead")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..parameter import Parameter, zero_grads
 from ..utils import anomaly
+from ._checks import check_input_kind
 
 __all__ = ["Module"]
 
@@ -38,8 +39,8 @@ def _anomaly_checked(backward: Callable) -> Callable:
     def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
         grads = backward(self, *args, **kwargs)
         if self._cache is not None:  # used up: a second backward needs a new forward
-            object.__setattr__(self, "_cache", _CONSUMED)
-        if anomaly.is_anomaly_enabled():
+            self.__dict__["_cache"] = _CONSUMED
+        if anomaly._Mode.enabled:
             anomaly.check_backward(self, grads)
         return grads
 
@@ -72,6 +73,9 @@ class Module:
 
     #: Modules whose inputs are indices (Embedding) set this, to skip the float dtype check.
     _index_input = False
+    #: What scratch's own layers require of their positional inputs, checked by ``_checks.check_input_kind``:
+    #: "float", "loss", "array" or "index"; None (containers, user modules): no check.
+    _input_kind: str | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -98,18 +102,24 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "backward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._check_input_dtype(args)
+        if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
+            self._check_input_dtype(args)
         out = self.forward(*args, **kwargs)
-        if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
-            out = np.asarray(out)
-        if anomaly.is_anomaly_enabled():
+        if type(out) is np.ndarray:
+            self.__dict__["_output_meta"] = (out.shape, out.dtype)  # __dict__ directly: __setattr__ is slow
+        else:
+            if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
+                out = np.asarray(out)
+            self.__dict__["_output_meta"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
+        if anomaly._Mode.enabled:
             anomaly.check_forward(self, args, out)
-        meta = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
-        object.__setattr__(self, "_output_meta", meta)
         return out
 
     def _check_input_dtype(self, args: tuple) -> None:
-        """A module that owns parameters takes float inputs of its own dtype only, like torch."""
+        """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
+        first = args[0] if args else None
+        if not (self._input_kind == "float" and type(first) is np.ndarray and first.dtype.kind == "f"):  # fast path
+            check_input_kind(type(self).__name__, self._input_kind, args)
         dtype = self._own_dtype()
         if dtype is None or self._index_input:
             return
@@ -146,7 +156,7 @@ class Module:
         return self._cache
 
     def _save(self, cache: Any) -> None:
-        object.__setattr__(self, "_cache", cache)
+        self.__dict__["_cache"] = cache
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

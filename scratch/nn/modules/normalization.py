@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..parameter import Parameter
+from ._checks import check_size
 from .module import Module, resolve_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
@@ -38,12 +39,14 @@ def _accumulate(module: Module, dweight: np.ndarray | None, dbias: np.ndarray | 
 class _BatchNorm(Module):
     r"""Batch normalization over every axis but the channel axis 1 (see ``BatchNorm1d``)."""
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype: Any = None, *, bias: bool = True,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__()
         dtype = resolve_dtype(dtype)
-        self.num_features = num_features
+        self.num_features = check_size(type(self).__name__, "num_features", num_features)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -94,7 +97,7 @@ class _BatchNorm(Module):
         out, cache = F.batch_norm_forward(
             input, self.running_mean if use_buffers else None, self.running_var if use_buffers else None,
             None if self.weight is None else self.weight.data, None if self.bias is None else self.bias.data,
-            bn_training, factor, self.eps)
+            bn_training, factor, self.eps, owner=type(self).__name__)
         self._save(cache)
         return out
 
@@ -178,12 +181,16 @@ class LayerNorm(Module):
         - Output: the same as the input.
     """
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", s) for s in normalized_shape)
+        if not self.normalized_shape:  # torch refuses it at the first forward
+            raise ValueError("LayerNorm: expected normalized_shape to be at least 1-dimensional, got ()")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, resolve_dtype(dtype))
@@ -228,11 +235,16 @@ class GroupNorm(Module):
         - Output: the same as the input.
     """
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype: Any = None,
                  *, bias: bool = True, rng: np.random.Generator | None = None) -> None:
         super().__init__()
+        # torch divides by num_groups first (ZeroDivisionError for 0): scratch names the bad value instead
+        check_size("GroupNorm", "num_groups", num_groups, minimum=1)
+        check_size("GroupNorm", "num_channels", num_channels)
         if num_channels % num_groups != 0:
-            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps

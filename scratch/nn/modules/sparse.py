@@ -10,6 +10,7 @@ from .. import functional as F
 from .. import init
 from ..functional.sparse import check_indices
 from ..parameter import Parameter
+from ._checks import check_size
 from .module import Module, as_numpy, resolve_dtype
 
 __all__ = ["Embedding"]
@@ -59,14 +60,15 @@ class Embedding(Module):
     """
 
     _index_input = True
+    _input_kind = "index"  # an ndarray (see ``_checks``); ``check_indices`` checks the integers
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, _weight: Any = None, _freeze: bool = False, dtype: Any = None, *,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
+        self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _normalize_padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type

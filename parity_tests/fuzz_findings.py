@@ -1,0 +1,411 @@
+"""The fuzz verdicts: how an example is judged, scratch's deliberate differences from torch and the known findings."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scratch import nn
+from torch_ref.compare import (
+    MIN_GRAD_NORM,
+    Comparison,
+    ParityResult,
+    leaves,
+    loss_parity,
+    module_parity,
+    tree_map,
+)
+from torch_ref.tolerance import relative_error
+
+from .fuzz_engine import Case, build, fresh_inputs, outcome, run_scratch, run_torch
+
+
+# --------------------------------------------------------------------------------- verdicts
+@dataclass
+class Verdict:
+    kind: str  # "ok", or the finding: crash, unnamed, warning, stricter, laxer, mismatch
+    detail: str = ""
+
+
+def _names(case: Case) -> set[str]:
+    """The class names a clear error may give: the module's, or for a container, a layer's inside it."""
+    return {case.name, "Linear"} if case.name == "Sequential" else {case.name}
+
+
+def _deliberate(case: Case, kind: str) -> bool:
+    return any(d.name == case.name and d.kind == kind and d.matches(case) for d in DELIBERATE)
+
+
+def _rejection(case: Case, error: BaseException, torch_error: BaseException | None) -> Verdict:
+    """Judge scratch's exception: a ValueError, TypeError or (an index out of range) IndexError naming
+    the module, for an input torch rejects too or a deliberate difference."""
+    said = f"{type(error).__name__}: {error}"
+    if isinstance(error, Warning):
+        return Verdict("warning", said)
+    named = any(name in str(error) for name in _names(case))
+    if named and _deliberate(case, "stricter"):
+        return Verdict("ok")
+    if not isinstance(error, (ValueError, TypeError, IndexError)):
+        return Verdict("crash", said)
+    if not named:
+        return Verdict("unnamed", said)
+    if torch_error is None:
+        return Verdict("stricter", f"scratch: {said}; torch accepts")
+    return Verdict("ok")
+
+
+def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if case.is_loss:
+            return loss_parity(module, inputs[0] if len(inputs) == 2 else inputs[:-1], inputs[-1])
+        return module_parity(module, *inputs)
+
+
+def _recast(module: nn.Module, case: Case, dtype: Any) -> ParityResult:
+    """The comparison rerun with the module's weights and every float input cast to ``dtype``."""
+    inputs = tree_map(lambda x: np.asarray(x, dtype) if np.asarray(x).dtype.kind == "f" else x, fresh_inputs(case))
+    return _parity(copy.deepcopy(module).to(dtype), case, inputs)
+
+
+def _terms(module: nn.Module, case: Case, result: ParityResult) -> dict[str, float]:
+    """Per quantity, the size of the terms torch's value is a sum of, as far as rounding sees them: how far
+    torch's float32 (or float16) value is from its float64 one, in float32 (float16) epsilons. A
+    well-conditioned value gives about its own size; a cancellation of far larger terms (a normalization over
+    one or two elements, a saturated tanh) gives the terms' size, and rounding in either engine is relative to
+    that (see tolerance.py)."""
+    half = any(np.asarray(x).dtype == np.float16 for x in leaves(case.inputs))
+    low = np.float16 if half else np.float32  # float16 rounds where float32 may be exact: measure in its own eps
+    low_result, high_result = _recast(module, case, low), _recast(module, case, np.float64)
+    terms = {}
+    for quantity in result.arrays:
+        a, b = (r.arrays[quantity][1].astype(np.float64) for r in (low_result, high_result))
+        finite = np.isfinite(a) & np.isfinite(b)
+        terms[quantity] = float(np.abs(a[finite] - b[finite]).max(initial=0.0)) / float(np.finfo(low).eps)
+    return terms
+
+
+def _compare(module: nn.Module, case: Case) -> Verdict:
+    """Parity by the tolerance policy; what fails it is judged again relative to the terms (see _terms)."""
+    original = copy.deepcopy(module)  # for _terms: the same weights, buffers and dropout generator state
+    result = _parity(module, case, fresh_inputs(case))
+    failed = [c for c in result.comparisons if not c.ok]
+    terms = _terms(original, case, result) if failed else {}
+    bad = [c.describe(*result.arrays.get(c.quantity, ())) for c in failed if not _matches(c, result, terms)]
+    return Verdict("mismatch", "\n".join(bad)) if bad and not _deliberate(case, "mismatch") else Verdict("ok")
+
+
+def _matches(c: Comparison, result: ParityResult, terms: dict[str, float]) -> bool:
+    """Within the tolerance relative to |b_i| + max|b| + the terms; a gradient that is trivial (~0) in
+    torch may also be trivial in scratch (the measure's scale is then the ~0 gradient itself)."""
+    if c.quantity not in result.arrays:  # backward returned the wrong number of gradients
+        return False
+    ours, theirs = result.arrays[c.quantity]
+    finite = np.abs(theirs[np.isfinite(theirs)].astype(np.float64))
+    if c.problem.startswith("shape/dtype"):
+        return False
+    if relative_error(ours, theirs, float(finite.max(initial=0.0)) + terms.get(c.quantity, 0.0))[1] <= c.tol:
+        return True
+    return c.problem.startswith("trivial") and bool(np.linalg.norm(ours.astype(np.float64)) <= MIN_GRAD_NORM)
+
+
+def judge(case: Case) -> Verdict:
+    torch_error = outcome(lambda: run_torch(case))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the UserWarnings torch gives too (dropout with one layer, ...)
+            module = build(case)
+    except Exception as error:
+        return _rejection(case, error, torch_error)
+    error = outcome(lambda: run_scratch(copy.deepcopy(module), case))
+    if error is not None:
+        return _rejection(case, error, torch_error)
+    if torch_error is None:
+        return _compare(module, case)
+    if _deliberate(case, "laxer"):
+        return Verdict("ok")
+    return Verdict("laxer", f"scratch accepts; torch: {type(torch_error).__name__}: {torch_error}")
+
+
+# ----------------------------------------------------------- deliberate differences, known findings
+@dataclass(frozen=True)
+class Deliberate:
+    """On purpose: scratch rejects an input torch accepts ("stricter"), accepts one it rejects ("laxer"), or
+    differs where torch is wrong ("mismatch")."""
+
+    name: str
+    kind: str
+    reason: str
+    matches: Callable[[Case], bool]
+
+
+ELEMENTWISE_LOSSES = ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss", "HingeEmbeddingLoss",
+                      "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")
+
+
+def _other_target(case: Case) -> bool:
+    input, target = (np.asarray(x) for x in case.inputs[-2:])
+    return input.shape != target.shape or input.dtype != target.dtype
+
+
+def _other_channels(case: Case) -> bool:
+    """Channels other than num_features (num_channels), with no weight or running statistic to catch it in torch."""
+    x, o = np.asarray(case.inputs[0]), case.options
+    expected = o.get("num_features", o.get("num_channels"))
+    no_state = not o.get("affine", True) and not o.get("track_running_stats", False)
+    return (no_state or x.size == 0) and x.ndim >= 2 and x.shape[1] != expected
+
+
+def _negative_or_zero(case: Case) -> bool:
+    padding = case.options.get("padding", 0)
+    return (isinstance(padding, int) and padding < 0) or case.options.get("dilation", 1) == 0
+
+
+def _int32_target(case: Case) -> bool:
+    return np.asarray(case.inputs[-1]).dtype == np.int32
+
+
+DELIBERATE: list[Deliberate] = [
+    *(Deliberate(name, "stricter", "the target must have the input's shape and dtype: scratch neither broadcasts "
+                 "(torch does, with a UserWarning: almost always a bug) nor promotes dtypes", _other_target)
+      for name in ELEMENTWISE_LOSSES),
+    Deliberate("CosineEmbeddingLoss", "stricter", "input1 and input2 must have the same shape: scratch does not "
+               "broadcast them", lambda case: np.shape(case.inputs[0]) != np.shape(case.inputs[1])),
+    *(Deliberate(name, "stricter", "the channel count is checked against num_features (num_channels) even when "
+                 "there is no weight or running statistic for torch to trip over", _other_channels)
+      for name in ("BatchNorm1d", "BatchNorm2d", "GroupNorm")),
+    *(Deliberate(name, "stricter", "padding >= 0, dilation >= 1 and output_padding < stride or dilation are checked "
+                 "always; torch skips some checks for an empty batch or a padding_mode, and computes a crop there",
+                 lambda case: np.size(case.inputs[0]) == 0 or _negative_or_zero(case))
+      for name in ("Conv1d", "Conv2d", "ConvTranspose2d")),
+    Deliberate("MultiMarginLoss", "laxer", "float16 works; torch's CPU kernel has none",
+               lambda case: np.asarray(case.inputs[0]).dtype == np.float16),
+    Deliberate("LSTM", "stricter", "proj_size > 0 (LSTM with projections) is not implemented: NotImplementedError "
+               "naming the module", lambda case: case.options.get("proj_size", 0) > 0),
+    Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
+               "pools the last two dims of any input", lambda case: np.ndim(case.inputs[0]) not in (3, 4)),
+    Deliberate("MultiMarginLoss", "mismatch", "torch returns uninitialised memory for reduction='sum' over an "
+               "empty batch; scratch returns 0", lambda case: np.size(case.inputs[0]) == 0),
+    Deliberate("CrossEntropyLoss", "stricter", "label_smoothing < 0 is refused, as torch documents ([0.0, 1.0]); "
+               "torch checks only the upper bound", lambda case: case.options.get("label_smoothing", 0) < 0),
+    *(Deliberate(name, "stricter", "class indices must be integers even in an empty batch (torch checks the "
+                 "dtype only when it reads an index)", lambda case: np.asarray(case.inputs[-1]).dtype.kind == "f")
+      for name in ("NLLLoss", "MultiMarginLoss")),
+    *(Deliberate(name, "laxer", "class indices may be of any integer dtype; torch's kernel wants int64 only",
+                 _int32_target) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")),
+]
+
+
+@dataclass(frozen=True)
+class KnownFinding:
+    """A reported, unfixed finding: in the modules ``names``, a fuzz example that ``matches`` and gives a
+    finding of one of ``kinds`` does not fail the fuzz test; ``example(name)`` must still give one (or
+    test_known_finding_still_reproduces fails, so a fixed module is struck from ``names``)."""
+
+    what: str
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    matches: Callable[[Case], bool]
+    example: Callable[[str], Case]
+
+
+def _float_expected(case: Case) -> list[np.ndarray]:
+    """The inputs that must be floats: every input but a loss's target and Embedding's indices."""
+    if case.name == "Embedding":
+        return []
+    return [np.asarray(x) for x in leaves(case.inputs[:-1] if case.is_loss else case.inputs)]
+
+
+def _floats(case: Case) -> list[np.ndarray]:
+    """Every float array of the case: inputs, targets and options (a loss's weight)."""
+    arrays = [np.asarray(x) for x in [*leaves(case.inputs), *case.options.values()] if isinstance(x, np.ndarray)]
+    return [x for x in arrays if x.dtype.kind == "f"]
+
+
+def _extreme(case: Case) -> bool:
+    """Some float array holds inf, nan, |x| >= 1e3 (exp and squares overflow) or 0 < |x| < 1e-30 (1 / x
+    overflows), or is float16; or eps = 0 (a constant group divides by 0)."""
+    with np.errstate(all="ignore"):
+        return case.options.get("eps") == 0 or any(
+            x.dtype == np.float16 or not (np.abs(x) < 1e3).all() or ((np.abs(x) < 1e-30) & (x != 0)).any()
+            for x in _floats(case))
+
+
+def _simple(name: str, x: np.ndarray) -> Case:
+    """``name`` with its default options (the few that need one get it) on input ``x`` (and a like target)."""
+    options = {"Softmax": {"dim": -1}, "LogSoftmax": {"dim": -1}, "Unflatten": {"dim": -1, "unflattened_size": (2, 2)},
+               "KLDivLoss": {"reduction": "batchmean"}, "MaxPool1d": {"kernel_size": 2, "padding": 1, "dilation": 2},
+               "MaxPool2d": {"kernel_size": 2, "padding": 1, "dilation": 2},
+               "AdaptiveAvgPool2d": {"output_size": 0}, "LayerNorm": {"normalized_shape": ()}}.get(name, {})
+    if name == "CosineEmbeddingLoss":
+        return Case(name, options, (x, x[::-1].copy(), np.ones(x.shape[:1], np.int64)))
+    if name in ("MultiMarginLoss", "NLLLoss", "CrossEntropyLoss"):
+        return Case(name, options, (x, np.zeros(x.shape[:1], np.int64)))
+    if name in ("LayerNorm", "GroupNorm"):
+        return Case(name, {"normalized_shape": 2} if name == "LayerNorm" else {"num_groups": 1, "num_channels": 2},
+                    (x,), x.dtype)
+    return Case(name, options, (x, x[::-1].copy()) if name.endswith("Loss") else (x,))
+
+
+EXTREME = np.array([[np.inf, -np.inf, 1.0], [np.nan, 1e30, 2.0]])
+
+
+def _extreme_example(name: str) -> Case:
+    layers = {"Linear": {"in_features": 3, "out_features": 2}, "Sequential": {"in_features": 3, "hidden": 2},
+              "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS}}
+    if name == "BatchNorm2d":
+        return Case(name, {"num_features": 3}, (EXTREME.T.reshape(1, 3, 2, 1).copy(),), np.float64)
+    if name == "KLDivLoss":
+        return Case(name, {"log_target": True}, (np.array([0.1]), np.array([1e30])))
+    if name == "LayerNorm":
+        return Case(name, {"normalized_shape": 2}, (np.array([[np.inf, 1.0]]),), np.float64)
+    if name == "CosineEmbeddingLoss":
+        x = np.array([[1e30, 1.0]], np.float32)
+        return Case(name, {}, (x, x.copy(), np.array([1])))
+    small = {"HuberLoss": ([0.125], [1e30]), "MSELoss": ([0.0], [1e30]), "SmoothL1Loss": ([0.125], [1e30]),
+             "BCEWithLogitsLoss": ([0.0], [np.inf]), "L1Loss": ([np.inf], [np.inf])}
+    if name in small:
+        return Case(name, {}, tuple(np.array(v, np.float32) for v in small[name]))
+    if name == "GroupNorm":
+        return Case(name, {"num_groups": 1, "num_channels": 2, "affine": False}, (np.array([[[np.inf], [1.0]]]),))
+    if name in ("LeakyReLU", "ELU"):
+        return Case(name, {"negative_slope" if name == "LeakyReLU" else "alpha": 0.0}, (np.array([np.inf, 1257.0]),))
+    if name == "NLLLoss":
+        return Case(name, {"ignore_index": 0}, (np.array([np.inf, 1.0]), np.array(0)))
+    if name == "CrossEntropyLoss":
+        return Case(name, {"weight": np.array([1e-45], np.float32)}, (np.array([0.125], np.float32), np.array(0)))
+    if name == "BCELoss":
+        return Case(name, {}, (np.array(0.5, np.float32), np.array(np.inf, np.float32)))
+    if name == "PReLU":
+        return Case(name, {"init": 0.0}, (np.array([[np.inf, -0.125]], np.float32),), np.float32)
+    if name == "AdaptiveAvgPool2d":
+        return Case(name, {"output_size": 2}, (np.array([[[np.inf, -0.125]]]),))
+    if name in layers:
+        return Case(name, layers[name], (EXTREME.copy(),), np.float64)
+    return _simple(name, EXTREME.copy())
+
+
+def _nan_example(name: str) -> Case:
+    if name == "SmoothL1Loss":
+        return Case(name, {"beta": 0.0}, (np.array([np.nan, 1.0]), np.array([0.5, 0.25])))
+    if name == "RNN":
+        options = {"input_size": 1, "hidden_size": 1, "nonlinearity": "relu", "bias": False}
+        return Case(name, options, (np.array([[0.1]], np.float32), np.array([[np.nan]], np.float32)), np.float32)
+    return _simple(name, np.array([[np.nan, 1.0], [-1.0, 0.5]]))
+
+
+def _has_nan(case: Case) -> bool:
+    return any(np.isnan(x).any() for x in _floats(case))
+
+
+def _empty(case: Case) -> bool:
+    return any(np.asarray(x).size == 0 for x in leaves(case.inputs))
+
+
+def _empty_example(name: str) -> Case:
+    return _simple(name, np.ones((0, 3) if name.endswith("Loss") else (3, 0)))
+
+
+def _bad_option(case: Case) -> bool:
+    """An option torch refuses with a message that does not name the module (scratch copies it)."""
+    o = case.options
+    if case.name.startswith("Conv"):
+        stride = o.get("stride", 1)
+        return o.get("groups", 1) <= 0 or (o.get("padding") == "same" and stride != 1) or o["out_channels"] == 0
+    if case.name.startswith("Dropout"):
+        return not 0 <= o["p"] <= 1
+    return case.name == "Linear" and (o["in_features"] <= 0 or o["out_features"] <= 0)
+
+
+BAD_OPTIONS = {"Dropout": {"p": 1.5}, "Dropout2d": {"p": -0.1}}
+
+
+def _bad_option_example(name: str) -> Case:
+    shape = {"Conv1d": (1, 2, 3), "Linear": (2, 2)}.get(name, (1, 2, 3, 3))
+    return Case(name, BAD_OPTIONS[name], (np.ones(shape, np.float32),), np.float32)
+
+
+RNNS = ("RNN", "LSTM", "GRU")
+ACTIVATIONS = ("CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU",
+               "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh")
+LOSSES = (*ELEMENTWISE_LOSSES, "CrossEntropyLoss", "NLLLoss", "MultiMarginLoss", "CosineEmbeddingLoss")
+KNOWN_FINDINGS: list[KnownFinding] = [
+    KnownFinding("an integer or bool input where floats are needed is not refused with a clear TypeError",
+                 ("Identity", "Flatten", "Unflatten"),
+                 ("laxer", "unnamed", "crash", "warning"),
+                 lambda case: any(x.dtype.kind in "biu" for x in _float_expected(case)),
+                 lambda name: _simple(name, np.arange(-4, 4).reshape(2, 4) % 2 == 0)),
+    KnownFinding("a NumPy RuntimeWarning (overflow, invalid, divide) on inf, nan or huge inputs, where torch "
+                 "silently gives inf or nan", ("GELU", "LogSoftmax", "Mish", "SiLU", "Softmax", "Softsign",
+                                               "HingeEmbeddingLoss", "CrossEntropyLoss", "MultiMarginLoss", "Linear",
+                                               "KLDivLoss", "LayerNorm", "CosineEmbeddingLoss", "HuberLoss",
+                                               "MSELoss", "SmoothL1Loss", "BCEWithLogitsLoss", "L1Loss", "GroupNorm",
+                                               "LeakyReLU", "ELU", "NLLLoss", "PReLU",
+                                               "AdaptiveAvgPool2d",
+                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS),
+                 ("warning",), _extreme, _extreme_example),
+    KnownFinding("a 0-size input: a crash, an unnamed error or a warning where torch gives an empty result or nan",
+                 ("KLDivLoss",),
+                 ("crash", "unnamed", "warning"), _empty, _empty_example),
+    KnownFinding("float16 is computed in float16, so squares and exps overflow (and BCELoss's 1e-12 clamp underflows) "
+                 "with a RuntimeWarning where torch, computing in float32, stays finite",
+                 ("KLDivLoss", "SmoothL1Loss", "CosineEmbeddingLoss", "Softplus", "HuberLoss", "MSELoss",
+                  "BCEWithLogitsLoss", "BCELoss", "GELU"),
+                 ("warning", "mismatch"), lambda case: any(x.dtype == np.float16 for x in _float_expected(case)),
+                 lambda name: _simple(name, np.array([[0.0, -0.0], [0.0, 0.0]] if name == "BCELoss" else
+                                                     [[-4.125]] if name == "GELU" else
+                                                     [[473.5, 1e4], [-300.0, 0.5]], np.float16))),
+    KnownFinding("the gradient of ELU, SELU and CELU at a NaN input: torch's vectorized kernel gives NaN (as scratch "
+                 "does) but its scalar tail, which handles small tensors, passes the gradient on",
+                 ("CELU", "ELU", "SELU"), ("mismatch",), _has_nan, _nan_example),
+    KnownFinding("Softplus(beta=0) divides by zero with a RuntimeWarning; torch gives inf or nan silently",
+                 ("Softplus",), ("warning",), lambda case: case.options["beta"] == 0,
+                 lambda name: Case(name, {"beta": 0.0}, (np.array([0.5, -1.0]),))),
+    KnownFinding("float32 variance overflow (|x| > 1e19): torch gives nan, scratch stays finite",
+                 ("LayerNorm", "GroupNorm"), ("mismatch",),
+                 lambda case: any(x.dtype == np.float32 and (np.abs(x) > 1e19).any() for x in _float_expected(case)),
+                 lambda name: _simple(name, np.array([[1e30, 1.0], [2.0, -1.0]], np.float32))),
+    KnownFinding("a 0-size spatial input refused, and output_size 0 accepted (torch's backward refuses it)",
+                 ("AdaptiveAvgPool2d",), ("stricter", "laxer"),
+                 lambda case: _empty(case) or 0 in np.atleast_1d(np.asarray(case.options["output_size"], float)),
+                 lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2, 3, 3)),))),
+    KnownFinding("an invalid option refused with torch's own message, which does not name the module, or a "
+                 "layer of 0 channels or features that torch refuses and scratch accepts or crashes on",
+                 tuple(BAD_OPTIONS), ("unnamed", "laxer"), _bad_option, _bad_option_example),
+    KnownFinding("AdaptiveAvgPool2d averages with a matrix product, so a nan or inf reaches every output (0 * inf is "
+                 "nan); torch's stays in its windows", ("AdaptiveAvgPool2d",), ("mismatch", "warning"),
+                 lambda case: not all(np.isfinite(x).all() for x in _floats(case)),
+                 lambda name: Case(name, {"output_size": 2}, (np.array([[[np.nan, 1.0]]]),))),
+]
+
+
+# Findings fixed since they were found; test_fuzz.py checks each example stays "ok".
+FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
+    ("the gradient at a NaN input passes on (torch's masks are x <= 0; sign(NaN) is 0 in L1Loss)",
+     ("ReLU", "Hardtanh", "ReLU6", "L1Loss", "SmoothL1Loss", "RNN"), _nan_example),
+    ("ELU, SELU and CELU use expm1 as torch does: a tiny negative x keeps its value",
+     ("ELU", "SELU", "CELU"), lambda name: _simple(name, np.array([-1e-30], np.float32))),
+    ("a 0-size input to Softmax and LogSoftmax gives an empty result", ("Softmax", "LogSoftmax"), _empty_example),
+    ("a BCELoss target outside [0, 1] is refused, as torch does", ("BCELoss",),
+     lambda name: Case(name, {}, (np.full(3, 0.5), np.array([0.0, 1.5, -0.5])))),
+    ("Linear with 0 in_features gives empty gradients", ("Linear",),
+     lambda name: Case(name, {"in_features": 0, "out_features": 1, "bias": False}, (np.empty(0, np.float32),),
+                       np.float32)),
+    ("a max-pooling window of padding only (dilation skips the input): output -inf, index past the input as "
+     "torch's, no gradient", ("MaxPool1d", "MaxPool2d"),
+     lambda name: Case(name, {"kernel_size": 2, "padding": 1, "dilation": 2, "return_indices": True},
+                       (np.full((1, 1) if name == "MaxPool1d" else (1, 1, 1), 0.5, np.float32),))),
+    ("class-probability targets with ignore_index >= 0 are refused, as torch does", ("CrossEntropyLoss",),
+     lambda name: Case(name, {"ignore_index": 0}, (np.ones((2, 3)), np.full((2, 3), 0.3)))),
+]
+
+
+def known(case: Case, verdict: Verdict) -> bool:
+    return any(case.name in k.names and verdict.kind in k.kinds and k.matches(case) for k in KNOWN_FINDINGS)
+
+
