@@ -58,17 +58,24 @@ class Adam(Optimizer):
                     "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
+    def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
+
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
+        state = self._lazy_state(param, *self._flat_buffers(group))
+        self._apply(param, state, group, self._scratch(param, 2))
+
+    def _apply(self, param: Any, state: dict[str, Any], group: dict[str, Any], scratch: list[np.ndarray]) -> None:
+        """The update above, on ``param`` (a Parameter, or a group's flat arrays) with its ``state``."""
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        state = self._lazy_state(param, "exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
         grad = -param.grad if group["maximize"] else param.grad
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
         step = state["step"]
         scalars = (1 - beta1, beta2, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5, eps)
         maximum = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        tmp, denom = self._scratch(param, 2)[:2]  # out= targets for every temporary: the step allocates nothing
+        tmp, denom = scratch[:2]  # out= targets for every temporary: the step allocates nothing
         arrays = (param.data, grad, state["exp_avg"], state["exp_avg_sq"], tmp, denom)
         for block in blocks(*arrays, *(() if maximum is None else (maximum,))):
             _adam_block(*block, scalars=scalars)

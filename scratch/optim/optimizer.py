@@ -12,6 +12,7 @@ import numpy as np
 
 from ..nn.modules.module import as_numpy
 from ..nn.parameter import Parameter, zero_grads
+from ._flat import FlatGroup, flat_candidate
 
 ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
 
@@ -89,6 +90,7 @@ class Optimizer:
         # private, so state_dict keeps torch's keys
         self._scratch_rows: dict[np.dtype, np.ndarray] = {}
         self._scratch_views: dict[Parameter, list[np.ndarray]] = {}
+        self._flat_groups: dict[int, FlatGroup] = {}  # group index -> its flat arrays (see _flat.py)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -137,11 +139,41 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
+            if self._step_flat(index, group):
+                continue
             for param in group["params"]:
                 if param.grad is not None:
                     self._update(param, group)
         return loss
+
+    def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...] | None:
+        """The state buffers of an optimizer that can update a group of small parameters as one flat
+        array (see ``_flat.py``); None: it cannot."""
+        return None
+
+    def _step_flat(self, index: int, group: dict[str, Any]) -> bool:
+        """Update ``group`` as one flat array if the optimizer and the group allow it; False if not."""
+        buffers = self._flat_buffers(group)
+        params = group["params"]
+        if buffers is None or not flat_candidate(params, [self.state.get(p, {}) for p in params]):
+            return False
+        flat = self._flat_groups.get(index)
+        if flat is None or not flat.matches(params) or flat.buffers != buffers:
+            flat = self._flat_groups[index] = FlatGroup(params, buffers)
+        states = [self.state[p] for p in params]
+        flat.link(states)
+        flat.gather()
+        state = {"step": states[0]["step"], **flat.state}
+        self._apply(flat, state, group, flat.scratch)
+        for param_state in states:
+            param_state["step"] = state["step"]
+        flat.scatter()
+        return True
+
+    def _apply(self, param: Any, state: dict[str, Any], group: dict[str, Any], scratch: list[np.ndarray]) -> None:
+        """The update of an optimizer with a flat path, on anything with ``.data`` and ``.grad``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _apply()")
 
     def _lazy_state(self, param: Parameter, *buffers: str, **values: Any) -> dict[str, Any]:
         """``param``'s state, made at its first update as torch makes it: ``step`` 0, then each of

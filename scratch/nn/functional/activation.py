@@ -75,8 +75,9 @@ def softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 def log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
     r"""y_i = x_i - m - log sum_j e^{x_j - m} along ``dim``, with m = max_j x_j (a new array)."""
     out = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: a 0-size input has no max
-    with np.errstate(divide="ignore"):  # log(0) only for a 0-size dim, whose result is empty anyway
-        out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))  # in place: out is our own array
+    if out.size == 0:  # log(0) of an empty sum would warn; the result is empty anyway
+        return out
+    out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))  # in place: out is our own array
     return out
 
 

@@ -31,8 +31,11 @@ def _reduce(loss: np.ndarray, reduction: str, denominator: float | np.ndarray | 
     total = loss.sum()
     if reduction == "sum":
         return np.asarray(total)
+    denominator = loss.size if denominator is None else denominator
+    if denominator != 0:
+        return np.asarray(total / denominator)
     with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: 0 / 0 = nan, as in torch
-        return np.asarray(total / (loss.size if denominator is None else denominator))
+        return np.asarray(total / denominator)
 
 
 def _check_target(name: str, input: np.ndarray, target: np.ndarray) -> None:
@@ -84,6 +87,8 @@ def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
 def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
     """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored."""
     labels = target.reshape(-1)
+    if labels.size and not 0 <= ignore_index < n_classes and labels.min() >= 0 and labels.max() < n_classes:
+        return labels, np.ones(labels.shape, dtype=bool)  # the common case, all in range: two passes, not six
     valid = labels != ignore_index
     bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
     if bad.size:

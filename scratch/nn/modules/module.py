@@ -48,6 +48,13 @@ def _anomaly_checked(backward: Callable) -> Callable:
     return checked_backward
 
 
+def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
+    """Inputs that pass ``check_input_kind`` at a glance: a float ndarray first, then (losses) ndarrays."""
+    if kind not in ("float", "loss") or not args or type(args[0]) is not np.ndarray or args[0].dtype.kind != "f":
+        return False
+    return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
+
+
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -117,8 +124,7 @@ class Module:
 
     def _check_input_dtype(self, args: tuple) -> None:
         """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
-        first = args[0] if args else None
-        if not (self._input_kind == "float" and type(first) is np.ndarray and first.dtype.kind == "f"):  # fast path
+        if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case
             check_input_kind(type(self).__name__, self._input_kind, args)
         dtype = self._own_dtype()
         if dtype is None or self._index_input:
