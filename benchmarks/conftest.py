@@ -1,16 +1,17 @@
-"""Both engines get the same number of threads, so the ratio compares code, not parallelism."""
+"""Both engines get the same number of threads (NumPy's BLAS and torch), so a ratio compares code, not
+parallelism: ``parity bench``'s default (``torch_ref.bench.runner.default_threads``), or
+``BENCH_THREADS=N``."""
+
+import os
 
 import pytest
-import torch
-from threadpoolctl import threadpool_limits
 
-THREADS = 2
+from torch_ref.bench.runner import default_threads, same_threads
+
+THREADS = int(os.environ.get("BENCH_THREADS", default_threads()))
 
 
 @pytest.fixture(autouse=True)
 def same_thread_count():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    with threadpool_limits(limits=THREADS, user_api="blas"):
+    with same_threads(THREADS):
         yield
-    torch.set_num_threads(previous)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import cli_explain, cli_train
+from .bench import cli_bench
 from .checks import DTYPE_NAMES, run_check, select
 from .compare import Comparison, ParityResult
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=command_check)
     cli_train.add_parser(commands)
     cli_explain.add_parser(commands)
+    cli_bench.add_parser(commands)
     return parser
 
 
