@@ -17,7 +17,8 @@ import os
 import tempfile
 import zipfile
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 import numpy as np
 
@@ -41,13 +42,19 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     root = _encode(obj, "obj", arrays)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}).encode("utf-8")
     arrays[MANIFEST] = np.frombuffer(manifest, dtype=np.uint8)
+    atomic_write(path, lambda file: np.savez(file, **arrays))
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``:
+    an interrupted write leaves the previous file intact and no temporary file behind."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
-            np.savez(file, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)

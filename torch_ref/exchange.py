@@ -23,18 +23,17 @@ import json
 import os
 import pickle
 import struct
-import tempfile
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from scratch import nn
-from scratch.serialization import _fsync_directory, _umask
+from scratch.serialization import atomic_write as _atomic_write
 
 __all__ = ["load_pt", "load_safetensors", "save_pt", "save_safetensors"]
 
@@ -256,22 +255,3 @@ def _state_arrays(state_dict_or_module: StateLike, where: str) -> OrderedDict[st
                             "(u)int8/16/32/64 or float16/32/64")
         arrays[key] = np.asarray(array, dtype=native, order="C")
     return arrays
-
-
-def _atomic_write(path: PathLike, write: Callable[[IO[bytes]], Any]) -> None:
-    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_directory(directory)
