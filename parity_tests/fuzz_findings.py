@@ -311,25 +311,6 @@ def _empty_example(name: str) -> Case:
     return _simple(name, np.ones((0, 3) if name.endswith("Loss") else (3, 0)))
 
 
-def _bad_option(case: Case) -> bool:
-    """An option torch refuses with a message that does not name the module (scratch copies it)."""
-    o = case.options
-    if case.name.startswith("Conv"):
-        stride = o.get("stride", 1)
-        return o.get("groups", 1) <= 0 or (o.get("padding") == "same" and stride != 1) or o["out_channels"] == 0
-    if case.name.startswith("Dropout"):
-        return not 0 <= o["p"] <= 1
-    return case.name == "Linear" and (o["in_features"] <= 0 or o["out_features"] <= 0)
-
-
-BAD_OPTIONS = {"Dropout": {"p": 1.5}, "Dropout2d": {"p": -0.1}}
-
-
-def _bad_option_example(name: str) -> Case:
-    shape = {"Conv1d": (1, 2, 3), "Linear": (2, 2)}.get(name, (1, 2, 3, 3))
-    return Case(name, BAD_OPTIONS[name], (np.ones(shape, np.float32),), np.float32)
-
-
 RNNS = ("RNN", "LSTM", "GRU")
 ACTIVATIONS = ("CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU",
                "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh")
@@ -374,9 +355,6 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  ("AdaptiveAvgPool2d",), ("stricter", "laxer"),
                  lambda case: _empty(case) or 0 in np.atleast_1d(np.asarray(case.options["output_size"], float)),
                  lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2, 3, 3)),))),
-    KnownFinding("an invalid option refused with torch's own message, which does not name the module, or a "
-                 "layer of 0 channels or features that torch refuses and scratch accepts or crashes on",
-                 tuple(BAD_OPTIONS), ("unnamed", "laxer"), _bad_option, _bad_option_example),
     KnownFinding("AdaptiveAvgPool2d averages with a matrix product, so a nan or inf reaches every output (0 * inf is "
                  "nan); torch's stays in its windows", ("AdaptiveAvgPool2d",), ("mismatch", "warning"),
                  lambda case: not all(np.isfinite(x).all() for x in _floats(case)),
@@ -400,6 +378,8 @@ FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
      "torch's, no gradient", ("MaxPool1d", "MaxPool2d"),
      lambda name: Case(name, {"kernel_size": 2, "padding": 1, "dilation": 2, "return_indices": True},
                        (np.full((1, 1) if name == "MaxPool1d" else (1, 1, 1), 0.5, np.float32),))),
+    ("a bad dropout probability is refused with torch's message after the module's name", ("Dropout", "Dropout2d"),
+     lambda name: Case(name, {"p": 1.5}, (np.ones((1, 2, 3, 3), np.float32),), np.float32)),
     ("class-probability targets with ignore_index >= 0 are refused, as torch does", ("CrossEntropyLoss",),
      lambda name: Case(name, {"ignore_index": 0}, (np.ones((2, 3)), np.full((2, 3), 0.3)))),
 ]

@@ -60,16 +60,15 @@ def _tensor(value: Any) -> Any:
 
 
 def call(name: str, label: str, args: tuple, *inputs: Any, exc: type[Exception] = ValueError, match: str,
-         torch_does: str = RAISES, double: bool = False, torch_words: bool = False, **kwargs: Any) -> Bad:
-    """``name(*args, **kwargs)``, cast to float64 if ``double``, called on ``inputs`` if any; ``torch_words``:
-    the message is torch's word for word (test_dropout.py holds it to that), so it cannot name the class."""
+         torch_does: str = RAISES, double: bool = False, **kwargs: Any) -> Bad:
+    """``name(*args, **kwargs)``, cast to float64 if ``double``, called on ``inputs`` if any."""
     def run(lib: Any, convert: Callable[[Any], Any]) -> Any:
         module = getattr(lib, name)(*args, **kwargs)
         module = module.double() if double else module
         return module(*[convert(v) for v in inputs]) if inputs else module
 
     return Bad(f"{name}-{label}", lambda: run(snn, lambda v: v), lambda: run(torch.nn, _tensor), exc, match,
-               torch_does, None if torch_words else name)
+               torch_does, name)
 
 
 def ctor(name: str, label: str, *args: Any, **kwargs: Any) -> Bad:
@@ -186,8 +185,8 @@ MODULE_CASES = [
     ctor("LayerNorm", "negative", (3, -2), match=r"normalized_shape must be >= 0, got -2"),
     call("LayerNorm", "empty-shape", ((),), x(2, 3), match=r"normalized_shape.*at least 1-dimensional.*\(\)"),
     # ---- dropout
-    ctor("Dropout", "p-above-1", 1.5, match=r"dropout probability.*between 0 and 1.*1\.5", torch_words=True),
-    ctor("Dropout2d", "p-negative", -0.1, match=r"dropout probability.*between 0 and 1.*-0\.1", torch_words=True),
+    ctor("Dropout", "p-above-1", 1.5, match=r"dropout probability.*between 0 and 1.*1\.5"),
+    ctor("Dropout2d", "p-negative", -0.1, match=r"dropout probability.*between 0 and 1.*-0\.1"),
     call("Dropout", "int", (), ints(2, 3), exc=TypeError, match=r"floating.*int64"),
     call("Dropout", "list", (), LIST, exc=TypeError, match=r"numpy\.ndarray.*list"),
     call("Dropout2d", "1-d", (), x(5), match=r"at least 2 dimensions.*\(5,\)"),

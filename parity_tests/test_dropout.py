@@ -97,10 +97,10 @@ def test_p1_gives_zeros_and_zero_gradient_as_torch(cls, dtype):
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
 @pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
-def test_bad_p_raises_torch_error(cls, p):
+def test_bad_p_raises_torchs_error_after_the_modules_name(cls, p):
     with pytest.raises(ValueError) as theirs:
         getattr(torch.nn, cls)(p)
-    with pytest.raises(ValueError, match=f"^{re.escape(str(theirs.value))}$"):
+    with pytest.raises(ValueError, match=f"^{cls}: {re.escape(str(theirs.value))}$"):
         getattr(nn, cls)(p)
 
 

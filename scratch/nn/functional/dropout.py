@@ -23,10 +23,11 @@ __all__ = ["dropout2d_backward", "dropout2d_forward", "dropout_backward", "dropo
 DropoutCache = tuple[np.ndarray | None, np.ndarray | None]
 
 
-def check_probability(p: float) -> None:
-    """torch's check and message, word for word, shared by the modules and the functions (NaN passes, as in torch)."""
+def check_probability(p: float, owner: str = "dropout") -> None:
+    """torch's check and message after the owner's name, shared by the modules and the functions (NaN passes,
+    as in torch)."""
     if p < 0 or p > 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ValueError(f"{owner}: dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _apply(x: np.ndarray, p: float, inplace: bool, mask_shape: tuple[int, ...] | None,

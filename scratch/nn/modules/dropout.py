@@ -22,7 +22,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
-        check_probability(p)
+        check_probability(p, type(self).__name__)
         self.p = p
         self.inplace = inplace
         self.rng = rng
