@@ -1,5 +1,7 @@
 """Backward order (before forward, twice after one forward) and anomaly mode."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,39 @@ def test_a_second_backward_needs_a_new_forward(name):
         backward(module, output)
     output = module(*inputs())
     backward(module, output)  # a new forward makes backward possible again
+
+
+def test_a_copy_made_after_backward_also_needs_a_new_forward():
+    layer = nn.Linear(3, 2, dtype=np.float64)
+    out = layer(randn(4, 3))
+    layer.backward(upstream(out))
+    with pytest.raises(RuntimeError, match=r"Linear\.backward called a second time"):
+        copy.deepcopy(layer).backward(upstream(out))
+
+
+class Doubling:
+    """A mixin whose backward a module inherits from outside nn.Module."""
+
+    def backward(self, grad_output):
+        self._saved(grad_output)
+        return 2 * grad_output
+
+
+class MixedIn(Doubling, nn.Module):
+    def forward(self, x):
+        self._save(True)
+        return 2 * x
+
+
+def test_a_backward_from_a_mixin_is_used_up_and_checked_too():
+    module = MixedIn()
+    out = module(randn(2, 3))
+    module.backward(upstream(out))
+    with pytest.raises(RuntimeError, match=r"MixedIn\.backward called a second time"):
+        module.backward(upstream(out))
+    module(randn(2, 3))
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"MixedIn backward produced a non-finite gradient"):
+        module.backward(np.full((2, 3), np.inf))
 
 
 def test_a_rejected_gradient_does_not_use_up_the_forward():

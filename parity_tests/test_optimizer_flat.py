@@ -70,6 +70,45 @@ def test_flat_updates_equal_per_parameter_updates_bit_for_bit(name, monkeypatch)
             np.testing.assert_array_equal(value, single_state[index][key])
 
 
+def test_a_parameter_listed_twice_is_updated_twice_as_in_torch():
+    twice, once = model(), model()
+    first, second = twice.parameters(), once.parameters()
+    a, b = next(first), next(first)
+    c, d = next(second), next(second)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt_twice = optim.Adam([a, b, a], lr=0.1)
+    opt_per_param = optim.Adam([c, d], lr=0.1)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.data.shape) for p in (a, b)]
+        for _ in range(2):  # the per-parameter reference: a stepped twice, b once per step
+            c.grad, d.grad = grads[0], None
+            opt_per_param.step()
+        d.grad, c.grad = grads[1], None
+        opt_per_param.step()
+        a.grad, b.grad = grads
+        opt_twice.step()
+    np.testing.assert_array_equal(a.data, c.data)
+    assert opt_twice.state[a]["step"] == 6.0
+
+
+def test_two_groups_are_each_updated_flat(monkeypatch):
+    net = model()
+    params = list(net.parameters())
+    opt = optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.5}], lr=0.1)
+    set_grads(net, 0)
+    opt.step()
+    assert set(opt._flat_groups) == {0, 1}
+    reference = model()
+    ref_params = list(reference.parameters())
+    monkeypatch.setattr(_flat, "FLAT_LIMIT", 0)
+    ref_opt = optim.Adam([{"params": ref_params[:2]}, {"params": ref_params[2:], "lr": 0.5}], lr=0.1)
+    set_grads(reference, 0)
+    ref_opt.step()
+    for ours, theirs in zip(params, ref_params):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+
+
 def test_the_state_arrays_are_views_of_the_flat_buffers_and_stay_float32(monkeypatch):
     net = model(np.float32)
     opt = optim.Adam(net.parameters())

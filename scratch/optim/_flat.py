@@ -68,9 +68,11 @@ class FlatGroup:
 
 
 def flat_candidate(params: list[Parameter], states: list[dict[str, Any]]) -> bool:
-    """Whether a group can be updated flat: several small parameters of one dtype, every one with a
-    gradient of that dtype, all at the same step."""
+    """Whether a group can be updated flat: several distinct small parameters of one dtype, every one
+    with a gradient of that dtype, all at the same step."""
     if len(params) < 2 or sum(p.data.size for p in params) > FLAT_LIMIT:
+        return False
+    if len({id(p) for p in params}) != len(params):  # a parameter listed twice is updated twice, as in torch
         return False
     dtype = params[0].data.dtype
     if any(p.grad is None or p.data.dtype != dtype or p.grad.dtype != dtype for p in params):

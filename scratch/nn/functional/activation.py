@@ -25,7 +25,7 @@ __all__ = [
 def relu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
     r"""y = max(0, x); with ``inplace`` the result overwrites x."""
     out = np.maximum(x, 0, out=x if inplace else None)
-    return out, out
+    return out, out  # no copy: in-place modules after it keep out's sign, or zero it where their gradient is 0
 
 
 def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -16,7 +16,11 @@ from ._checks import check_input_kind
 __all__ = ["Module"]
 
 DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
-_CONSUMED = object()  # the cache after backward used it: a second backward needs a new forward
+
+
+class _Consumed:
+    """The cache after backward used it: a second backward needs a new forward. A class, so that copy.deepcopy
+    and pickle keep it itself."""
 
 
 def resolve_dtype(dtype: Any) -> np.dtype:
@@ -39,7 +43,7 @@ def _anomaly_checked(backward: Callable) -> Callable:
     def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
         grads = backward(self, *args, **kwargs)
         if self._cache is not None:  # used up: a second backward needs a new forward
-            self.__dict__["_cache"] = _CONSUMED
+            self.__dict__["_cache"] = _Consumed
         if anomaly._Mode.enabled:
             anomaly.check_backward(self, grads)
         return grads
@@ -97,8 +101,8 @@ class Module:
         """Wrap each ``backward`` a subclass defines, so that every module's backward, a user's
         included, marks its cache used and is seen by anomaly mode: no other place sees them all."""
         super().__init_subclass__(**kwargs)
-        backward = cls.__dict__.get("backward")
-        if backward is not None and not hasattr(backward, "__anomaly_checked__"):
+        backward = cls.backward  # its own, a parent's, or a mixin's
+        if backward is not Module.backward and not hasattr(backward, "__anomaly_checked__"):
             cls.backward = _anomaly_checked(backward)
 
     # ------------------------------------------------------------------ calling
@@ -145,10 +149,11 @@ class Module:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        if self._cache is _CONSUMED:
+        if self._cache is _Consumed:
             raise RuntimeError(f"{type(self).__name__}.backward called a second time after one forward: run "
                                "forward again (the first backward used up what forward kept, as torch frees its "
-                               "graph without retain_graph=True)")
+                               "graph without retain_graph=True; a module called twice in one forward keeps only "
+                               "its last call, so give each use its own module)")
         meta = self._output_meta
         if meta is not None:
             if not isinstance(grad_output, np.ndarray):
