@@ -209,3 +209,23 @@ def test_errors_name_the_module_and_the_sizes():
 def test_repr_matches_torchs(case):
     module, _ = build(case)
     assert repr(module) == repr(to_torch(module))
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_a_window_of_padding_only_gives_minus_inf_an_index_past_the_input_and_no_gradient(dims):
+    """kernel 2, padding 1, dilation 2 on a 1-cell input: the window's cells are the two padding cells.
+
+    Not compared with torch: torch 2.13's backward scatters this window's gradient to its index past the
+    input, out of bounds (heap corruption: "double free or corruption" within a few thousand calls).
+    Its forward gives -inf and, as index, the window's first cell after the leading padding; scratch
+    gives the same, and the gradient of a window that reads no input is 0 everywhere.
+    """
+    pool = (nn.MaxPool1d if dims == 1 else nn.MaxPool2d)(2, padding=1, dilation=2, return_indices=True)
+    x = np.array([0.5, -2.0], dtype=np.float32).reshape((2,) + (1,) * dims)  # 2 channels of 1 cell
+    out, indices = pool(x)
+    assert out.shape == x.shape and np.all(out == -np.inf)
+    first_past_padding = 1 if dims == 1 else 1 * 1 + 1  # cell (1,) or (1, 1) in a 1-wide input
+    assert np.all(indices == first_past_padding)
+    grad = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
+    dx = pool.backward(grad, None)
+    assert dx.shape == x.shape and not dx.any()
