@@ -300,7 +300,8 @@ def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
 def hardtanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx = dL/dy where min_val < x < max_val, else 0: 0 at both kinks, as in torch."""
     saved, min_val, max_val = cache
-    return np.where((saved <= min_val) | (saved >= max_val), 0, dout)  # torch's test: NaN passes dout on
+    # at a NaN x this gives 0, as torch's vectorized kernel does (its scalar tail passes dout on instead)
+    return np.where((saved > min_val) & (saved < max_val), dout, 0)
 
 
 def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
