@@ -263,10 +263,28 @@ def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Any,
     if any(not isinstance(s, (int, np.integer)) or s < 0 for s in sizes):
         raise ValueError(f"{owner}: output_size must hold non-negative ints or None, got {output_size!r}")
     a_h, a_w = (_adaptive_matrix(n, int(s), x.dtype) for n, s in zip(x.shape[-2:], sizes))
-    return a_h @ x @ a_w.T, (a_h, a_w)
+    return _separable(a_h, x, a_w.T), (a_h, a_w)
 
 
 def adaptive_avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx = A_H^T dL/dy A_W (see ``adaptive_avg_pool2d_forward``)."""
     a_h, a_w = cache
-    return a_h.T @ dout @ a_w
+    return _separable(a_h.T, dout, a_w)
+
+
+def _separable(left: np.ndarray, x: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """left @ x @ right, where a NaN or an infinity in x reaches only the outputs whose windows hold it,
+    as in torch's window sums: in the plain product, 0 * inf = NaN would reach every output."""
+    finite = np.isfinite(x)
+    if finite.all():
+        return left @ x @ right
+    out = left @ np.where(finite, x, 0) @ right
+    in_left, in_right = (left != 0).astype(x.dtype), (right != 0).astype(x.dtype)
+
+    def reaches(mask: np.ndarray) -> np.ndarray:
+        """The outputs whose window holds a True of ``mask``."""
+        return in_left @ mask.astype(x.dtype) @ in_right > 0
+
+    positive, negative = reaches(x == np.inf), reaches(x == -np.inf)
+    out = np.where(positive, np.inf, np.where(negative, -np.inf, out))
+    return np.where(reaches(np.isnan(x)) | (positive & negative), np.nan, out)  # inf - inf is NaN, as in a sum
