@@ -229,3 +229,20 @@ def test_a_window_of_padding_only_gives_minus_inf_an_index_past_the_input_and_no
     grad = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
     dx = pool.backward(grad, None)
     assert dx.shape == x.shape and not dx.any()
+
+
+def test_adaptive_avg_pool_keeps_nan_and_inf_in_their_windows_like_torch():
+    """Forward and backward: a NaN or an infinity reaches only the outputs (input cells) whose windows hold it."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 5, 4))
+    x[0, 0, 0, 0], x[0, 1, 2, 1], x[1, 2, 4, 3] = np.nan, np.inf, -np.inf
+    grad = np.random.default_rng(2).standard_normal((2, 3, 3, 2))
+    grad[0, 0, 1, 1], grad[1, 1, 0, 0] = np.inf, np.nan
+    pool = nn.AdaptiveAvgPool2d((3, 2))
+    out = pool(x)
+    dx = pool.backward(grad)
+    twin_x = torch.tensor(x, requires_grad=True)
+    twin_out = torch.nn.AdaptiveAvgPool2d((3, 2))(twin_x)
+    twin_out.backward(torch.tensor(grad))
+    np.testing.assert_allclose(out, twin_out.detach().numpy(), rtol=1e-15, atol=1e-15)  # NaN == NaN here
+    np.testing.assert_allclose(dx, twin_x.grad.numpy(), rtol=1e-15, atol=1e-15)
+    assert np.isfinite(out).sum() > out.size // 2  # not spread to every output
