@@ -33,10 +33,19 @@ class FlatGroup:
         self.buffer_views = {name: [self.view(self.state[name], index) for index in range(len(params))]
                              for name in buffers}
 
-    def matches(self, params: list[Parameter]) -> bool:
-        return len(params) == len(self.params) and all(
-            p is q and p.data.shape == q.data.shape and p.data.dtype == self.data.dtype
-            for p, q in zip(params, self.params))
+    def matches(self, params: list[Parameter], buffers: tuple[str, ...]) -> bool:
+        """Whether this flat group still fits ``params`` (the same ones, shapes and dtype) and ``buffers``."""
+        return buffers == self.buffers and len(params) == len(self.params) and all(
+            p is q and p.data.shape == view.shape and p.data.dtype == view.dtype
+            for p, q, view in zip(params, self.params, self.data_views))
+
+    def ready(self, states: list[dict[str, Any] | None]) -> bool:
+        """Whether every parameter has a gradient of the group's dtype and all are at the same step."""
+        dtype = self.data.dtype
+        if any(p.grad is None or p.grad.dtype != dtype for p in self.params):
+            return False
+        step = None if states[0] is None else states[0].get("step")
+        return all((None if state is None else state.get("step")) == step for state in states)
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         param = self.params[index]
@@ -67,15 +76,10 @@ class FlatGroup:
             np.copyto(param.data, view)
 
 
-def flat_candidate(params: list[Parameter], states: list[dict[str, Any]]) -> bool:
-    """Whether a group can be updated flat: several distinct small parameters of one dtype, every one
-    with a gradient of that dtype, all at the same step."""
+def flat_candidate(params: list[Parameter]) -> bool:
+    """Whether a group's parameters can share flat arrays: several distinct small ones of one dtype."""
     if len(params) < 2 or sum(p.data.size for p in params) > FLAT_LIMIT:
         return False
     if len({id(p) for p in params}) != len(params):  # a parameter listed twice is updated twice, as in torch
         return False
-    dtype = params[0].data.dtype
-    if any(p.grad is None or p.data.dtype != dtype or p.grad.dtype != dtype for p in params):
-        return False
-    steps = {state.get("step") for state in states}
-    return len(steps) == 1
+    return all(p.data.dtype == params[0].data.dtype for p in params)

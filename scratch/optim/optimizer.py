@@ -155,12 +155,16 @@ class Optimizer:
     def _step_flat(self, index: int, group: dict[str, Any]) -> bool:
         """Update ``group`` as one flat array if the optimizer and the group allow it; False if not."""
         buffers = self._flat_buffers(group)
-        params = group["params"]
-        if buffers is None or not flat_candidate(params, [self.state.get(p, {}) for p in params]):
+        if buffers is None:
             return False
+        params = group["params"]
         flat = self._flat_groups.get(index)
-        if flat is None or not flat.matches(params) or flat.buffers != buffers:
+        if flat is None or not flat.matches(params, buffers):
+            if not flat_candidate(params):
+                return False
             flat = self._flat_groups[index] = FlatGroup(params, buffers)
+        if not flat.ready([self.state.get(p) for p in params]):
+            return False
         states = [self.state[p] for p in params]
         flat.link(states)
         flat.gather()
