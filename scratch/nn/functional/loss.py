@@ -19,9 +19,13 @@ REDUCTIONS = ("none", "mean", "sum")
 BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
 
 
-def check_reduction(reduction: str) -> str:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+def check_reduction(reduction: str, owner: str | None = None, allowed: tuple[str, ...] = REDUCTIONS) -> str:
+    """``reduction`` if it is one of ``allowed``, else torch's ValueError, naming the loss (if given) and the
+    choices. The one check for every loss, module and pure function alike."""
+    if reduction not in allowed:
+        choices = ", ".join(repr(r) for r in allowed)
+        prefix = f"{owner}: " if owner else ""
+        raise ValueError(f"{prefix}{reduction} is not a valid value for reduction (expected one of {choices})")
     return reduction
 
 

@@ -11,7 +11,7 @@ from .activation import sigmoid_forward
 from .loss import REDUCTIONS, _check_target, _check_weight, _reduce, check_reduction
 
 __all__ = [
-    "binary_cross_entropy_with_logits_backward", "binary_cross_entropy_with_logits_forward", "check_kl_reduction",
+    "binary_cross_entropy_with_logits_backward", "binary_cross_entropy_with_logits_forward",
     "kl_div_backward", "kl_div_forward",
 ]
 
@@ -76,13 +76,6 @@ def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: tuple) ->
 
 
 # ----------------------------------------------------------------------- KL div
-def check_kl_reduction(reduction: str) -> str:
-    """KLDivLoss's reductions: torch's three, and 'batchmean' (the sum divided by the batch size)."""
-    if reduction not in KL_REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return reduction
-
-
 def kl_div_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean",
                    log_target: bool = False) -> tuple[np.ndarray, tuple]:
     r"""Pointwise KL divergence with input x = log q: l_n = y_n (log y_n - x_n), with 0 log 0 = 0
@@ -93,7 +86,7 @@ def kl_div_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean
 
     Shape: input (*), target (*) -> (*) for 'none', else ().
     """
-    check_kl_reduction(reduction)
+    check_reduction(reduction, "KLDivLoss", KL_REDUCTIONS)
     _check_target("KLDivLoss", input, target)
     if log_target:
         losses = np.exp(target) * (target - input)

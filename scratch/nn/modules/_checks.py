@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_array", "check_dim", "check_float", "check_input_kind", "check_reduction", "check_size"]
-
-REDUCTIONS = ("none", "mean", "sum")
+__all__ = ["check_array", "check_dim", "check_float", "check_input_kind", "check_size"]
 
 
 def check_array(owner: str, what: str, value: Any) -> np.ndarray:
@@ -68,11 +66,3 @@ def check_dim(owner: str, name: str, dim: int, ndim: int) -> int:
         raise np.exceptions.AxisError(f"{owner}: {name} out of range (expected to be in range of [{low}, {high}], "
                                       f"but got {dim}) for a {ndim}-D input")
     return dim % max(ndim, 1)
-
-
-def check_reduction(owner: str, reduction: str, allowed: tuple[str, ...] = REDUCTIONS) -> str:
-    """``reduction`` if it is one of ``allowed``, else torch's ValueError, naming the loss and the choices."""
-    if reduction not in allowed:
-        choices = ", ".join(repr(r) for r in allowed)
-        raise ValueError(f"{owner}: {reduction} is not a valid value for reduction (expected one of {choices})")
-    return reduction

@@ -31,6 +31,7 @@ class _ConvNd(Module):
     r"""What Conv1d, Conv2d and ConvTranspose2d share: argument checks (torch's), the parameters
     and their initialization, and the input checks."""
 
+    _input_kind = "float"  # see ``_checks``
     _transposed = False
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
@@ -102,8 +103,6 @@ class _ConvNd(Module):
     def _batched(self, input: np.ndarray) -> tuple[np.ndarray, bool]:
         """The input with a batch axis, and whether one was added; checks rank and channels."""
         name, dims = type(self).__name__, len(self.kernel_size)
-        if not isinstance(input, np.ndarray):
-            raise TypeError(f"{name}: expected a numpy.ndarray input, got {type(input).__name__}")
         if input.ndim not in (dims + 1, dims + 2):
             raise ValueError(f"{name}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
                              f"got shape {input.shape}")

@@ -70,8 +70,6 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        if not isinstance(input, np.ndarray):
-            raise TypeError(f"Unflatten: expected a numpy.ndarray input, got {type(input).__name__}")
         check_dim("Unflatten", "dim", self.dim, input.ndim)
         out, cache = F.unflatten_forward(input, self.dim, tuple(self.unflattened_size))
         self._save(cache)

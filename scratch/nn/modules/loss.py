@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..functional.loss import check_reduction
 from ..functional.probabilistic_loss import KL_REDUCTIONS
-from ._checks import check_reduction
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss",
@@ -45,7 +45,7 @@ class _Loss(Module):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
-        self.reduction = check_reduction(type(self).__name__, reduction)
+        self.reduction = check_reduction(reduction, type(self).__name__)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -286,7 +286,7 @@ class KLDivLoss(_Loss):
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
         legacy = size_average is not None or reduce is not None
-        batchmean = not legacy and check_reduction("KLDivLoss", reduction, KL_REDUCTIONS) == "batchmean"
+        batchmean = not legacy and check_reduction(reduction, "KLDivLoss", KL_REDUCTIONS) == "batchmean"
         super().__init__(size_average, reduce, "sum" if batchmean else reduction)
         if batchmean:  # the one loss with a fourth reduction: the others keep rejecting it
             self.reduction = "batchmean"

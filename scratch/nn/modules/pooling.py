@@ -14,14 +14,11 @@ __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
 
 
 def _check_input(owner: str, input: Any, dims: int) -> bool:
-    """Validate an unbatched (C, *spatial) or batched (N, C, *spatial) float input; True when batched."""
-    if not isinstance(input, np.ndarray):
-        raise TypeError(f"{owner}: expected a numpy.ndarray input, got {type(input).__name__}")
+    """Validate the shape of an unbatched (C, *spatial) or batched (N, C, *spatial) input (that it is a float
+    ndarray, ``_input_kind`` checked); True when batched."""
     if input.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{owner}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
                          f"got shape {input.shape}")
-    if not np.issubdtype(input.dtype, np.floating):
-        raise TypeError(f"{owner}: expected a floating-point input, got dtype {input.dtype}")
     if 0 in input.shape[input.ndim - dims - 1:]:  # torch allows an empty batch only
         raise ValueError(f"{owner}: expected non-empty channel and spatial dims, got shape {input.shape}")
     return input.ndim == dims + 2
@@ -29,6 +26,7 @@ def _check_input(owner: str, input: Any, dims: int) -> bool:
 
 class _MaxPoolNd(Module):
     _dims = 2
+    _input_kind = "float"  # see ``_checks``
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
@@ -109,6 +107,8 @@ class AvgPool2d(Module):
           :math:`\lfloor (L + 2p - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
     """
 
+    _input_kind = "float"  # see ``_checks``
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
@@ -148,6 +148,8 @@ class AdaptiveAvgPool2d(Module):
         - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`.
         - Output: :math:`(N, C, S_0, S_1)` or :math:`(C, S_0, S_1)`, S = ``output_size`` (None keeps the input size).
     """
+
+    _input_kind = "float"  # see ``_checks``
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()

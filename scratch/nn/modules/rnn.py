@@ -110,11 +110,7 @@ class RNNBase(Module):
     def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
         name = type(self).__name__
-        dtype = self._own_dtype()
-        if not isinstance(input, np.ndarray):
-            raise TypeError(f"{name}: expected input to be a numpy.ndarray, got {type(input).__name__}")
-        if input.dtype != dtype:
-            raise TypeError(f"{name}: expected input of dtype {dtype} (the dtype of its parameters), got {input.dtype}")
+        dtype = self._own_dtype()  # that input is a float array of this dtype, __call__ checked
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected input of shape (L, N, {self.input_size}) or unbatched (L, "
                              f"{self.input_size}) (input_size={self.input_size}), got {input.shape}")
