@@ -38,7 +38,7 @@ def upstream(output):
 
 
 def backward(module, output):
-    if isinstance(module, nn.modules.loss._Loss):
+    if isinstance(module, nn.modules.loss._base._Loss):
         return module.backward()
     return module.backward(upstream(output))
 

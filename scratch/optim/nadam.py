@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.modules.module import as_numpy
+from .._array import as_numpy
 from ..nn.parameter import Parameter
 from .adam import lerp_
 from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.modules.module import as_numpy
+from .._array import as_numpy
 from ..nn.parameter import Parameter, zero_grads
 from ._flat import FlatGroup, flat_candidate
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..._array import as_numpy
 from ..parameter import Parameter, zero_grads
 from ..utils import anomaly
 from ._checks import check_input_kind
@@ -31,20 +32,13 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def as_numpy(value: Any) -> np.ndarray:
-    """An ndarray view of ``value``: arrays, Parameters, lists, or torch CPU tensors."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
-        value = value.detach().cpu()
-    return np.asarray(value)
-
-
 def _anomaly_checked(backward: Callable) -> Callable:
     @functools.wraps(backward)
     def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
         grads = backward(self, *args, **kwargs)
         if self._cache is not None:  # used up: a second backward needs a new forward
             self.__dict__["_cache"] = _Consumed
-        if anomaly._Mode.enabled:
+        if anomaly.is_anomaly_enabled():
             anomaly.check_backward(self, grads)
         return grads
 
@@ -74,16 +68,16 @@ class Module:
     - ``backward(grad_output)``: returns dL/dx and accumulates (``+=``) each
       parameter's gradient into ``param.grad``.
 
-    ``m(x)`` checks the input dtype (modules that own parameters only) and calls
-    ``m.forward(x)``, so a subclass that overrides ``forward`` or ``backward`` is used
-    everywhere, containers included.
+    ``m(x)`` checks the inputs and calls ``m.forward(x)``, so a subclass that overrides ``forward``
+    or ``backward`` is used everywhere, containers included. The check: scratch's own layers
+    declare what they take in ``_input_kind`` (float arrays, a loss's input and target, indices),
+    and a module that owns parameters takes inputs of its parameters' dtype only, as torch;
+    containers and a user's modules without parameters are not checked.
 
     A forward's cache serves one backward: like torch without ``retain_graph``, a second
     ``backward`` needs a new forward.
     """
 
-    #: Modules whose inputs are indices (Embedding) set this, to skip the float dtype check.
-    _index_input = False
     #: What scratch's own layers require of their positional inputs, checked by ``_checks.check_input_kind``:
     #: "float", "loss", "array" or "index"; None (containers, user modules): no check.
     _input_kind: str | None = None
@@ -122,7 +116,7 @@ class Module:
             if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
                 out = np.asarray(out)
             self.__dict__["_output_meta"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
-        if anomaly._Mode.enabled:
+        if anomaly.is_anomaly_enabled():
             anomaly.check_forward(self, args, out)
         return out
 
@@ -131,7 +125,7 @@ class Module:
         if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case
             check_input_kind(type(self).__name__, self._input_kind, args)
         dtype = self._own_dtype()
-        if dtype is None or self._index_input:
+        if dtype is None or self._input_kind == "index":  # indices (Embedding): no float dtype
             return
         for arg in args:
             if isinstance(arg, np.ndarray) and arg.dtype != dtype:

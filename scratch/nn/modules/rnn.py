@@ -1,6 +1,6 @@
 r"""Recurrent layers: RNN, LSTM, GRU, on a shared ``RNNBase`` that holds the parameter bookkeeping.
 
-The math (cell equations, BPTT delta rules) is in ``scratch.nn.functional.rnn`` and ``rnn_cells``.
+The math (cell equations, BPTT delta rules) is in ``scratch.nn.functional.rnn``.
 """
 
 from __future__ import annotations

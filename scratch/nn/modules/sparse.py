@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from ..._array import as_numpy
 from .. import functional as F
 from .. import init
 from ..functional.sparse import check_indices
 from ..parameter import Parameter
 from ._checks import check_size
-from .module import Module, as_numpy, resolve_dtype
+from .module import Module, resolve_dtype
 
 __all__ = ["Embedding"]
 
@@ -59,7 +60,6 @@ class Embedding(Module):
         weight: (num_embeddings, embedding_dim), initialized from N(0, 1), the padding row zeroed.
     """
 
-    _index_input = True
     _input_kind = "index"  # an ndarray (see ``_checks``); ``check_indices`` checks the integers
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,

@@ -94,8 +94,8 @@ def check_backward(module: Module, grads: Any) -> None:
         if problem is not None:
             raise AnomalyError(f"detect_anomaly: {_describe(module)} backward produced a non-finite gradient "
                                f"for input {index} ({problem})")
-    for name, param in module._parameters.items():
-        problem = None if param is None else _non_finite(param.grad)
+    for name, param in module.named_parameters(recurse=False):
+        problem = _non_finite(param.grad)
         if problem is not None:
             raise AnomalyError(f"detect_anomaly: {_describe(module)} backward left a non-finite gradient in "
                                f"parameter '{name}' ({problem})")

@@ -1,6 +1,7 @@
-"""Losses as pure ``loss_forward -> (loss, cache)`` / ``loss_backward(grad, cache) -> dinput`` pairs.
+"""Classification losses as pure forward/backward pairs: cross-entropy and NLL over classes, binary
+cross-entropy on probabilities and on logits.
 
-``reduction`` is ``'none'`` (the per-element losses), ``'sum'`` or ``'mean'`` (a 0-d array).
+``reduction`` is ``'none'`` (the per-sample losses), ``'sum'`` or ``'mean'`` (a 0-d array).
 ``grad`` is dL/dloss: a scalar for ``'sum'``/``'mean'``, an array of the loss's shape for ``'none'``.
 """
 
@@ -8,66 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activation import log_softmax
+from ..activation import log_softmax, sigmoid_forward
+from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
 
 __all__ = [
-    "binary_cross_entropy_backward", "binary_cross_entropy_forward", "check_reduction", "cross_entropy_backward",
-    "cross_entropy_forward", "mse_loss_backward", "mse_loss_forward", "nll_loss_backward", "nll_loss_forward",
+    "binary_cross_entropy_backward", "binary_cross_entropy_forward", "binary_cross_entropy_with_logits_backward",
+    "binary_cross_entropy_with_logits_forward", "cross_entropy_backward", "cross_entropy_forward",
+    "nll_loss_backward", "nll_loss_forward",
 ]
 
-REDUCTIONS = ("none", "mean", "sum")
+
 BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
-
-
-def check_reduction(reduction: str, owner: str | None = None, allowed: tuple[str, ...] = REDUCTIONS) -> str:
-    """``reduction`` if it is one of ``allowed``, else torch's ValueError, naming the loss (if given) and the
-    choices. The one check for every loss, module and pure function alike."""
-    if reduction not in allowed:
-        choices = ", ".join(repr(r) for r in allowed)
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(f"{prefix}{reduction} is not a valid value for reduction (expected one of {choices})")
-    return reduction
-
-
-def _reduce(loss: np.ndarray, reduction: str, denominator: float | np.ndarray | None = None) -> np.ndarray:
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return np.asarray(total)
-    denominator = loss.size if denominator is None else denominator
-    if denominator != 0:
-        return np.asarray(total / denominator)
-    with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: 0 / 0 = nan, as in torch
-        return np.asarray(total / denominator)
-
-
-def _check_target(name: str, input: np.ndarray, target: np.ndarray) -> None:
-    if input.shape != target.shape:
-        raise ValueError(f"{name}: target shape {target.shape} must equal input shape {input.shape} "
-                         "(scratch does not broadcast them)")
-    if target.dtype != input.dtype:
-        raise TypeError(f"{name}: target dtype {target.dtype} must equal input dtype {input.dtype}")
-
-
-def _check_weight(name: str, input: np.ndarray, weight: np.ndarray | None) -> None:
-    if weight is not None and weight.dtype != input.dtype:
-        raise TypeError(f"{name}: weight dtype {weight.dtype} must equal input dtype {input.dtype}")
-
-
-# ------------------------------------------------------------------------- MSE
-def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
-    r"""l_n = (x_n - y_n)^2, then reduced. Shapes: input (*), target (*) -> (*) or ()."""
-    _check_target("MSELoss", input, target)
-    diff = input - target
-    return _reduce(diff * diff, check_reduction(reduction)), (diff, reduction)
-
-
-def mse_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
-    diff, reduction = cache
-    norm = 2 / max(diff.size, 1) if reduction == "mean" else 2  # an empty batch: any norm, its gradient is empty
-    return norm * diff * grad
 
 
 # --------------------------------------------------------------- cross-entropy
@@ -107,7 +59,7 @@ def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.nd
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
     n_classes = input.shape[0 if input.ndim == 1 else 1]
-    _check_weight(name, input, weight)
+    check_weight(name, input, weight)
     if weight is not None and weight.shape != (n_classes,):
         raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {weight.shape}")
     batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
@@ -163,14 +115,14 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
         safe, picked_weight, coef = coefs
         denominator = picked_weight.sum()
     else:
-        _check_target("CrossEntropyLoss (probability target)", input, target)
+        check_target("CrossEntropyLoss (probability target)", input, target)
         probs = _classes_last(target)
         coef = probs * (1 - label_smoothing) + label_smoothing / logp.shape[1]
         coef = coef if weight is None else coef * weight  # times ones is exact: skipped
         coefs, denominator, valid = (None, None, coef), logp.shape[0], np.ones(logp.shape[0], dtype=bool)
     # with a one-hot a, -sum_c a_nc log p_nc is the one picked term -w_{y_n} log p_{n,y_n}
     losses = -(picked_weight * logp[np.arange(safe.size), safe]) if coef is None else -(coef * logp).sum(axis=1)
-    return _reduce(losses.reshape(batch_shape), reduction, denominator), (logp, coefs, valid, denominator,
+    return apply_reduction(losses.reshape(batch_shape), reduction, denominator), (logp, coefs, valid, denominator,
                                                                           reduction, input.shape, weight is None)
 
 
@@ -216,7 +168,8 @@ def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray |
     rows = np.arange(safe.size)
     losses = np.where(valid, -picked_weight * x2d[rows, safe], 0).reshape(batch_shape)
     denominator = picked_weight.sum()
-    return _reduce(losses, reduction, denominator), (safe, valid, picked_weight, denominator, reduction, input.shape)
+    cache = (safe, valid, picked_weight, denominator, reduction, input.shape)
+    return apply_reduction(losses, reduction, denominator), cache
 
 
 def nll_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -239,8 +192,8 @@ def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: 
     Shapes: input (*) of probabilities in [0, 1], target (*), weight broadcastable to (*).
     """
     check_reduction(reduction)
-    _check_target("BCELoss", input, target)
-    _check_weight("BCELoss", input, weight)
+    check_target("BCELoss", input, target)
+    check_weight("BCELoss", input, weight)
     if input.size and not (np.all(input >= 0) and np.all(input <= 1)):
         raise ValueError(f"BCELoss: all elements of input should be between 0 and 1, got values in "
                          f"[{np.min(input)}, {np.max(input)}]")
@@ -254,7 +207,7 @@ def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: 
     if weight is not None:
         weight = np.broadcast_to(weight, input.shape)
         losses = losses * weight
-    return _reduce(losses, reduction), (input, target, weight, reduction)
+    return apply_reduction(losses, reduction), (input, target, weight, reduction)
 
 
 def binary_cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -266,3 +219,48 @@ def binary_cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
     if reduction == "mean":
         dinput = dinput / input.size
     return dinput
+
+
+# ------------------------------------------------------------ BCE with logits
+def binary_cross_entropy_with_logits_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                                             reduction: str = "mean", pos_weight: np.ndarray | None = None
+                                             ) -> tuple[np.ndarray, tuple]:
+    r"""l_n = w_n [(1 - y_n) x_n - (1 + (p_n - 1) y_n) log sigmoid(x_n)], torch's form of
+    -w_n [p_n y_n log sigmoid(x_n) + (1 - y_n) log(1 - sigmoid(x_n))].
+
+    log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) never overflows, so logits of ±1e4 give finite losses.
+
+    Shapes: input (*) of logits, target (*) the same shape, weight and pos_weight broadcastable to (*)
+    (pos_weight is typically (C,), one per class along the last axis). Loss: (*) or ().
+    """
+    check_reduction(reduction)
+    name = "BCEWithLogitsLoss"
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target size {target.shape} must be the same as input size {input.shape}")
+    check_target(name, input, target)
+    check_broadcast(name, "weight", input, weight)
+    check_broadcast(name, "pos_weight", input, pos_weight)
+    with np.errstate(under="ignore"):  # exp(-1e4) = 0 is exact enough; torch does not warn either
+        log_sigmoid = np.minimum(input, 0) - np.log1p(np.exp(-np.abs(input)))
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
+    losses = (1 - target) * input - log_sigmoid
+    if weight is not None:
+        losses = losses * weight
+    return apply_reduction(losses, reduction), (input, target, weight, pos_weight, reduction)
+
+
+def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dl_n/dx_n = w_n [(p_n y_n + 1 - y_n) sigmoid(x_n) - p_n y_n] (= w_n (sigmoid(x_n) - y_n) when p = 1),
+    then / N for mean."""
+    input, target, weight, pos_weight, reduction = cache
+    with np.errstate(under="ignore"):
+        sigmoid, _ = sigmoid_forward(input)
+    if pos_weight is not None:
+        scaled_target = pos_weight * target
+        dinput = ((scaled_target + 1 - target) * sigmoid - scaled_target) * grad
+    else:
+        dinput = (sigmoid - target) * grad
+    if weight is not None:
+        dinput = dinput * weight
+    return dinput / input.size if reduction == "mean" else dinput

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .loss import _check_target, _check_weight, _reduce, check_reduction
+from ._reduction import apply_reduction, check_reduction, check_target, check_weight
 
 __all__ = [
     "cosine_embedding_loss_backward", "cosine_embedding_loss_forward", "hinge_embedding_loss_backward",
     "hinge_embedding_loss_forward", "multi_margin_loss_backward", "multi_margin_loss_forward",
     "soft_margin_loss_backward", "soft_margin_loss_forward",
 ]
+
 
 COSINE_EPSILON = float(np.float32(1e-12))  # torch adds its float constant 1e-12f to |x|^2, even in float64
 
@@ -55,7 +56,7 @@ def multi_margin_loss_forward(input: np.ndarray, target: np.ndarray, p: int = 1,
     if p not in (1, 2):
         raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p}")
     rows, labels = _multi_margin_rows("MultiMarginLoss", input, target)
-    _check_weight("MultiMarginLoss", input, weight)
+    check_weight("MultiMarginLoss", input, weight)
     if weight is not None and weight.shape != (rows.shape[1],):
         raise ValueError(f"MultiMarginLoss: weight must have shape ({rows.shape[1]},), got {weight.shape}")
     index = np.arange(labels.size)
@@ -68,7 +69,7 @@ def multi_margin_loss_forward(input: np.ndarray, target: np.ndarray, p: int = 1,
     losses = terms.sum(axis=1) / rows.shape[1]
     losses = losses.reshape(target.shape) if reduction == "none" else losses
     cache = (z, active, labels, weight, p, reduction, input.shape)
-    return _reduce(losses, reduction), cache
+    return apply_reduction(losses, reduction), cache
 
 
 def multi_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -92,10 +93,10 @@ def hinge_embedding_loss_forward(input: np.ndarray, target: np.ndarray, margin: 
     check_reduction(reduction)
     if np.issubdtype(target.dtype, np.integer):
         target = target.astype(input.dtype)
-    _check_target("HingeEmbeddingLoss", input, target)
+    check_target("HingeEmbeddingLoss", input, target)
     gap = margin - input
     losses = np.where(target != 1, np.maximum(gap, 0), 0) + np.where(target != -1, input, 0)
-    return _reduce(losses, reduction), (gap, target, reduction)
+    return apply_reduction(losses, reduction), (gap, target, reduction)
 
 
 def hinge_embedding_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -116,10 +117,10 @@ def soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, reduction: s
     Shape: input (*), target (*) of ±1, same float dtype -> (*) for 'none', else ().
     """
     check_reduction(reduction)
-    _check_target("SoftMarginLoss", input, target)
+    check_target("SoftMarginLoss", input, target)
     with np.errstate(over="ignore"):
         e = np.exp(-input * target)
-    return _reduce(np.log1p(e), reduction), (e, target, reduction)
+    return apply_reduction(np.log1p(e), reduction), (e, target, reduction)
 
 
 def soft_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -164,7 +165,7 @@ def cosine_embedding_loss_forward(input1: np.ndarray, input2: np.ndarray, target
     # dl/dcos: -1 for y = 1; +1 for y = -1 where cos >= margin (torch's clamp passes the gradient at the kink)
     slope = np.where(target == 1, -1, 0) + np.where((target == -1) & (cos - margin >= 0), 1, 0)
     cache = (input1, input2, cos, denom, sq1, sq2, slope.astype(input1.dtype), reduction)
-    return _reduce(losses.astype(input1.dtype, copy=False), reduction), cache
+    return apply_reduction(losses.astype(input1.dtype, copy=False), reduction), cache
 
 
 def cosine_embedding_loss_backward(grad: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:

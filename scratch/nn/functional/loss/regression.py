@@ -1,4 +1,4 @@
-"""Regression losses on the difference d = x - y: L1, Huber and smooth L1, as pure forward/backward pairs.
+"""Regression losses on the difference d = x - y: MSE, L1, Huber and smooth L1, as pure forward/backward pairs.
 
 ``reduction`` is ``'none'``, ``'sum'`` or ``'mean'``; ``grad`` is dL/dloss (a scalar when reduced).
 Input and target have the same shape (*) and float dtype; the loss keeps that dtype.
@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .loss import _check_target, _reduce, check_reduction
+from ._reduction import apply_reduction, check_reduction, check_target
 
 __all__ = [
-    "huber_loss_backward", "huber_loss_forward", "l1_loss_backward", "l1_loss_forward", "smooth_l1_loss_backward",
-    "smooth_l1_loss_forward",
+    "huber_loss_backward", "huber_loss_forward", "l1_loss_backward", "l1_loss_forward", "mse_loss_backward",
+    "mse_loss_forward", "smooth_l1_loss_backward", "smooth_l1_loss_forward",
 ]
+
+
+# ------------------------------------------------------------------------- MSE
+def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+    r"""l_n = (x_n - y_n)^2, then reduced. Shapes: input (*), target (*) -> (*) or ()."""
+    check_target("MSELoss", input, target)
+    diff = input - target
+    return apply_reduction(diff * diff, check_reduction(reduction)), (diff, reduction)
+
+
+def mse_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
+    diff, reduction = cache
+    norm = 2 / max(diff.size, 1) if reduction == "mean" else 2  # an empty batch: any norm, its gradient is empty
+    return norm * diff * grad
 
 
 def _sign(diff: np.ndarray) -> np.ndarray:
@@ -33,9 +48,9 @@ def l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mea
     Shape: input (*), target (*) -> (*) for 'none', else ().
     """
     check_reduction(reduction)
-    _check_target("L1Loss", input, target)
+    check_target("L1Loss", input, target)
     diff = input - target
-    return _reduce(np.abs(diff), reduction), (_sign(diff), reduction)
+    return apply_reduction(np.abs(diff), reduction), (_sign(diff), reduction)
 
 
 def l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -55,11 +70,11 @@ def huber_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "
     if not delta > 0:
         raise ValueError(f"HuberLoss: delta must be positive (huber_loss does not support non-positive "
                          f"values for delta), got {delta}")
-    _check_target("HuberLoss", input, target)
+    check_target("HuberLoss", input, target)
     diff = input - target
     z = np.abs(diff)
     losses = np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
-    return _reduce(losses, reduction), (diff, delta, reduction)
+    return apply_reduction(losses, reduction), (diff, delta, reduction)
 
 
 def huber_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
@@ -79,13 +94,13 @@ def smooth_l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str
     if beta < 0:
         raise ValueError(f"SmoothL1Loss: beta must be non-negative (smooth_l1_loss does not support negative "
                          f"values for beta), got {beta}")
-    _check_target("SmoothL1Loss", input, target)
+    check_target("SmoothL1Loss", input, target)
     diff = input - target
     z = np.abs(diff)
     if beta == 0:  # torch switches to l1_loss, avoiding 0 / 0
-        return _reduce(z, reduction), (_sign(diff), reduction)
+        return apply_reduction(z, reduction), (_sign(diff), reduction)
     losses = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
-    return _reduce(losses, reduction), (np.clip(diff / beta, -1.0, 1.0), reduction)
+    return apply_reduction(losses, reduction), (np.clip(diff / beta, -1.0, 1.0), reduction)
 
 
 def smooth_l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:

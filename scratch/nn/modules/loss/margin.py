@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
-from .loss import _Loss, _WeightedLoss
+from ... import functional as F
+from ._base import _Loss, _WeightedLoss
 
 __all__ = ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "SoftMarginLoss"]
 

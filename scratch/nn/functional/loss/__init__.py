@@ -1,0 +1,12 @@
+"""Losses as pure ``loss_forward -> (loss, cache)`` / ``loss_backward(grad, cache) -> dinput`` pairs, one file
+per kind of loss; ``_reduction`` holds what they share."""
+
+
+from . import classification, margin, probabilistic, regression
+from ._reduction import check_reduction
+from .classification import *  # noqa: F403
+from .margin import *  # noqa: F403
+from .probabilistic import *  # noqa: F403
+from .regression import *  # noqa: F403
+
+__all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__]
