@@ -14,11 +14,7 @@ from hypothesis import strategies as st
 
 import scratch.nn
 from scratch import nn
-from torch_ref.compare import (
-    leaves,
-    random_like,
-    tree_map,
-)
+from torch_ref.arrays import leaves, random_like, tree_map
 from torch_ref.convert import TORCH_DTYPES
 
 CI_EXAMPLES = 30

@@ -11,16 +11,10 @@ from typing import Any
 import numpy as np
 
 from scratch import nn
-from torch_ref.compare import (
-    MIN_GRAD_NORM,
-    Comparison,
-    ParityResult,
-    leaves,
-    loss_parity,
-    module_parity,
-    tree_map,
-)
-from torch_ref.tolerance import relative_error
+from torch_ref.arrays import leaves, tree_map
+from torch_ref.component import loss_parity, module_parity
+from torch_ref.report import Comparison, ParityResult
+from torch_ref.tolerance import MIN_GRAD_NORM, relative_error
 
 from .fuzz_engine import Case, build, fresh_inputs, outcome, run_scratch, run_torch
 

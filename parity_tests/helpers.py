@@ -9,8 +9,8 @@ from scratch import nn, optim
 from scratch.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 from scratch.nn import Parameter
 from torch_ref import ParityResult, loss_parity, module_parity
-from torch_ref.compare import compare
-from torch_ref.optim import to_torch_optimizer
+from torch_ref.convert import to_torch_optimizer
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import trajectory_rtol
 
 DTYPES = [np.float32, np.float64]
@@ -86,7 +86,7 @@ def feed_gradients(ours, theirs, rng, step):
 
 
 def assert_same(quantity, actual, expected, tol, step):
-    result = compare(quantity, actual, expected, tol)
+    result = compare_arrays(quantity, actual, expected, tol)
     assert result.ok, f"step {step}: {result.describe(actual, expected)}"
 
 

@@ -12,8 +12,9 @@ import sys
 import pytest
 
 from torch_ref import cli
-from torch_ref.bench import cli_bench, memory
+from torch_ref.bench import memory
 from torch_ref.bench.cases import LARGE_STEP, all_cases
+from torch_ref.cli import bench as cli_bench
 
 TINY = "train step MLP 2-16-1@4, Adam"
 ROW_KEYS = {"case", "family", "scratch_s", "torch_s", "torch_foreach_s", "torch_fused_s", "best_torch", "ratio",

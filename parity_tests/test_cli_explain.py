@@ -14,7 +14,7 @@ import torch
 
 from scratch import nn
 from torch_ref.cli import main
-from torch_ref.cli_explain import explain_rows
+from torch_ref.cli.explain import explain_rows
 from torch_ref.examples import letters
 from torch_ref.examples.backprop_exercise import B1, B2, W1_SEED, W2, X_001, Y_001, HalfSquaredError
 

@@ -10,7 +10,7 @@ import torch
 from scratch import nn
 from scratch.nn.utils import clip_grad_norm_, clip_grad_value_
 from torch_ref.checks.clip_grad import make_params, torch_twins
-from torch_ref.compare import compare
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import rtol
 
 from .helpers import DTYPES
@@ -21,7 +21,7 @@ REGIMES = {"below": (1e4, 0.1), "above": (0.5, 1.0)}
 
 
 def assert_close(actual, expected, tol, what):
-    comparison = compare(what, actual, expected, tol)
+    comparison = compare_arrays(what, actual, expected, tol)
     assert comparison.ok, comparison.describe(actual, expected)
 
 

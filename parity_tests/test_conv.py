@@ -9,8 +9,9 @@ import torch
 
 from scratch import nn
 from torch_ref import to_torch
+from torch_ref.arrays import random_like
 from torch_ref.checks.init import ks_comparison
-from torch_ref.compare import compare, random_like
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import rtol
 
 from .helpers import DTYPES, assert_gradcheck, assert_module_parity
@@ -159,7 +160,7 @@ def test_conv_transpose_output_size_matches_torch(output_size, dtype):
     tol = rtol(dtype, 64)
     for quantity, ours, theirs in (("output", out, expected), ("grad_input", module.backward(g), xt.grad),
                                    ("weight.grad", module.weight.grad, twin.weight.grad)):
-        result = compare(quantity, ours, theirs, tol)
+        result = compare_arrays(quantity, ours, theirs, tol)
         assert result.ok, result.describe(ours, theirs)
 
 

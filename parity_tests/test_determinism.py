@@ -23,7 +23,7 @@ from parity_tests.test_no_mutation import LOSSES, MODULES
 from scratch import nn, optim
 from scratch.data import DataLoader, TensorDataset, random_split, train_test_split
 from scratch.training import fit
-from torch_ref.compare import tree_map
+from torch_ref.arrays import tree_map
 
 SCRATCH_DIR = Path(scratch.__file__).parent
 SEEDINGS = ["manual_seed", "rng"]

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from scratch import nn
-from torch_ref.compare import compare
 from torch_ref.convert import from_torch, to_torch
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import rtol
 
 from .helpers import DTYPES, assert_gradcheck, assert_module_parity
@@ -66,7 +66,7 @@ def run_both(module, x, seed=3):
 
 def assert_close(quantity, ours, theirs):
     """Within the tolerance policy's bound for a reduction as long as a row (max_norm's row norms)."""
-    result = compare(quantity, ours, theirs, rtol(ours.dtype, ours.shape[-1]))
+    result = compare_arrays(quantity, ours, theirs, rtol(ours.dtype, ours.shape[-1]))
     assert result.ok, result.describe(ours, theirs)
 
 

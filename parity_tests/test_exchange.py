@@ -18,9 +18,10 @@ import torch
 import scratch
 from scratch import nn
 from torch_ref import from_torch, load_pt, load_safetensors, save_pt, save_safetensors, to_torch
-from torch_ref.compare import leaves
-from torch_ref.convert import TORCH_DTYPES, build_torch
+from torch_ref.arrays import leaves
+from torch_ref.convert import TORCH_DTYPES
 from torch_ref.exchange import INSTALL_HINT, KEY_ORDER
+from torch_ref.twins import build_torch
 
 DTYPES = [np.float32, np.float64]
 FORMATS = ["safetensors", "pt"]

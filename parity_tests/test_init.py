@@ -17,6 +17,7 @@ import torch
 import scratch
 from scratch import nn
 from scratch.nn import init
+from torch_ref.arrays import to_numpy
 from torch_ref.checks.init import (
     ALPHA,
     DETERMINISTIC,
@@ -33,7 +34,6 @@ from torch_ref.checks.init import (
     row_name,
     torch_uniform_bounds,
 )
-from torch_ref.compare import to_numpy
 from torch_ref.tolerance import rtol
 
 from .helpers import DTYPES

@@ -8,7 +8,7 @@ import torch
 import torch_ref
 from scratch import nn
 from scratch.gradcheck import gradcheck_loss
-from torch_ref.compare import compare
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import rtol
 
 from .helpers import DTYPES, MIN_NORM, UPSTREAM_SEED, assert_gradcheck_loss, assert_loss_parity
@@ -169,7 +169,7 @@ def test_soft_margin_overflows_to_inf_like_torch():
     loss = nn.SoftMarginLoss(reduction="none")(x, y)
     expected = torch.nn.SoftMarginLoss(reduction="none")(torch.tensor(x), torch.tensor(y))
     assert loss[0] == np.inf
-    assert compare("output", loss, expected, rtol(np.float32)).ok
+    assert compare_arrays("output", loss, expected, rtol(np.float32)).ok
 
 
 # ------------------------------------------------------------------------- dtypes and shapes

@@ -18,8 +18,8 @@ import scratch.preprocessing
 import torch_ref
 from parity_tests.helpers import DTYPES
 from scratch import nn, optim
+from torch_ref.arrays import leaves, random_like, tree_map
 from torch_ref.checks.activation import inplace_parity
-from torch_ref.compare import leaves, random_like, tree_map
 
 ABSTRACT = {"Module", "RNNBase"}  # no forward of their own, as in torch: nothing to run
 

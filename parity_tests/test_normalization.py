@@ -8,7 +8,7 @@ import torch
 from scratch import nn
 from torch_ref import from_torch, to_torch
 from torch_ref.checks.normalization import randomized
-from torch_ref.compare import compare
+from torch_ref.report import compare_arrays
 from torch_ref.tolerance import reduction_length, rtol
 
 from .helpers import DTYPES, assert_gradcheck, assert_module_parity
@@ -89,7 +89,7 @@ STATEFUL = {
 
 
 def assert_same(quantity, ours, theirs, tol, step):
-    result = compare(quantity, ours, theirs, tol)
+    result = compare_arrays(quantity, ours, theirs, tol)
     assert result.ok, f"step {step}: {result.describe(ours, theirs)}"
 
 

@@ -7,7 +7,7 @@ import torch
 
 from scratch import optim
 from torch_ref import optimizer_state_from_torch, optimizer_state_to_torch
-from torch_ref.optim import TORCH_ONLY_OPTIONS
+from torch_ref.convert import TORCH_ONLY_OPTIONS
 from torch_ref.tolerance import trajectory_rtol
 
 from .helpers import assert_same_state, feed_gradients, make_params

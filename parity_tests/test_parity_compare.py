@@ -1,4 +1,4 @@
-"""``torch_ref.parity.compare``: side-by-side training agrees for correct models, and a bug planted in one
+"""``torch_ref.training.compare``: side-by-side training agrees for correct models, and a bug planted in one
 layer (forward, backward or the optimizer) is reported at that layer, at step 0, as the right quantity."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 
 import scratch.optim
 from scratch import nn
-from torch_ref import parity, register_twin
+from torch_ref import register_twin, training
 
 DTYPES = [np.float32, np.float64]
 
@@ -77,10 +77,10 @@ def _leaf_names(model: nn.Module) -> list[str]:
     return [n for n, m in model.named_modules() if not list(m.children())]
 
 
-def _assert_complete(report: parity.Report, model: nn.Module, steps: int) -> None:
+def _assert_complete(report: training.Report, model: nn.Module, steps: int) -> None:
     """Every step has an output and grad_input row per leaf and the loss, a .grad, a param and a state
     row per parameter."""
-    seen = {(r.step, r.module, r.quantity) for r in report.rows}
+    seen = {(r.step, r.module, r.quantity) for r in report.comparisons}
     for step in range(steps):
         for name in [*_leaf_names(model), "loss"]:
             assert (step, name, "output") in seen and (step, name, "grad_input") in seen
@@ -93,7 +93,7 @@ def _assert_complete(report: parity.Report, model: nn.Module, steps: int) -> Non
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_mlp_agrees_for_ten_steps(dtype):
     model, (x, y) = _mlp(dtype), _data(dtype)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=12, batch_size=8)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=12, batch_size=8)
     assert report.ok and report.first_divergence is None, str(report)
     _assert_complete(report, model, 12)
     assert len(report.losses) == 12 and len(report.max_rel_err_per_step) == 12
@@ -106,7 +106,7 @@ def test_cnn_agrees_for_ten_steps(dtype):
                           nn.Linear(4 * 4 * 4, 3, rng=fixed_rng())).to(dtype)
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((6, 1, 8, 8)).astype(dtype), rng.integers(0, 3, 6)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1, "momentum": 0.9}),
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1, "momentum": 0.9}),
                             steps=10)
     assert report.ok, str(report)
     _assert_complete(report, model, 10)
@@ -117,7 +117,7 @@ def test_dropout_in_train_mode_agrees(dtype):
     model = nn.Sequential(nn.Linear(5, 16, rng=fixed_rng()), nn.ReLU(inplace=True), nn.Dropout(0.4, rng=fixed_rng()),
                           nn.Linear(16, 3, rng=fixed_rng())).to(dtype)
     x, y = _data(dtype)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=10, batch_size=12)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=10, batch_size=12)
     assert report.ok, str(report)
     _assert_complete(report, model, 10)
 
@@ -131,20 +131,20 @@ def test_dropout_in_train_mode_agrees(dtype):
 def test_planted_bug_is_localized(dtype, middle, activation, quantities):
     middle, activation = middle(), activation()  # fresh layers for each dtype
     model, (x, y) = _mlp(dtype, middle, activation), _data(dtype)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=3)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=3)
     first = report.first_divergence
     assert not report.ok and first is not None
     expected = {(0, "2" if middle else "3", q) for q in quantities}
     assert (first.step, first.module, first.quantity) in expected, str(report)
     assert first.max_rel_err > first.tol
     # the layers before it received a diverged gradient or input but are not blamed at step 0
-    assert all(r.ok for r in report.rows if r.step == 0 and r.module in {"0", "1"} and "grad" in r.quantity)
+    assert all(r.ok for r in report.comparisons if r.step == 0 and r.module in {"0", "1"} and "grad" in r.quantity)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_optimizer_bug_is_reported_after_the_update(dtype):
     model, (x, y) = _mlp(dtype), _data(dtype)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=(BuggySGD, {"lr": 0.1, "momentum": 0.9}),
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=(BuggySGD, {"lr": 0.1, "momentum": 0.9}),
                             steps=2)
     first = report.first_divergence
     assert first is not None and first.step == 0 and first.module == "0"
@@ -154,11 +154,11 @@ def test_optimizer_bug_is_reported_after_the_update(dtype):
 def test_report_json_and_text():
     model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16, rng=fixed_rng())), _data(np.float32)
     steps = []
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2, callback=lambda s, r: steps.append(s))
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=2, callback=lambda s, r: steps.append(s))
     assert steps == [0, 1]
     data = json.loads(report.to_json())
     first = report.first_divergence
-    assert data["ok"] is False and len(data["rows"]) == len(report.rows)
+    assert data["ok"] is False and len(data["comparisons"]) == len(report.comparisons)
     assert {k: data["first_divergence"][k] for k in ("step", "module", "quantity")} == {
         "step": first.step, "module": first.module, "quantity": first.quantity}
     assert data["losses"] == [list(pair) for pair in report.losses]
@@ -169,16 +169,16 @@ def test_report_json_and_text():
 
 def test_compare_restores_the_modules():
     model, (x, y) = _mlp(np.float64), _data(np.float64)
-    parity.compare(model, nn.MSELoss(), x, np.eye(3)[y], steps=1)
+    training.compare(model, nn.MSELoss(), x, np.eye(3)[y], steps=1)
     assert all("forward" not in vars(m) and "backward" not in vars(m) for m in model.modules())
 
 
 def test_bad_arguments_are_rejected():
     model, (x, y) = _mlp(np.float32), _data(np.float32)
     with pytest.raises(ValueError, match="optimizer"):
-        parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("NoSuchOpt", {}))
+        training.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("NoSuchOpt", {}))
     with pytest.raises(ValueError, match="batch_size"):
-        parity.compare(model, nn.CrossEntropyLoss(), x, y, batch_size=0)
+        training.compare(model, nn.CrossEntropyLoss(), x, y, batch_size=0)
 
 
 def test_nested_modules_are_named_as_in_named_modules():
@@ -186,29 +186,30 @@ def test_nested_modules_are_named_as_in_named_modules():
                             nn.Tanh())
     model = nn.Sequential(OrderedDict(encoder=encoder, head=nn.Linear(16, 3, rng=fixed_rng()))).to(np.float64)
     x, y = _data(np.float64)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=2)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=2)
     first = report.first_divergence
     assert (first.step, first.module, first.quantity) == (0, "encoder.2", "weight.grad"), str(report)
-    assert {r.module for r in report.rows} == {"encoder.0", "encoder.1", "encoder.2", "encoder.3", "head", "loss"}
+    modules = {r.module for r in report.comparisons}
+    assert modules == {"encoder.0", "encoder.1", "encoder.2", "encoder.3", "head", "loss"}
 
 
 def test_frozen_parameters_stay_frozen_in_both_engines():
     model, (x, y) = _mlp(np.float64), _data(np.float64)
     model[0].weight.requires_grad = False
     before = model[0].weight.data.copy()
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1}), steps=3)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, optimizer=("SGD", {"lr": 0.1}), steps=3)
     assert report.ok, str(report)
     assert np.array_equal(model[0].weight.data, before)
-    assert not any(r.quantity == "weight.grad" and r.module == "0" for r in report.rows)
+    assert not any(r.quantity == "weight.grad" and r.module == "0" for r in report.comparisons)
 
 
 def test_rtol_and_atol_override_the_policy():
     model, (x, y) = _mlp(np.float32, BuggyGradInput(16, 16, rng=fixed_rng())), _data(np.float32)
-    assert parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.1).ok
+    assert training.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.1).ok
     model, (x, y) = _mlp(np.float32), _data(np.float32)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0)
-    assert not report.ok and all(r.tol == 0.0 for r in report.rows)
-    assert parity.compare(_mlp(np.float32), nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0, atol=1e-3).ok
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0)
+    assert not report.ok and all(r.tol == 0.0 for r in report.comparisons)
+    assert training.compare(_mlp(np.float32), nn.CrossEntropyLoss(), x, y, steps=1, rtol=0.0, atol=1e-3).ok
 
 
 class BatchNormDriftingMean(nn.BatchNorm1d):
@@ -231,10 +232,10 @@ def test_running_statistics_are_compared(norm):
     model = nn.Sequential(nn.Linear(5, 8, bias=False, dtype=np.float64, rng=rng), norm(8, dtype=np.float64),
                           nn.ReLU(), nn.Linear(8, 3, dtype=np.float64, rng=rng))
     x, y = _data(np.float64)
-    report = parity.compare(model, nn.CrossEntropyLoss(), x, y, steps=4, batch_size=8)
+    report = training.compare(model, nn.CrossEntropyLoss(), x, y, steps=4, batch_size=8)
     if norm is nn.BatchNorm1d:
         assert report.ok, str(report)
-        assert {r.quantity for r in report.rows if r.module == "1"} >= {"running_mean", "running_var",
+        assert {r.quantity for r in report.comparisons if r.module == "1"} >= {"running_mean", "running_var",
                                                                         "num_batches_tracked"}
     else:
         first = report.first_divergence

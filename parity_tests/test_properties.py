@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 import torch_ref
 from scratch import nn
-from torch_ref.compare import loss_parity, module_parity, random_like
+from torch_ref.arrays import random_like
+from torch_ref.component import loss_parity, module_parity
 
 from .helpers import DTYPES, assert_loss_parity, assert_module_parity
 

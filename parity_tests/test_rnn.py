@@ -9,8 +9,7 @@ from scratch import nn
 from scratch.gradcheck import gradcheck
 from torch_ref import ParityResult, from_torch
 from torch_ref.checks import rnn as rnn_checks
-from torch_ref.compare import MIN_GRAD_NORM
-from torch_ref.tolerance import reduction_length, rtol
+from torch_ref.tolerance import MIN_GRAD_NORM, reduction_length, rtol
 
 from .helpers import DTYPES, MIN_NORM, UPSTREAM_SEED, assert_module_parity
 

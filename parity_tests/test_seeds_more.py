@@ -24,7 +24,7 @@ import torch_ref
 from parity_tests.helpers import DTYPES, assert_loss_parity, assert_module_parity
 from scratch import nn, optim
 from scratch.random import manual_seed
-from torch_ref.optim import to_torch_optimizer
+from torch_ref.convert import to_torch_optimizer
 from torch_ref.tolerance import relative_error, rtol, trajectory_rtol
 
 F64 = np.float64

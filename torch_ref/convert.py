@@ -1,13 +1,15 @@
-"""Convert scratch modules to their ``torch.nn`` twins with identical weights, and back.
+"""Convert between the engines: a scratch module to its ``torch.nn`` twin with identical weights and back,
+and a scratch optimizer to its ``torch.optim`` twin, with optimizer state dicts in either engine's format.
 
-Each known layer has a *twin factory*: ``factory(scratch_module)`` builds the torch module
-with the same architecture; the converter then copies every parameter and buffer by its
-state_dict key, sets the dtype and the train/eval mode. ``register_twin`` teaches both
-directions a new layer, such as a user's own.
+Each layer's twin is built by ``torch_ref.twins`` (the generic rule, or a registered factory); the
+converter then copies every parameter and buffer by its state_dict key, sets the dtype and the train/eval
+mode. ``register_twin`` teaches both directions a new layer, such as a user's own.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
 from collections import OrderedDict
 from typing import Any
 
@@ -16,50 +18,15 @@ import torch
 
 from scratch import nn
 
-from .twins import TWINS
-from .twins.types import FromTorch, ToTorch
+from .arrays import to_numpy
+from .twins import build_scratch, build_torch, register_twin
 
-_TO_TORCH: dict[type, ToTorch] = {}
-_FROM_TORCH: dict[type, FromTorch] = {}
+__all__ = ["NUMPY_DTYPES", "TORCH_DTYPES", "TORCH_ONLY_OPTIONS", "from_torch", "optimizer_state_from_torch",
+           "optimizer_state_to_torch", "register_twin", "to_torch", "to_torch_optimizer"]
 
 TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
                 np.dtype(np.float64): torch.float64}
 NUMPY_DTYPES = {value: key for key, value in TORCH_DTYPES.items()}
-
-
-def register_twin(scratch_cls: type, factory: ToTorch, *, torch_cls: type | None = None,
-                  reverse: FromTorch | None = None) -> None:
-    """Teach ``to_torch`` (and, given ``torch_cls`` and ``reverse``, ``from_torch``) a layer.
-
-    ``factory(scratch_module)`` returns the torch module whose parameters the converter fills;
-    ``reverse(torch_module)`` returns the scratch module, likewise filled afterwards.
-    Subclasses of a registered class use its twin unless registered themselves.
-    """
-    if not (isinstance(scratch_cls, type) and issubclass(scratch_cls, nn.Module)):
-        raise TypeError(f"register_twin: expected a scratch.nn.Module subclass, got {scratch_cls!r}")
-    if (torch_cls is None) != (reverse is None):
-        raise ValueError("register_twin: pass torch_cls and reverse together (or neither)")
-    _TO_TORCH[scratch_cls] = factory
-    if torch_cls is not None and reverse is not None:
-        _FROM_TORCH[torch_cls] = reverse
-
-
-def _lookup(registry: dict[type, Any], module: Any, direction: str, where: str) -> Any:
-    for cls in type(module).__mro__:
-        if cls in registry:
-            return registry[cls]
-    place = f" at '{where}'" if where else ""
-    raise TypeError(f"{direction}: no twin known for layer {type(module).__qualname__}{place}; "
-                    "teach it with torch_ref.register_twin(scratch_cls, factory, ...)")
-
-
-def build_torch(module: nn.Module, where: str = "") -> torch.nn.Module:
-    """The torch twin's architecture only (weights not yet copied)."""
-    return _lookup(_TO_TORCH, module, "to_torch", where)(module)
-
-
-def build_scratch(module: torch.nn.Module, where: str = "") -> nn.Module:
-    return _lookup(_FROM_TORCH, module, "from_torch", where)(module)
 
 
 def _check_same_layout(scratch_module: nn.Module, torch_module: torch.nn.Module) -> None:
@@ -82,9 +49,9 @@ def to_torch(module: nn.Module) -> torch.nn.Module:
     twin = build_torch(module)
     twin_modules = dict(twin.named_modules())
     for name, sub in module.named_modules():  # parents first, so a child's own dtype wins
-        dtype = sub._own_dtype()
-        if dtype is not None and name in twin_modules:
-            twin_modules[name].to(TORCH_DTYPES[dtype])
+        params = list(sub.parameters(recurse=False))
+        if params and name in twin_modules:
+            twin_modules[name].to(TORCH_DTYPES[params[0].dtype])
     _check_same_layout(module, twin)
     twin.load_state_dict(OrderedDict((k, torch.from_numpy(v)) for k, v in module.state_dict().items()))
     for name, param in module.named_parameters():  # a frozen parameter stays frozen in the twin
@@ -107,18 +74,78 @@ def from_torch(torch_module: torch.nn.Module) -> nn.Module:
     return twin
 
 
-def _sequential_to_torch(module: nn.Sequential) -> torch.nn.Sequential:
-    return torch.nn.Sequential(OrderedDict((name, build_torch(child, name)) for name, child in module.named_children()))
+# ------------------------------------------------------------------------------------ optimizers
+# torch's choices of kernel, which scratch has no use for: dropped going to scratch; going back, torch's
+# load_state_dict restores each one through its optimizer's __setstate__ defaults.
+TORCH_ONLY_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
 
-def _sequential_from_torch(module: torch.nn.Sequential) -> nn.Sequential:
-    return nn.Sequential(OrderedDict((name, build_scratch(child, name)) for name, child in module.named_children()))
+def to_torch_optimizer(optimizer: Any, params: dict[int, torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """Build ``torch.optim.<same class>`` over the torch parameters that ``params`` maps each
+    scratch parameter's ``id`` to, with the same defaults and every param group's options copied."""
+    # the nearest class torch.optim also has, so a user's subclass of scratch's SGD gets torch's SGD
+    torch_cls = next((getattr(torch.optim, cls.__name__) for cls in type(optimizer).__mro__
+                      if cls.__name__ != "Optimizer" and hasattr(torch.optim, cls.__name__)), None)
+    if torch_cls is None:
+        raise TypeError(f"to_torch_optimizer: torch.optim has no {type(optimizer).__name__}")
+    groups = []
+    for group in optimizer.param_groups:
+        options = {key: value for key, value in group.items() if key != "params"}
+        groups.append({"params": [params[id(p)] for p in group["params"]], **options})
+    # the defaults go to the constructor too (those it takes: AdamW fixes decoupled_weight_decay), since
+    # Adagrad, for one, builds its state from the constructor's initial_accumulator_value
+    accepted = inspect.signature(torch_cls).parameters
+    return torch_cls(groups, **{key: value for key, value in optimizer.defaults.items() if key in accepted})
 
 
-def _register_builtin_twins() -> None:
-    register_twin(nn.Sequential, _sequential_to_torch, torch_cls=torch.nn.Sequential, reverse=_sequential_from_torch)
-    for scratch_cls, torch_cls, factory, reverse in TWINS:
-        register_twin(scratch_cls, factory, torch_cls=torch_cls, reverse=reverse)
+def optimizer_state_from_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """A torch optimizer's ``state_dict()`` in scratch's format, for scratch's ``load_state_dict``:
+    every tensor becomes a NumPy copy (same dtype and shape), ``step`` a float, and torch's kernel
+    options (``foreach``, ``fused``, ``capturable``, ``differentiable``) are dropped."""
+    state = {index: {name: _state_from_torch(name, value) for name, value in values.items()}
+             for index, values in state_dict["state"].items()}
+    groups = [{key: _number_from_torch(value) for key, value in group.items() if key not in TORCH_ONLY_OPTIONS}
+              for group in state_dict["param_groups"]]
+    return {"state": state, "param_groups": groups}
 
 
-_register_builtin_twins()
+def optimizer_state_to_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """A scratch optimizer's ``state_dict()`` in torch's format, for torch's ``load_state_dict``:
+    every array becomes a tensor copy, ``step`` a 0-d tensor of torch's scalar dtype; the kernel
+    options are left for torch's load_state_dict to restore."""
+    state = {index: {name: _state_to_torch(name, value) for name, value in values.items()}
+             for index, values in state_dict["state"].items()}
+    return {"state": state, "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+def _state_from_torch(name: str, value: Any) -> Any:
+    if name == "step":
+        return float(value)
+    if isinstance(value, torch.Tensor):
+        return to_numpy(value, copy=True)
+    return copy.deepcopy(value)
+
+
+def _number_from_torch(value: Any) -> Any:
+    """A group option: a 0-d tensor (torch allows a tensor lr) becomes a float."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0:
+        return value.item()
+    return copy.deepcopy(value)
+
+
+def _state_to_torch(name: str, value: Any) -> Any:
+    if name == "step":
+        return torch.tensor(float(value), dtype=_scalar_dtype())
+    if name == "mu_product":
+        # torch's load_state_dict casts every tensor but ``step`` to its parameter's dtype, which would
+        # make NAdam's float32 mu_product float64; a number is turned into a float32 tensor by
+        # NAdam.__setstate__, as a fresh NAdam has it.
+        return float(np.asarray(value))
+    if isinstance(value, np.ndarray):
+        return torch.tensor(value)
+    return copy.deepcopy(value)
+
+
+def _scalar_dtype() -> torch.dtype:
+    """torch's dtype for ``step`` (``torch.optim.optimizer._get_scalar_dtype``)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32

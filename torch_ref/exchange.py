@@ -35,6 +35,8 @@ import torch
 from scratch import nn
 from scratch.serialization import atomic_write as _atomic_write
 
+from .arrays import to_numpy
+
 __all__ = ["load_pt", "load_safetensors", "save_pt", "save_safetensors"]
 
 StateLike = nn.Module | Mapping[str, Any]
@@ -229,7 +231,7 @@ def _tensor_to_numpy(key: Any, value: Any, path: str) -> np.ndarray:
     if value.dtype not in TORCH_TO_NUMPY:
         raise TypeError(f"{path!r}: tensor {key!r} has dtype {value.dtype}, which NumPy cannot hold; "
                         "convert it in torch before saving (e.g. tensor.float())")
-    return np.array(value.detach().cpu().numpy(), copy=True)
+    return to_numpy(value, copy=True)
 
 
 # ----------------------------------------------------------------------------- shared

@@ -44,6 +44,9 @@ from typing import Any
 import numpy as np
 
 SAFETY = 16
+#: A compared gradient must be larger than this (torch's, in the 2-norm), so that zeros never "match" zeros:
+#: a backward that returns 0, or a test whose upstream gradient cancels, fails instead of passing.
+MIN_GRAD_NORM = 1e-6
 
 
 def rtol(dtype: Any, n: int = 1) -> float:

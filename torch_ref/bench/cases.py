@@ -22,9 +22,10 @@ import torch
 from scratch import nn, optim
 from scratch.nn.parameter import Parameter
 
+from ..arrays import to_numpy
 from ..convert import to_torch
 from . import work
-from .work import TORCH_KERNELS, as_numpy
+from .work import TORCH_KERNELS
 
 SCRATCH = "scratch"
 ENGINES = (SCRATCH, "torch")
@@ -51,7 +52,7 @@ class Case:
 # ---------------------------------------------------------------- checks
 def _finite_with_shape(shape: tuple[int, ...]) -> Callable[[Any], None]:
     def check(result: Any) -> None:
-        array = as_numpy(result)
+        array = np.asarray(to_numpy(result))
         assert array.shape == shape, f"expected shape {shape}, got {array.shape}"
         assert np.isfinite(array).all(), "non-finite values"
     return check
@@ -64,7 +65,7 @@ def _positive_finite_loss(result: Any) -> None:
 def _softmax_grad_rows(shape: tuple[int, ...]) -> Callable[[Any], None]:
     """dL/dlogits of a mean cross-entropy is (softmax - onehot) / N: each row sums to zero."""
     def check(result: Any) -> None:
-        array = as_numpy(result)
+        array = np.asarray(to_numpy(result))
         assert array.shape == shape and np.isfinite(array).all()
         assert np.abs(array.sum(axis=1)).max() < 1e-6 and np.abs(array).max() > 0
     return check

@@ -84,10 +84,3 @@ def torch_epoch(model: torch.nn.Module, criterion: torch.nn.Module, optimizer: t
     losses = [torch_train_step(model, criterion, optimizer, x[i:i + batch_size], y[i:i + batch_size])
               for i in range(0, len(x), batch_size)]
     return sum(losses) / len(losses)
-
-
-def as_numpy(result: Any) -> np.ndarray:
-    """A result of either engine as a NumPy array, for the smoke checks."""
-    if isinstance(result, torch.Tensor):
-        return result.detach().numpy()
-    return np.asarray(result)

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ..compare import Comparison, ParityResult
+from ..report import Comparison, ParityResult
 from . import (
     activation,
     clip_grad,

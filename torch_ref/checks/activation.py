@@ -8,9 +8,10 @@ import torch
 
 from scratch import nn
 
-from ..compare import MIN_GRAD_NORM, ParityResult, random_like
+from ..arrays import random_like
 from ..convert import to_torch
-from ..tolerance import reduction_length, rtol
+from ..report import ParityResult
+from ..tolerance import MIN_GRAD_NORM, reduction_length, rtol
 from .kit import Check, Make, activation, module_check, normal
 
 

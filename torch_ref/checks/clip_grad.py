@@ -11,8 +11,8 @@ import torch
 from scratch import nn
 from scratch.nn.utils import clip_grad_norm_, clip_grad_value_
 
-from ..compare import MIN_GRAD_NORM, ParityResult
-from ..tolerance import reduction_length, rtol
+from ..report import ParityResult
+from ..tolerance import MIN_GRAD_NORM, reduction_length, rtol
 from .kit import Check, normal
 
 SHAPES = [(6, 4), (4,), (3, 2, 5), (7, 3)]

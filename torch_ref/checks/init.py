@@ -19,8 +19,8 @@ import torch
 
 from scratch.nn import init
 
-from ..compare import Comparison, ParityResult
 from ..convert import TORCH_DTYPES
+from ..report import Comparison, ParityResult
 from ..tolerance import rtol
 from .kit import Check
 

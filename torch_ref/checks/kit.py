@@ -11,9 +11,12 @@ import torch
 
 from scratch import nn, optim
 
-from ..compare import MIN_GRAD_NORM, Comparison, ParityResult, compare, loss_parity, module_parity, to_numpy
-from ..optim import to_torch_optimizer
-from ..tolerance import trajectory_rtol
+from ..arrays import to_numpy
+from ..component import loss_parity, module_parity
+from ..convert import to_torch_optimizer
+from ..report import Comparison, ParityResult
+from ..report import compare_arrays as compare
+from ..tolerance import MIN_GRAD_NORM, trajectory_rtol
 
 Make = Callable[[np.dtype, np.random.Generator], Any]
 

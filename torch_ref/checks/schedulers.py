@@ -10,9 +10,9 @@ import torch
 from scratch import nn, optim
 from scratch.optim import lr_scheduler
 
-from ..compare import MIN_GRAD_NORM, ParityResult
-from ..optim import to_torch_optimizer
-from ..tolerance import trajectory_rtol
+from ..convert import to_torch_optimizer
+from ..report import ParityResult
+from ..tolerance import MIN_GRAD_NORM, trajectory_rtol
 from .kit import Check, normal
 
 

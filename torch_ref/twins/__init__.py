@@ -1,9 +1,12 @@
-"""The built-in twin tables, one module per family; ``torch_ref.convert`` registers them all."""
+"""The torch twins of scratch's layers. Most need nothing here: the generic twin (``generic.py``) builds
+torch.nn's class of the same name from the layer's options. The files here, named as in
+``scratch.nn.modules``, hold the layers it cannot build: containers (their children are twins too),
+dropouts (the twin applies scratch's mask) and Embedding (options it keeps as no attribute).
+"""
 
-from . import activation, conv, core, dropout, loss, normalization, pooling, rnn, sparse
-from .types import TwinRow
+from . import container, dropout, sparse
+from .registry import Twin, build_scratch, build_torch, register_all, register_twin
 
-TWINS: list[TwinRow] = [
-    *core.PAIRS, *activation.PAIRS, *loss.PAIRS, *conv.PAIRS, *pooling.PAIRS, *normalization.PAIRS,
-    *dropout.PAIRS, *sparse.PAIRS, *rnn.PAIRS,
-]
+register_all([*container.TWINS, *dropout.TWINS, *sparse.TWINS])
+
+__all__ = ["Twin", "build_scratch", "build_torch", "register_twin"]

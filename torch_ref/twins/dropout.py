@@ -8,7 +8,7 @@ therefore run first, on the same input, as ``module_parity`` does; the twin rais
 The twin then follows torch's CPU kernel (aten ``_dropout``) with that mask in place of its own
 Bernoulli draw: the identity in eval mode, for p = 0 and for an empty input, ``input * 0`` for
 p = 1, else ``noise = mask.to(dtype).div_(1 - p)`` and ``input * noise`` (``mul_`` when inplace),
-so autograd gives dL/dx = dL/dy * noise. ``from_torch`` maps any torch Dropout/Dropout2d to scratch's.
+so autograd gives dL/dx = dL/dy * noise. ``from_torch`` is the generic one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 
 from scratch import nn
 
-from .types import TwinRow
+from .registry import Twin
 
 T = torch.nn
 
@@ -69,9 +69,7 @@ class MaskedDropout2d(T.Dropout2d):
         return _apply_mask(self, input, self._mask(), shape)
 
 
-PAIRS: list[TwinRow] = [
-    (nn.Dropout, T.Dropout, lambda m: MaskedDropout(m.p, m.inplace, lambda: m.mask),
-     lambda t: nn.Dropout(t.p, t.inplace)),
-    (nn.Dropout2d, T.Dropout2d, lambda m: MaskedDropout2d(m.p, m.inplace, lambda: m.mask),
-     lambda t: nn.Dropout2d(t.p, t.inplace)),
+TWINS = [
+    Twin(nn.Dropout, T.Dropout, lambda m: MaskedDropout(m.p, m.inplace, lambda: m.mask)),
+    Twin(nn.Dropout2d, T.Dropout2d, lambda m: MaskedDropout2d(m.p, m.inplace, lambda: m.mask)),
 ]

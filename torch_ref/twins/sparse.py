@@ -1,5 +1,6 @@
-"""Twins of Embedding: same options; ``to_torch`` copies the weight afterwards, ``from_torch`` passes
-torch's weight as ``_weight`` (so building the twin draws nothing from scratch's generator)."""
+"""Twins of Embedding: its constructor takes ``_weight`` and ``_freeze``, which it keeps as no attribute, so the
+generic twin cannot build it. ``to_torch`` copies the weight afterwards, ``from_torch`` passes torch's weight as
+``_weight`` (so building the twin draws nothing from scratch's generator)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import torch
 
 from scratch import nn
 
-from .types import TwinRow
+from .registry import Twin
 
 T = torch.nn
 
@@ -24,4 +25,4 @@ def _from_torch(t: T.Embedding) -> nn.Embedding:
                         _weight=t.weight.detach().numpy(), _freeze=not t.weight.requires_grad)
 
 
-PAIRS: list[TwinRow] = [(nn.Embedding, T.Embedding, _to_torch, _from_torch)]
+TWINS = [Twin(nn.Embedding, T.Embedding, _to_torch, _from_torch)]

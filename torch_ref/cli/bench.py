@@ -19,10 +19,10 @@ import sys
 import time
 from typing import Any
 
-from ..cli_common import one_line_errors
-from . import memory, plot
-from .cases import LARGE_STEP, SCRATCH, Case, all_cases
-from .runner import FULL, QUICK, default_threads, gemm_peak, same_threads, time_engines
+from ..bench import memory, plot
+from ..bench.cases import LARGE_STEP, SCRATCH, Case, all_cases
+from ..bench.runner import FULL, QUICK, default_threads, gemm_peak, same_threads, time_engines
+from .common import one_line_errors
 
 TORCH_PATHS = {"torch": "torch_s", "torch-foreach": "torch_foreach_s", "torch-fused": "torch_fused_s"}
 MEMORY_ENGINES = [SCRATCH, "torch", "torch-fused"]

@@ -1,4 +1,4 @@
-"""The ``parity`` command line (also ``python -m torch_ref``)."""
+"""``parity check``: every catalog entry run side by side with torch, one row per entry and dtype."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from . import cli_explain, cli_train
-from .bench import cli_bench
-from .checks import DTYPE_NAMES, run_check, select
-from .compare import Comparison, ParityResult
+from ..checks import DTYPE_NAMES, run_check, select
+from ..report import Comparison, ParityResult
 
 COLUMNS = ("output", "grad_input", "grad_params")
 LEGEND = ("output: a module's output, an optimizer's parameters after each step, a scheduler's lr (and momentum) "
@@ -81,24 +79,10 @@ def command_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parity", description="Check the scratch engine against PyTorch.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: Any) -> None:
+    """Register the ``check`` subcommand on argparse's subparsers."""
     check = commands.add_parser("check", help="run every component side by side with torch and print a table")
     check.add_argument("--dtype", choices=sorted(DTYPE_NAMES), default="both")
     check.add_argument("--only", metavar="PATTERN", help="components whose name matches (glob or substring)")
     check.add_argument("--json", action="store_true", help="print the rows as JSON")
     check.set_defaults(handler=command_check)
-    cli_train.add_parser(commands)
-    cli_explain.add_parser(commands)
-    cli_bench.add_parser(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

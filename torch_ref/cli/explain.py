@@ -20,10 +20,10 @@ import torch
 from scratch import nn
 from scratch.nn.modules import activation
 
-from . import examples
-from .cli_common import one_line_errors
-from .convert import to_torch
-from .tolerance import reduction_length, relative_error, rtol
+from .. import examples
+from ..convert import to_torch
+from ..tolerance import reduction_length, relative_error, rtol
+from .common import one_line_errors
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 ACTIVATIONS = tuple(getattr(activation, name) for name in activation.__all__)

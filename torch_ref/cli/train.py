@@ -1,6 +1,6 @@
 """``parity train EXAMPLE``: train an example's scratch model and its torch twin side by side.
 
-Training goes through ``torch_ref.parity.compare``, so every step compares every module's output and
+Training goes through ``torch_ref.training.compare``, so every step compares every module's output and
 gradients and every parameter and optimizer state; a tqdm progress bar follows the steps. At the end
 it prints each engine's loss and accuracy on the training (and test) data after training and the
 largest divergence seen; ``--plot FILE.png`` draws the two loss curves and the per-step divergence,
@@ -22,9 +22,9 @@ import torch
 
 import scratch.optim
 
-from . import examples, parity
-from .cli_common import one_line_errors
-from .convert import to_torch
+from .. import examples, training
+from ..convert import to_torch
+from .common import one_line_errors
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -113,12 +113,12 @@ def _train(args: argparse.Namespace) -> int:
     model = example.build_model(np.dtype(DTYPES[args.dtype]), np.random.default_rng(args.seed))
     bar = _progress(settings["steps"], quiet=False)
 
-    def advance(step: int, report: parity.Report) -> None:
+    def advance(step: int, report: training.Report) -> None:
         bar.update(1)
         bar.set_postfix(loss=f"{report.losses[-1][0]:.4g}", refresh=False)
 
     try:
-        report = parity.compare(model, example.criterion(), x_train, y_train,
+        report = training.compare(model, example.criterion(), x_train, y_train,
                                 optimizer=(settings["optimizer"], {"lr": settings["lr"]}), steps=settings["steps"],
                                 batch_size=settings["batch_size"], callback=advance)
     except (ValueError, TypeError) as error:
@@ -138,7 +138,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _evaluate(example: examples.Example, report: parity.Report, x: np.ndarray, y: np.ndarray) -> dict:
+def _evaluate(example: examples.Example, report: training.Report, x: np.ndarray, y: np.ndarray) -> dict:
     """Loss and accuracy of both trained models on (x, y), in eval mode."""
     model, twin = report.model, report.twin
     modes = [(m, m.training) for m in model.modules()], [(m, m.training) for m in twin.modules()]
@@ -160,14 +160,14 @@ def _evaluate(example: examples.Example, report: parity.Report, x: np.ndarray, y
             module.training = training
 
 
-def _summary(example: examples.Example, settings: dict, report: parity.Report, data: tuple) -> dict:
+def _summary(example: examples.Example, settings: dict, report: training.Report, data: tuple) -> dict:
     x_train, y_train, x_test, y_test = data
     first = report.first_divergence
-    worst = max(report.rows, key=lambda r: r.max_rel_err / r.tol if r.tol else math.inf, default=None)
+    worst = max(report.comparisons, key=lambda r: r.max_rel_err / r.tol if r.tol else math.inf, default=None)
     result = {"example": example.name, **settings, "ok": report.ok,
               "train": _evaluate(example, report, x_train, y_train),
               "test": None if x_test is None or len(x_test) == 0 else _evaluate(example, report, x_test, y_test),
-              "max_rel_err": max((r.max_rel_err for r in report.rows), default=0.0),
+              "max_rel_err": max((r.max_rel_err for r in report.comparisons), default=0.0),
               "worst": None if worst is None else {k: getattr(worst, k) for k in
                                                    ("step", "module", "quantity", "max_rel_err", "tol")},
               "first_divergence": None if first is None else report.to_dict()["first_divergence"],
@@ -207,7 +207,7 @@ def _require_matplotlib() -> None:
         raise UsageError("--plot needs matplotlib, the 'plot' extra: pip install 'scratch-parity[plot]'") from None
 
 
-def _plot(path: str, name: str, report: parity.Report) -> None:
+def _plot(path: str, name: str, report: training.Report) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

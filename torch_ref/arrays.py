@@ -1,0 +1,55 @@
+"""The one place where torch tensors become NumPy arrays, and the small tree helpers the harness shares.
+
+A module's inputs and outputs may be nested tuples (an LSTM takes ``(x, (h_0, c_0))`` and returns
+``(output, (h_n, c_n))``): ``leaves`` flattens them in order and ``tree_map`` maps over them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def to_numpy(value: Any, copy: bool = False) -> Any:
+    """A tensor, NumPy array or NumPy scalar as an ndarray (a copy with ``copy=True``, so later in-place
+    updates of either engine leave it as it was); anything else (None, a Python number) unchanged."""
+    if isinstance(value, torch.Tensor):
+        array = value.detach().cpu().numpy()
+        return array.copy() if copy else array
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.array(value, copy=True) if copy else np.asarray(value)
+    return value
+
+
+def leaves(tree: Any) -> list:
+    """The arrays of a nested tuple or list, in order; a lone array is its own single leaf."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree]
+
+
+def tree_map(fn: Any, tree: Any) -> Any:
+    """``tree`` with ``fn`` applied to every leaf, nested tuples and lists kept (as tuples)."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(tree_map(fn, item) for item in tree)
+    return fn(tree)
+
+
+def is_float(value: Any) -> bool:
+    """Whether ``value`` (an array, a tensor or a number) holds floating-point numbers."""
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point()
+    return np.issubdtype(np.asarray(value).dtype, np.floating)
+
+
+def random_like(array: Any, rng: np.random.Generator) -> np.ndarray:
+    """A random upstream gradient of ``array``'s shape and dtype (never all ones: that hides bugs)."""
+    return rng.standard_normal(np.shape(array)).astype(np.asarray(array).dtype)
+
+
+def indexed_names(base: str, count: int) -> list[str]:
+    """``[base]`` for one value, ``[base[0], base[1], ...]`` for several: the names of a module's outputs
+    or input gradients in a report."""
+    return [base] if count == 1 else [f"{base}[{i}]" for i in range(count)]

@@ -1,0 +1,140 @@
+"""The results of the harness: one ``Comparison`` per compared quantity, gathered in a ``ParityResult`` for one
+component (``module_parity``, ``loss_parity``, ``optimizer_parity``, a ``parity check`` row) or in a ``Report``
+for a side-by-side training run (``torch_ref.training.compare``), which adds the step, the module and the losses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .arrays import to_numpy
+from .tolerance import relative_error
+
+
+@dataclass
+class Comparison:
+    """How one quantity (``"output"``, ``"grad_input"``, ``"weight.grad"``, ``"state.weight.exp_avg"``, ...)
+    of scratch compares with torch's: the largest absolute and relative errors (tolerance.py's measure)
+    against the tolerance; ``problem`` says why it fails when the values alone do not (a shape or dtype
+    mismatch, a trivial gradient, a value missing in one engine)."""
+
+    quantity: str
+    max_abs_err: float
+    max_rel_err: float
+    tol: float
+    ok: bool
+    problem: str = ""
+    module: str = ""  # its module's name in the model ("" for a lone component, "loss" for the criterion)
+    step: int = 0  # the optimizer step of a training run
+    local: bool = False  # judged on a rerun of its module fed torch's inputs (see torch_ref/training)
+
+    def describe(self, actual: Any = None, expected: Any = None) -> str:
+        where = f"step {self.step}, module '{self.module}', " if self.module else ""
+        text = (f"{where}{self.quantity}: max abs err {self.max_abs_err:.3e}, max rel err {self.max_rel_err:.3e} "
+                f"(tol {self.tol:.3e}) {self.problem}").rstrip()
+        if actual is not None:
+            text += f"\n  scratch: {np.array2string(np.asarray(actual), threshold=20)}"
+            text += f"\n  torch:   {np.array2string(np.asarray(expected), threshold=20)}"
+        return text
+
+
+def compare_arrays(quantity: str, actual: Any, expected: Any, tol: float, *, min_norm: float | None = None,
+                   scale: float = 0.0) -> Comparison:
+    """Compare shape, dtype and values (tolerance.py's measure, its scale at least ``scale``); with
+    ``min_norm``, torch's value must also be non-trivial, so zeros never "match" zeros."""
+    a, b = np.asarray(to_numpy(actual)), np.asarray(to_numpy(expected))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return Comparison(quantity, math.inf, math.inf, tol, False,
+                          f"shape/dtype mismatch: scratch {a.shape} {a.dtype} vs torch {b.shape} {b.dtype}")
+    max_abs, max_rel = relative_error(a, b, scale)
+    if min_norm is not None and not np.linalg.norm(b.astype(np.float64)) > min_norm:
+        return Comparison(quantity, max_abs, max_rel, tol, False,
+                          f"trivial: torch's norm {np.linalg.norm(b):.3e} is not above {min_norm:.1e}")
+    return Comparison(quantity, max_abs, max_rel, tol, max_rel <= tol)
+
+
+@dataclass
+class ParityResult:
+    """Every comparison made for one component, with the arrays behind each (by quantity) for reporting."""
+
+    comparisons: list[Comparison] = field(default_factory=list)
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def add(self, quantity: str, actual: Any, expected: Any, tol: float, min_norm: float | None = None) -> Comparison:
+        comparison = compare_arrays(quantity, actual, expected, tol, min_norm=min_norm)
+        self.comparisons.append(comparison)
+        self.arrays[quantity] = (np.asarray(to_numpy(actual)), np.asarray(to_numpy(expected)))
+        return comparison
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.comparisons)
+
+    def failures(self) -> list[str]:
+        """Each failing comparison described, with its two arrays when they were kept."""
+        return [c.describe(*self.arrays.get(c.quantity, ())) for c in self.comparisons if not c.ok]
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "comparisons": [asdict(c) for c in self.comparisons]}
+
+
+@dataclass
+class Report(ParityResult):
+    """Every comparison of a side-by-side training run, in the order of computation, with the losses of both
+    engines at each step; ``first_divergence`` is where they first part, ``str(report)`` a readable summary."""
+
+    losses: list[tuple[float, float]] = field(default_factory=list)
+    model: Any = None
+    twin: Any = None
+
+    @property
+    def first_divergence(self) -> Comparison | None:
+        return next((c for c in self.comparisons if not c.ok), None)
+
+    @property
+    def max_rel_err_per_step(self) -> list[float]:
+        worst = [0.0] * len(self.losses)
+        for c in self.comparisons:
+            if c.step < len(worst):
+                worst[c.step] = max(worst[c.step], c.max_rel_err)
+        return worst
+
+    def to_dict(self) -> dict:
+        first = self.first_divergence
+        return {"ok": self.ok, "steps": len(self.losses), "first_divergence": None if first is None else asdict(first),
+                "losses": [list(pair) for pair in self.losses], "max_rel_err_per_step": self.max_rel_err_per_step,
+                "comparisons": [asdict(c) for c in self.comparisons]}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def __str__(self) -> str:
+        first = self.first_divergence
+        lines = [f"parity compare: {len(self.losses)} steps, {len(self.comparisons)} comparisons, "
+                 f"{'ok' if self.ok else 'DIVERGED'}"]
+        if self.losses:
+            ours, theirs = self.losses[-1]
+            lines.append(f"final loss: scratch {ours:.6g}, torch {theirs:.6g}")
+        if first is not None:
+            lines.append(f"first divergence: step {first.step}, module '{first.module}', {first.quantity}: "
+                         f"max rel err {first.max_rel_err:.3e} > tol {first.tol:.3e} {first.problem}".rstrip())
+        worst = sorted(self.comparisons, key=lambda c: c.max_rel_err / c.tol if c.tol else math.inf, reverse=True)
+        lines.append(_table(worst[:10]))
+        return "\n".join(lines)
+
+
+def _table(comparisons: list[Comparison]) -> str:
+    width = max([16, *(len(c.module) for c in comparisons)])
+    header = (f"{'step':>5}  {'module':<{width}}  {'quantity':<24}  {'max abs err':>11}  {'max rel err':>11}  "
+              f"{'tol':>9}  ok")
+    lines = ["worst comparisons (by rel err / tol):", header, "-" * len(header)]
+    for c in comparisons:
+        verdict = ("ok" if c.ok else "FAIL") + (" (local)" if c.local else "")
+        lines.append(f"{c.step:>5}  {c.module or '<model>':<{width}}  {c.quantity:<24}  {c.max_abs_err:>11.3e}  "
+                     f"{c.max_rel_err:>11.3e}  {c.tol:>9.2e}  {verdict}")
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""Train a scratch model and its torch twin side by side and report where and when they part.
+
+``compare`` runs both engines step by step on the same batches and compares, in the order of
+computation, every leaf module's output (first to last) and the loss, then the loss's and every leaf
+module's grad_input and parameter gradients (last to first), then every parameter and optimizer
+state entry and every buffer (running statistics) after the update.
+
+Recording: each scratch leaf module and the criterion get instance attributes ``forward`` and
+``backward`` for the run, calling the module's own methods (a user's subclass is honoured) and keeping
+copies; the torch twin gets forward hooks and full backward hooks. Full backward hooks reject in-place
+modules, so the twin's ``inplace`` flags are off during the run (same values) and restored afterwards.
+
+Localization: when a module's comparison fails, its scratch computation is rerun on a deep copy fed
+torch's input (and, in the backward, torch's grad_output) and that local result is judged instead
+(``row.local``), so a module that merely received a diverged input or gradient is not blamed. The
+rerun replays the generator state the module drew from, so a Dropout draws the same mask (the torch
+Dropout twin applies scratch's last mask, so scratch runs first). The update rows are not localized:
+after a wrong gradient the states it fed diverge too, but only after the first divergence.
+
+Tolerances: ``rtol(dtype, n)`` at step 0, n the module's longest reduction, ``trajectory_rtol(dtype, n,
+s)`` after s optimizer steps. The error is tolerance.py's measure, with its trajectory scale: the largest
+magnitude each quantity has had over the run so far (at step 0, the measure itself).
+
+Where it stops: only leaf modules are recorded, so a container that computes something itself (a
+residual sum) or owns parameters gets no output or gradient rows of its own, and its error shows up at
+the next recorded quantity. A gradient that is exactly 0 in exact arithmetic (the bias of a layer just
+before BatchNorm in training mode) is rounding noise in both engines and is reported as a divergence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from scratch import nn
+
+from ..report import Comparison, Report
+from .session import Session
+
+__all__ = ["Comparison", "Report", "compare"]
+
+
+def _batch(array: np.ndarray, step: int, batch_size: int | None) -> np.ndarray:
+    """Rows ``[b * batch_size, (b + 1) * batch_size)`` with b = step cycling through the batches in order."""
+    if batch_size is None:
+        return array
+    batches = max(math.ceil(len(array) / batch_size), 1)
+    start = (step % batches) * batch_size
+    return array[start:start + batch_size]
+
+
+def compare(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets: np.ndarray, *,
+            optimizer: tuple[str | type, dict] = ("Adam", {"lr": 1e-3}), steps: int = 10,
+            batch_size: int | None = None, rtol: float | None = None, atol: float | None = None,
+            callback: Callable[[int, Report], None] | None = None) -> Report:
+    """Train ``model`` and its torch twin for ``steps`` steps on the same batches and compare every
+    quantity of every step (see the module docstring); ``report.first_divergence`` localizes a bug.
+
+    ``optimizer`` is ``(name, options)``, the name of a ``scratch.optim`` class (or such a class);
+    ``batch_size`` None uses every row at each step; ``rtol`` replaces the dtype's tolerance, and a
+    comparison within ``atol`` (absolute) passes too. ``callback(step, report)`` runs after each step.
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"compare: steps must be a non-negative int, got {steps!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"compare: batch_size must be a positive int or None, got {batch_size!r}")
+    if len(inputs) != len(targets):
+        raise ValueError(f"compare: inputs have {len(inputs)} rows but targets {len(targets)}")
+    session = Session(model, criterion, optimizer, rtol, atol)
+    report = Report(model=model, twin=session.twin)
+    with session:
+        for step in range(steps):
+            rows, losses = session.run_step(step, _batch(inputs, step, batch_size), _batch(targets, step, batch_size))
+            report.comparisons += rows
+            report.losses.append(losses)
+            if callback is not None:
+                callback(step, report)
+    return report
