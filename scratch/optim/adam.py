@@ -46,6 +46,18 @@ class Adam(Optimizer):
 
     State: ``step`` (t, a float), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
     ``max_exp_avg_sq`` (v_max).
+
+    Flat path: a param group of small parameters, at least two distinct ones of one dtype with at most
+    ``FLAT_LIMIT`` (65536) elements in all, each with a gradient of that dtype and all at the same step,
+    is updated as one flat array: the parameters and gradients are concatenated, the update above runs
+    once on the concatenation (one pass of each NumPy operation for the whole group instead of one per
+    parameter, like torch's foreach path), and the new values are copied back. Every element goes through
+    the same operations with the same scalars, so the results are bit-identical to per-parameter updates.
+    On this path ``opt.state[p]``'s arrays (``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``) become views
+    into the group's flat buffers: they stay up to date, writing into one writes into the flat buffer, and
+    an array put in its place (by hand or by ``load_state_dict``) is copied into the flat buffer at the
+    next flat step. Any other group (a single parameter, more elements, mixed dtypes, a missing gradient,
+    parameters at different steps) is updated parameter by parameter.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -59,6 +71,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """Adam's update is elementwise: it takes the flat path, with these zero-initialized buffers."""
         return ("exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
@@ -66,7 +79,8 @@ class Adam(Optimizer):
         self._apply(param, state, group, self._scratch(param, 2))
 
     def _apply(self, param: Any, state: dict[str, Any], group: dict[str, Any], scratch: list[np.ndarray]) -> None:
-        """The update above, on ``param`` (a Parameter, or a group's flat arrays) with its ``state``."""
+        """The update above, in place, on ``param`` (a Parameter, or a group's ``FlatGroup`` of flat arrays)
+        and its ``state`` (``step`` and the buffers), with two ``scratch`` arrays like ``param.data``."""
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         grad = -param.grad if group["maximize"] else param.grad

@@ -11,6 +11,10 @@ class AdamW(Adam):
     ``θ ← θ (1 - γ λ)``, then applies Adam's update to the undecayed gradient (see ``Adam``
     for the pseudocode). As in torch, it is ``Adam(decoupled_weight_decay=True)`` with a
     default ``weight_decay`` of 1e-2.
+
+    It takes Adam's flat path (see ``Adam``): a group of small parameters of one dtype is updated as
+    one flat array, decay included, bit-identical to per-parameter updates, and ``opt.state[p]``'s
+    arrays then become views into the group's flat buffers.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),

@@ -75,9 +75,32 @@ class Optimizer:
         param_groups: a list of dicts, each with ``"params"`` (a list of Parameters) and every option.
         state: per-parameter state (momentum buffers, moment estimates, step counts), keyed by Parameter.
 
-    Subclasses implement ``_update(param, group)``, the update of one parameter, following the
-    pseudocode in their docstring; ``step()`` applies it to every parameter that has a gradient.
-    A parameter whose ``.grad`` is None is skipped, as in torch.
+    A subclass passes its options to ``__init__`` as ``defaults`` and implements its update through these hooks:
+
+    - ``_update(param, group) -> None``, required: the update of one parameter, following the pseudocode in
+      the subclass's docstring. It receives a Parameter whose ``.grad`` is not None and the param group
+      (a dict of options) that holds it, and updates ``param.data`` and ``self.state[param]`` in place.
+      ``step()`` calls it for every parameter that has a gradient (one whose ``.grad`` is None is skipped,
+      as in torch), except in a group that takes the flat path.
+    - ``_flat_buffers(group) -> tuple[str, ...] | None``, optional: whether the update can take the flat
+      path (``_flat.py``) for ``group``. It returns the names of the state buffers the update keeps, each an
+      array like its parameter that starts at zero (Adam: ``exp_avg``, ``exp_avg_sq``, and with amsgrad
+      ``max_exp_avg_sq``), or None, the default: no flat path. Naming buffers promises an update that is
+      elementwise (every element of the parameter, gradient and buffers goes through the same operations,
+      wherever it sits) and needs no other state, so that running it once on the group's concatenated arrays
+      gives, bit for bit, what per-parameter updates give; such an optimizer implements ``_apply``.
+    - ``_apply(param, state, group, scratch) -> None``, with ``_flat_buffers``: the update itself. ``param``
+      is anything with ``.data`` and ``.grad`` arrays: on the flat path a ``FlatGroup``, whose ``.data`` and
+      ``.grad`` are the group's parameters and gradients concatenated into 1-D arrays. ``state`` holds
+      ``"step"`` (the number of steps taken, a float) and each buffer that ``_flat_buffers`` names (on the
+      flat path, the flat buffers, and nothing else); ``scratch`` is two arrays like ``param.data`` for
+      temporaries. It updates ``param.data``, ``state["step"]`` and the buffers in place. Adam's ``_update``
+      calls it too, with the parameter itself, so the two paths share one implementation.
+
+    The flat path (``_step_flat``): a group of at least two distinct parameters of one dtype, with at most
+    ``FLAT_LIMIT`` elements in all, each with a gradient of that dtype and all at the same step, is gathered
+    into flat arrays, updated by one ``_apply``, and copied back; each ``self.state[p]`` buffer becomes a view
+    into the group's flat buffer. Any other group takes the per-parameter path.
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -148,8 +171,8 @@ class Optimizer:
         return loss
 
     def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...] | None:
-        """The state buffers of an optimizer that can update a group of small parameters as one flat
-        array (see ``_flat.py``); None: it cannot."""
+        """The hook of the flat path (see the class docstring): the names of the zero-initialized state buffers
+        of an update that can run on ``group``'s parameters as one flat array; None (here): it cannot."""
         return None
 
     def _step_flat(self, index: int, group: dict[str, Any]) -> bool:
@@ -176,7 +199,9 @@ class Optimizer:
         return True
 
     def _apply(self, param: Any, state: dict[str, Any], group: dict[str, Any], scratch: list[np.ndarray]) -> None:
-        """The update of an optimizer with a flat path, on anything with ``.data`` and ``.grad``."""
+        """The hook of an optimizer with a flat path (see the class docstring): the update, in place, of
+        ``param`` (anything with ``.data`` and ``.grad``) and its ``state`` (``step`` and the buffers), with
+        two ``scratch`` arrays like ``param.data``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _apply()")
 
     def _lazy_state(self, param: Parameter, *buffers: str, **values: Any) -> dict[str, Any]:
@@ -207,6 +232,8 @@ class Optimizer:
         return views
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
+        """The hook every optimizer implements (see the class docstring): update ``param``, which has a
+        gradient, and its state, in place, with ``group``'s options."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     # ------------------------------------------------------------- state dict

@@ -7,6 +7,8 @@ Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ...special import erf
@@ -140,52 +142,66 @@ def _elu_forward(x: np.ndarray, alpha: float, scale: float, input_scale: float, 
     return _into(x, out, inplace)
 
 
-def _elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+class ELUCache(NamedTuple):
+    """What the backward of ELU, SELU and CELU needs: torch's one kernel serves all three."""
+
+    saved: np.ndarray  #: x; or a copy of y when the forward ran in place and overwrote x
+    alpha: float
+    scale: float
+    input_scale: float  #: c in e^{c x}: 1, or 1 / alpha (alpha rounded to float32, as torch) for CELU
+    is_result: bool  #: whether ``saved`` holds y (an in-place forward) rather than x
+    name: str  #: the module's name, for the in-place error
+
+
+def _elu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
     """From x: dout c alpha scale e^{c x}; from y (in place): dout c (y + alpha scale); dout scale where > 0."""
-    saved, alpha, scale, c, is_result, name = cache
+    saved, alpha, c = cache.saved, cache.alpha, cache.input_scale
     dt = saved.dtype.type
-    negcoef = dt(alpha) * dt(scale)
-    if is_result and alpha < 0:
-        raise ValueError(f"{name}: in-place backward with a negative alpha is not supported (torch refuses it "
+    negcoef = dt(alpha) * dt(cache.scale)
+    if cache.is_result and alpha < 0:
+        raise ValueError(f"{cache.name}: in-place backward with a negative alpha is not supported (torch refuses it "
                          f"too); got alpha={alpha}; use inplace=False")
     with _limits():
-        negative = dout * dt(c) * (saved + negcoef) if is_result else dout * dt(c) * negcoef * np.exp(saved * dt(c))
+        if cache.is_result:
+            negative = dout * dt(c) * (saved + negcoef)
+        else:
+            negative = dout * dt(c) * negcoef * np.exp(saved * dt(c))
     # at a NaN x this gives NaN, as torch's vectorized kernel does (its scalar tail passes dout on instead)
-    return np.where(saved > 0, dout * dt(scale), negative)
+    return np.where(saved > 0, dout * dt(cache.scale), negative)
 
 
-def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, ELUCache]:
     r"""y = x if x > 0 else alpha (e^x - 1)."""
     out = _elu_forward(x, alpha, 1.0, 1.0, inplace)
-    return out, (out.copy() if inplace else x, alpha, 1.0, 1.0, inplace, "ELU")
+    return out, ELUCache(out.copy() if inplace else x, alpha, 1.0, 1.0, inplace, "ELU")
 
 
-def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def elu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
     r"""dL/dx = dL/dy if x > 0 else dL/dy alpha e^x (= dL/dy (y + alpha), from y in place); alpha at x = 0."""
     return _elu_backward(dout, cache)
 
 
-def selu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def selu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, ELUCache]:
     r"""y = scale x if x > 0 else scale alpha (e^x - 1), with torch's SELU_ALPHA and SELU_SCALE."""
     out = _elu_forward(x, SELU_ALPHA, SELU_SCALE, 1.0, inplace)
-    return out, (out.copy() if inplace else x, SELU_ALPHA, SELU_SCALE, 1.0, inplace, "SELU")
+    return out, ELUCache(out.copy() if inplace else x, SELU_ALPHA, SELU_SCALE, 1.0, inplace, "SELU")
 
 
-def selu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def selu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
     r"""dL/dx = dL/dy scale if x > 0 else dL/dy scale alpha e^x (scale alpha at x = 0)."""
     return _elu_backward(dout, cache)
 
 
-def celu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def celu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, ELUCache]:
     r"""y = x if x > 0 else alpha (e^{x / alpha} - 1); alpha = 0 is an error, as in torch."""
     if alpha == 0:
         raise ValueError("CELU: alpha cannot be 0 (it divides x)")
     out = _elu_forward(x, alpha, 1.0, 1.0 / alpha, inplace)
     # torch's backward takes 1/alpha from alpha rounded to float32 first, in every dtype
-    return out, (out.copy() if inplace else x, alpha, 1.0, 1.0 / float(np.float32(alpha)), inplace, "CELU")
+    return out, ELUCache(out.copy() if inplace else x, alpha, 1.0, 1.0 / float(np.float32(alpha)), inplace, "CELU")
 
 
-def celu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def celu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
     r"""dL/dx = dL/dy if x > 0 else dL/dy e^{x / alpha} (= dL/dy (y + alpha) / alpha from y); 1 at x = 0."""
     return _elu_backward(dout, cache)
 

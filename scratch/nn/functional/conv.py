@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -72,16 +73,16 @@ def _rows(y: np.ndarray, groups: int) -> np.ndarray:
     return grouped.transpose(1, 0, 3, 2).reshape(groups, n * math.prod(size), c // groups)
 
 
-def _correlate(xp: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints, groups: int,
-               xl: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    r"""y[n, o, p] = sum_{c in group(o), k} xp[n, c, p * stride + k * dilation] weight[o, c, k], no padding.
+def _correlate(xl: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints,
+               groups: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""y[n, o, p] = sum_{c in group(o), k} xl[n, p * stride + k * dilation, c] weight[o, c, k], no padding.
 
-    ``xl`` is xp already channels-last, if the caller has it. Returns y (N, C_out, *P) and the
-    im2col matrix (groups, N * prod(P), prod(K) * C_in/groups).
+    ``xl`` is the input already padded and channels-last, (N, *S, C_in): the caller makes it with
+    ``_channels_last``. Returns y (N, C_out, *P) and the im2col matrix (groups, N * prod(P), prod(K) * C_in/groups).
     """
-    n = xp.shape[0]
+    n = xl.shape[0]
     c_out, _, *kernel = weight.shape
-    cols, out_size = _im2col(_channels_last(xp) if xl is None else xl, tuple(kernel), stride, dilation, groups)
+    cols, out_size = _im2col(xl, tuple(kernel), stride, dilation, groups)
     out = cols @ _weight_cols(weight, groups)  # (G, N * P, Og): the one GEMM
     out = out.reshape(groups, n, math.prod(out_size), c_out // groups).transpose(1, 0, 3, 2)
     return np.ascontiguousarray(out).reshape(n, c_out, *out_size), cols
@@ -130,7 +131,7 @@ def _full_correlation(dout: np.ndarray, weight: np.ndarray, dilation: Ints, grou
     pairs = tuple((dil * (k - 1), full - p) for dil, k, p, full in zip(dilation, kernel, dout.shape[2:], size))
     flipped = weight.reshape(groups, c_out // groups, c_group, *kernel).swapaxes(1, 2)
     flipped = flipped[(Ellipsis,) + (slice(None, None, -1),) * d].reshape(groups * c_group, c_out // groups, *kernel)
-    dxp, _ = _correlate(dout, flipped, (1,) * d, dilation, groups, _channels_last(dout, pairs))
+    dxp, _ = _correlate(_channels_last(dout, pairs), flipped, (1,) * d, dilation, groups)
     return dxp
 
 
@@ -166,8 +167,22 @@ def pad_backward(dxp: np.ndarray, padding: Pairs, mode: str = "zeros") -> np.nda
     return grad
 
 
+class ConvCache(NamedTuple):
+    """What ``conv_backward`` needs from ``conv_forward``: the im2col matrix, the weight and the options."""
+
+    cols: np.ndarray  #: the im2col matrix of the padded input, (groups, N * prod(P), prod(K) * C_in/groups)
+    padded_shape: Ints  #: the padded input's shape, (N, C_in, *S_padded)
+    weight: np.ndarray
+    has_bias: bool
+    stride: Ints
+    padding: Pairs
+    dilation: Ints
+    groups: int
+    padding_mode: str
+
+
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Pairs,
-                 dilation: Ints, groups: int, padding_mode: str = "zeros") -> tuple[np.ndarray, tuple]:
+                 dilation: Ints, groups: int, padding_mode: str = "zeros") -> tuple[np.ndarray, ConvCache]:
     r"""Cross-correlation, as torch's conv1d / conv2d:
 
         y[n, o, p] = b[o] + sum_{c in group(o)} sum_k xp[n, c, p * stride + k * dilation] W[o, c - g(o) C_in/G, k]
@@ -178,14 +193,14 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, str
     Shape: x (N, C_in, *S), weight (C_out, C_in / groups, *K), bias (C_out,) or None -> y (N, C_out, *P).
     """
     xl = _channels_last(x, padding, padding_mode)  # padded, (N, *S_padded, C_in)
-    out, cols = _correlate(x, weight, stride, dilation, groups, xl)
+    out, cols = _correlate(xl, weight, stride, dilation, groups)
     if bias is not None:
         out += bias.reshape(-1, *(1,) * len(stride))
     padded_shape = (*x.shape[:2], *xl.shape[1:-1])
-    return out, (cols, padded_shape, weight, bias is not None, stride, padding, dilation, groups, padding_mode)
+    return out, ConvCache(cols, padded_shape, weight, bias is not None, stride, padding, dilation, groups, padding_mode)
 
 
-def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     r"""Gradients of ``conv_forward`` with g = dL/dy:
 
         dL/dW[o, c, k] = sum_{n, p} g[n, o, p] xp[n, c, p * stride + k * dilation]   (cols^T g, one GEMM)
@@ -196,16 +211,29 @@ def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarra
 
     Shape: dout (N, C_out, *P) -> dx (N, C_in, *S), dW like W, db (C_out,) or None.
     """
-    cols, padded_shape, weight, has_bias, stride, padding, dilation, groups, padding_mode = cache
-    dweight = _weight_grad(cols, dout, weight.shape, groups)
-    dxp = _correlate_transposed(dout, weight, stride, dilation, groups, padded_shape[2:])
-    dx = np.ascontiguousarray(pad_backward(dxp, padding, padding_mode))
-    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if has_bias else None
+    weight, groups = cache.weight, cache.groups
+    dweight = _weight_grad(cache.cols, dout, weight.shape, groups)
+    dxp = _correlate_transposed(dout, weight, cache.stride, cache.dilation, groups, cache.padded_shape[2:])
+    dx = np.ascontiguousarray(pad_backward(dxp, cache.padding, cache.padding_mode))
+    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if cache.has_bias else None
     return dx, dweight, dbias
 
 
+class ConvTransposeCache(NamedTuple):
+    """What ``conv_transpose_backward`` needs from ``conv_transpose_forward``: the input, the weight and the options."""
+
+    x: np.ndarray
+    weight: np.ndarray
+    has_bias: bool
+    stride: Ints
+    pairs: Pairs  #: ``padding`` as (before, after) pairs: the crop of the full output on each side
+    dilation: Ints
+    groups: int
+
+
 def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Ints,
-                           output_padding: Ints, dilation: Ints, groups: int) -> tuple[np.ndarray, tuple]:
+                           output_padding: Ints, dilation: Ints,
+                           groups: int) -> tuple[np.ndarray, ConvTransposeCache]:
     r"""Transposed convolution, as torch's conv_transpose2d: the input gradient of a convolution
     (``weight`` (C_in, C_out / groups, *K) in that convolution's (out, in / groups) layout):
 
@@ -224,10 +252,11 @@ def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
     out = np.ascontiguousarray(out)
     if bias is not None:
         out += bias.reshape(-1, *(1,) * len(stride))
-    return out, (x, weight, bias is not None, stride, pairs, dilation, groups)
+    return out, ConvTransposeCache(x, weight, bias is not None, stride, pairs, dilation, groups)
 
 
-def conv_transpose_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def conv_transpose_backward(dout: np.ndarray,
+                            cache: ConvTransposeCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     r"""Gradients of ``conv_transpose_forward`` with g = dL/dy: the forward is y = crop(A^T x), with A
     the convolution whose input gradient it computes, so with gp = g zero-padded back to the full size
 
@@ -237,13 +266,13 @@ def conv_transpose_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray,
 
     Shape: dout (N, C_out, *P) -> dx (N, C_in, *S), dW like W, db (C_out,) or None.
     """
-    x, weight, has_bias, stride, pairs, dilation, groups = cache
+    x, weight, stride, dilation, groups = cache.x, cache.weight, cache.stride, cache.dilation, cache.groups
     # the last output_padding rows of the full output are read by no window of A that lands on x
     # (torch allows output_padding < dilation even when >= stride): keep just what A reads
     used = tuple(slice(0, (s_in - 1) * s + dil * (k - 1) + 1)
                  for s_in, s, dil, k in zip(x.shape[2:], stride, dilation, weight.shape[2:]))
-    gp = pad_forward(dout, pairs)[(slice(None), slice(None), *used)]
-    dx, cols = _correlate(gp, weight, stride, dilation, groups)
+    gp = pad_forward(dout, cache.pairs)[(slice(None), slice(None), *used)]
+    dx, cols = _correlate(_channels_last(gp), weight, stride, dilation, groups)
     dweight = _weight_grad(cols, x, weight.shape, groups)
-    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if has_bias else None
+    dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if cache.has_bias else None
     return dx, dweight, dbias

@@ -5,7 +5,7 @@ expected output equals the input (inverted dropout), and evaluation is the ident
 
     noise = keep / (1 - p),  keep ~ Bernoulli(1 - p),   y = x * noise,   dL/dx = dL/dy * noise.
 
-The cache is ``(keep, noise)``: the boolean keep-mask that was drawn (None when nothing was drawn)
+The cache is a ``DropoutCache``: the boolean keep-mask that was drawn (None when nothing was drawn)
 and the noise array (None for the identity). Masks come from ``rng`` or scratch's global generator,
 never from NumPy's global state. ``inplace=True`` writes y into x and returns x, as torch does.
 """
@@ -13,6 +13,7 @@ never from NumPy's global state. ``inplace=True`` writes y into x and returns x,
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +21,12 @@ from ...random import get_rng
 
 __all__ = ["dropout2d_backward", "dropout2d_forward", "dropout_backward", "dropout_forward"]
 
-DropoutCache = tuple[np.ndarray | None, np.ndarray | None]
+
+class DropoutCache(NamedTuple):
+    """The draw of one dropout forward, which its backward replays."""
+
+    keep: np.ndarray | None  #: the boolean keep-mask drawn (None when nothing was drawn)
+    noise: np.ndarray | None  #: keep / (1 - p) in x's dtype, the factor y = x * noise (None for the identity)
 
 
 def check_probability(p: float, owner: str = "dropout") -> None:
@@ -36,7 +42,7 @@ def _apply(x: np.ndarray, p: float, inplace: bool, mask_shape: tuple[int, ...] |
     the identity for p = 0 or an empty x (nothing drawn), y = x * 0 for p = 1 (nothing drawn; so an
     inf becomes nan, as in torch), else noise = keep / (1 - p), computed in x's dtype."""
     if p == 0 or x.size == 0:
-        return x, (None, None)
+        return x, DropoutCache(None, None)
     if p == 1:
         shape = x.shape if mask_shape is None else mask_shape
         keep = np.zeros(shape, dtype=bool)
@@ -48,7 +54,7 @@ def _apply(x: np.ndarray, p: float, inplace: bool, mask_shape: tuple[int, ...] |
     noise = keep.astype(x.dtype) / x.dtype.type(1 - p) if p != 1 else np.zeros(keep.shape, dtype=x.dtype)
     with np.errstate(invalid="ignore"):  # inf * 0 = nan, silently, as in torch
         out = np.multiply(x, noise, out=x if inplace else None)
-    return out, (keep, noise)
+    return out, DropoutCache(keep, noise)
 
 
 def dropout_forward(input: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -60,13 +66,13 @@ def dropout_forward(input: np.ndarray, p: float = 0.5, training: bool = True, in
     """
     check_probability(p)
     if not training:
-        return input, (None, None)
+        return input, DropoutCache(None, None)
     return _apply(input, p, inplace, input.shape, rng)
 
 
 def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     r"""dL/dx = dL/dy * noise, noise = keep / (1 - p) (broadcast for Dropout2d); dL/dy for the identity."""
-    _, noise = cache
+    noise = cache.noise
     return dout if noise is None else np.asarray(dout * noise)
 
 
@@ -98,7 +104,7 @@ def dropout2d_forward(input: np.ndarray, p: float = 0.5, training: bool = True, 
     if input.ndim == 3:
         warnings.warn(_3D, UserWarning, stacklevel=3)
     if not training:
-        return input, (None, None)
+        return input, DropoutCache(None, None)
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2) if input.ndim >= 2 else None
     return _apply(input, p, inplace, mask_shape, rng)
 

@@ -19,6 +19,7 @@ kernels accumulate float32 batch statistics in double; every output keeps the in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -81,10 +82,21 @@ def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float) -> 
     running[...] = momentum * batch + (1 - momentum) * running.astype(np.float64)
 
 
+class BatchNormCache(NamedTuple):
+    """What ``batch_norm_backward`` needs from ``batch_norm_forward``."""
+
+    xhat: np.ndarray  #: (x - mu) * invstd, like the input
+    scale: np.ndarray  #: gamma * invstd (invstd without a weight), shaped (1, C, 1, ...)
+    has_weight: bool
+    has_bias: bool
+    training: bool  #: whether mu and sigma were the batch's (and so depend on x)
+    axes: tuple[int, ...]  #: the axes A normalized over: the batch and spatial axes
+
+
 def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                        weight: np.ndarray | None = None, bias: np.ndarray | None = None, training: bool = False,
                        momentum: float = 0.1, eps: float = 1e-5, *,
-                       owner: str = "batch_norm") -> tuple[np.ndarray, tuple]:
+                       owner: str = "batch_norm") -> tuple[np.ndarray, BatchNormCache]:
     r"""Batch normalization over every axis but the channel axis 1 (A = N and the spatial axes).
 
     training: mu, sigma^2 are the batch's (biased); when given, the running buffers are updated in place,
@@ -121,10 +133,11 @@ def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, runni
     beta = _fused_multiply_add(-mean, alpha, np.zeros_like(alpha) if bias is None else bias.reshape(shape))
     out = _fused_multiply_add(input, alpha, beta)
     xhat = (input - mean) * invstd
-    return out, (xhat, alpha, weight is not None, bias is not None, training, axes)
+    return out, BatchNormCache(xhat, alpha, weight is not None, bias is not None, training, axes)
 
 
-def batch_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def batch_norm_backward(dout: np.ndarray,
+                        cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     r"""Gradients of batch normalization, with s = gamma * invstd (per channel):
 
         training: dL/dx = (s / n) (n dy - sum_A dy - xhat sum_A(dy xhat))   (mu, sigma depend on x)
@@ -133,15 +146,25 @@ def batch_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
 
     Shape: dout (N, C, *) -> dx (N, C, *), dweight and dbias (C,) or None.
     """
-    xhat, scale, has_weight, has_bias, training, axes = cache
-    dx = _normalize_backward(dout, xhat, scale, axes) if training else dout * scale
-    dweight = _sum(dout * xhat, axes, dout.dtype) if has_weight else None
-    dbias = _sum(dout, axes, dout.dtype) if has_bias else None
+    xhat, scale, axes = cache.xhat, cache.scale, cache.axes
+    dx = _normalize_backward(dout, xhat, scale, axes) if cache.training else dout * scale
+    dweight = _sum(dout * xhat, axes, dout.dtype) if cache.has_weight else None
+    dbias = _sum(dout, axes, dout.dtype) if cache.has_bias else None
     return dx, dweight, dbias
 
 
+class LayerNormCache(NamedTuple):
+    """What ``layer_norm_backward`` needs from ``layer_norm_forward``."""
+
+    xhat: np.ndarray  #: (x - mu) * invstd, like the input
+    invstd: np.ndarray  #: 1 / sqrt(sigma^2 + eps) per sample, size 1 along the axes A
+    weight: np.ndarray | None  #: gamma, normalized_shape
+    has_bias: bool
+    axes: tuple[int, ...]  #: the axes A normalized over: the last len(normalized_shape)
+
+
 def layer_norm_forward(input: np.ndarray, normalized_shape: Sequence[int], weight: np.ndarray | None = None,
-                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, LayerNormCache]:
     r"""Layer normalization over the last len(normalized_shape) axes A of each sample:
 
         xhat = x * invstd - invstd * mu   (torch's order),   y = xhat * gamma + beta.
@@ -159,10 +182,11 @@ def layer_norm_forward(input: np.ndarray, normalized_shape: Sequence[int], weigh
     out = xhat if weight is None else xhat * weight
     if bias is not None:
         out = out + bias
-    return out, (xhat, invstd, weight, bias is not None, axes)
+    return out, LayerNormCache(xhat, invstd, weight, bias is not None, axes)
 
 
-def layer_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def layer_norm_backward(dout: np.ndarray,
+                        cache: LayerNormCache) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     r"""Gradients of layer normalization, with g = dy * gamma (elementwise over A):
 
         dL/dx = (invstd / n) (n g - sum_A g - xhat sum_A(g xhat))
@@ -170,17 +194,27 @@ def layer_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
 
     Shape: dout like the input -> dx like the input, dweight and dbias normalized_shape or None.
     """
-    xhat, invstd, weight, has_bias, axes = cache
+    xhat, weight, axes = cache.xhat, cache.weight, cache.axes
     g = dout if weight is None else dout * weight
-    dx = _normalize_backward(g, xhat, invstd, axes)
+    dx = _normalize_backward(g, xhat, cache.invstd, axes)
     lead = tuple(range(dout.ndim - len(axes)))
     dweight = None if weight is None else _sum(dout * xhat, lead, dout.dtype)
-    dbias = _sum(dout, lead, dout.dtype) if has_bias else None
+    dbias = _sum(dout, lead, dout.dtype) if cache.has_bias else None
     return dx, dweight, dbias
 
 
+class GroupNormCache(NamedTuple):
+    """What ``group_norm_backward`` needs from ``group_norm_forward``; arrays in the grouped layout (N, G, C/G, S)."""
+
+    xhat: np.ndarray  #: (x - mu) * invstd, (N, G, C/G, S) with S the product of the spatial sizes
+    invstd: np.ndarray  #: 1 / sqrt(sigma^2 + eps) per (sample, group), (N, G, 1, 1)
+    gamma: np.ndarray | None  #: the weight as (1, G, C/G, 1), or None
+    has_bias: bool
+    input_shape: tuple[int, ...]
+
+
 def group_norm_forward(input: np.ndarray, num_groups: int, weight: np.ndarray | None = None,
-                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+                       bias: np.ndarray | None = None, eps: float = 1e-5) -> tuple[np.ndarray, GroupNormCache]:
     r"""Group normalization: the C channels of each sample split into num_groups groups of C/G, and
     each group normalized over its channels and spatial positions (A). With s = invstd * gamma_c:
 
@@ -204,14 +238,15 @@ def group_norm_forward(input: np.ndarray, num_groups: int, weight: np.ndarray | 
     gamma = None if weight is None else weight.reshape(1, num_groups, -1, 1)
     xhat = (x - mean) * invstd
     if gamma is None and bias is None:
-        return xhat.reshape(input.shape), (xhat, invstd, gamma, False, input.shape)
+        return xhat.reshape(input.shape), GroupNormCache(xhat, invstd, gamma, False, input.shape)
     scale = invstd if gamma is None else invstd * gamma
     beta = np.zeros_like(scale) if bias is None else bias.reshape(1, num_groups, -1, 1)
     out = _fused_multiply_add(x, scale, _fused_multiply_add(-mean, scale, beta)).reshape(input.shape)
-    return out, (xhat, invstd, gamma, bias is not None, input.shape)
+    return out, GroupNormCache(xhat, invstd, gamma, bias is not None, input.shape)
 
 
-def group_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def group_norm_backward(dout: np.ndarray,
+                        cache: GroupNormCache) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     r"""Gradients of group normalization, with g = dy * gamma_c, n = (C/G) * spatial size:
 
         dL/dx = (invstd / n) (n g - sum_A g - xhat sum_A(g xhat))      per (sample, group)
@@ -219,10 +254,10 @@ def group_norm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
 
     Shape: dout (N, C, *) -> dx (N, C, *), dweight and dbias (C,) or None.
     """
-    xhat, invstd, gamma, has_bias, shape = cache
+    xhat, gamma = cache.xhat, cache.gamma
     dy = dout.reshape(xhat.shape)
     g = dy if gamma is None else dy * gamma
-    dx = _normalize_backward(g, xhat, invstd, (2, 3)).reshape(shape)
+    dx = _normalize_backward(g, xhat, cache.invstd, (2, 3)).reshape(cache.input_shape)
     dweight = None if gamma is None else _sum(dy * xhat, (0, 3), dout.dtype).reshape(-1)
-    dbias = _sum(dy, (0, 3), dout.dtype).reshape(-1) if has_bias else None
+    dbias = _sum(dy, (0, 3), dout.dtype).reshape(-1) if cache.has_bias else None
     return dx, dweight, dbias

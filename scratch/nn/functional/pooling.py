@@ -15,7 +15,7 @@ Sizes along one spatial axis of length L, kernel k, stride s, padding p, dilatio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -98,8 +98,15 @@ def _cells(out: tuple, kernel: tuple, stride: tuple, dilation: tuple, offset: tu
     return rows[:, None, :, None], cols[None, :, None, :]
 
 
+class MaxPoolCache(NamedTuple):
+    """What ``max_pool2d_backward`` (and ``max_pool1d_backward``) needs: where each output came from."""
+
+    indices: np.ndarray  #: torch's ``return_indices``: each output's chosen cell, flat within its plane (int64)
+    input_shape: tuple[int, ...]
+
+
 def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                       ceil_mode: bool = False, owner: str = "MaxPool2d") -> tuple[np.ndarray, tuple]:
+                       ceil_mode: bool = False, owner: str = "MaxPool2d") -> tuple[np.ndarray, MaxPoolCache]:
     r"""y[i, j] = max_{a, b} x_pad[i s + a d, j s + b d] over each kH x kW window, x_pad padded with -inf.
 
     The cache holds torch's ``return_indices``: for every output the flat index h W + w of the chosen
@@ -138,7 +145,7 @@ def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
         past_padding = (_first_nonnegative(rows) * x.shape[-1] + _first_nonnegative(cols)).reshape(-1)
         indices = np.where(outside, past_padding, indices)
     lead = x.shape[:-2]
-    return y.reshape(*lead, *out), (indices.reshape(*lead, *out), x.shape)
+    return y.reshape(*lead, *out), MaxPoolCache(indices.reshape(*lead, *out), x.shape)
 
 
 def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
@@ -146,7 +153,7 @@ def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
     return np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1)
 
 
-def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_pool2d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     r"""dL/dx[h, w] = sum_{(i, j): index[i, j] = h W + w} dL/dy[i, j]: each output's gradient goes to
     its one chosen cell (the first maximum of its window), added in output order as torch does."""
     indices, shape = cache
@@ -162,7 +169,7 @@ def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def max_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                       ceil_mode: bool = False, owner: str = "MaxPool1d") -> tuple[np.ndarray, tuple]:
+                       ceil_mode: bool = False, owner: str = "MaxPool1d") -> tuple[np.ndarray, MaxPoolCache]:
     r"""y[i] = max_a x_pad[i s + a d]: ``max_pool2d_forward`` on x viewed as (*, 1, L) with a 1 x k kernel.
 
     Gradient: dL/dx[l] = sum_{i: index[i] = l} dL/dy[i]. Shape: x (*, L) -> y (*, L_out), indices alike.
@@ -172,13 +179,14 @@ def max_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
     y, (indices, _) = max_pool2d_forward(x[..., None, :], one(kernel_size, "kernel_size"), one(stride, "stride"),
                                          (0, ntuple(padding, 1, "padding", owner)[0]), one(dilation, "dilation"),
                                          ceil_mode, owner)
-    return y[..., 0, :], (indices[..., 0, :], x.shape)
+    return y[..., 0, :], MaxPoolCache(indices[..., 0, :], x.shape)
 
 
-def max_pool1d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_pool1d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     r"""dL/dx[l] = sum_{i: index[i] = l} dL/dy[i] (see ``max_pool2d_backward``)."""
     indices, shape = cache
-    return max_pool2d_backward(dout[..., None, :], (indices[..., None, :], (*shape[:-1], 1, shape[-1])))[..., 0, :]
+    planes = MaxPoolCache(indices[..., None, :], (*shape[:-1], 1, shape[-1]))
+    return max_pool2d_backward(dout[..., None, :], planes)[..., 0, :]
 
 
 def _avg_divisor(shape: tuple, out: tuple, kernel: tuple, stride: tuple, padding: tuple, count_include_pad: bool,
@@ -196,9 +204,20 @@ def _avg_divisor(shape: tuple, out: tuple, kernel: tuple, stride: tuple, padding
     return np.outer(counts[0], counts[1]).astype(dtype)
 
 
+class AvgPoolCache(NamedTuple):
+    """What ``avg_pool2d_backward`` needs from ``avg_pool2d_forward``."""
+
+    input_shape: tuple[int, ...]
+    padded_shape: tuple[int, ...]  #: the input as (B, H_p, W_p) planes, padded (and extended for ceil_mode)
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    divisor: np.ndarray  #: each window's D[i, j], (H_out, W_out)
+
+
 def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                        count_include_pad: bool = True, divisor_override: int | None = None,
-                       owner: str = "AvgPool2d") -> tuple[np.ndarray, tuple]:
+                       owner: str = "AvgPool2d") -> tuple[np.ndarray, AvgPoolCache]:
     r"""y[i, j] = (sum_{a, b} x_pad[i s_H + a, j s_W + b]) / D[i, j], x_pad padded with zeros.
 
     D[i, j] = divisor_override, or the window's area clipped to the padded input (count_include_pad),
@@ -217,17 +236,17 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
     xp = _padded_planes(x, padding, extra, 0.0)
     divisor = _avg_divisor(x.shape, out, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
     y = _windows(xp, out, kernel, stride, (1, 1)).sum(axis=(-2, -1)) / divisor
-    return y.reshape(*x.shape[:-2], *out).astype(x.dtype, copy=False), (x.shape, xp.shape, kernel, stride, padding,
-                                                                        divisor)
+    cache = AvgPoolCache(x.shape, xp.shape, kernel, stride, padding, divisor)
+    return y.reshape(*x.shape[:-2], *out).astype(x.dtype, copy=False), cache
 
 
-def avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def avg_pool2d_backward(dout: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
     r"""dL/dx[h, w] = sum_{(i, j) whose window holds (h, w)} dL/dy[i, j] / D[i, j], added into the
     padded input (padding cells included) and cropped back to (H, W)."""
-    shape, padded, kernel, stride, padding, divisor = cache
+    shape, kernel, stride, padding = cache.input_shape, cache.kernel, cache.stride, cache.padding
     out = dout.shape[-2:]
-    share = (dout.reshape(-1, *out) / divisor).astype(dout.dtype, copy=False)
-    dxp = np.zeros(padded, dtype=dout.dtype)
+    share = (dout.reshape(-1, *out) / cache.divisor).astype(dout.dtype, copy=False)
+    dxp = np.zeros(cache.padded_shape, dtype=dout.dtype)
     # one strided add per kernel offset (a, b), of every window's share at once: no np.add.at scatter
     for a in range(kernel[0]):
         for b in range(kernel[1]):

@@ -40,11 +40,12 @@ Shape: g^i (N, G), h and c (N, H), W_hh (G, H), b_hh (G,) or None, with G = H (R
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .activation import sigmoid_forward
-from .dropout import dropout_backward, dropout_forward
+from .dropout import DropoutCache, dropout_backward, dropout_forward
 
 __all__ = [
     "gru_cell_backward", "gru_cell_forward", "lstm_cell_backward", "lstm_cell_forward", "recurrent_layer_backward",
@@ -91,8 +92,20 @@ def rnn_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarr
     return dpre, dpre, (dpre @ w_hh,)
 
 
+class LSTMCellCache(NamedTuple):
+    """What ``lstm_cell_backward`` needs: the previous cell state, the gates and tanh(c'), each (N, H)."""
+
+    c: np.ndarray  #: the previous cell state
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    tanh_c: np.ndarray  #: tanh(c'), of the new cell state
+    w_hh: np.ndarray
+
+
 def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
-                      b_hh: np.ndarray | None) -> tuple[State, tuple]:
+                      b_hh: np.ndarray | None) -> tuple[State, LSTMCellCache]:
     r"""LSTM cell, gates in torch's order i, f, g, o:
 
     .. math::
@@ -109,10 +122,10 @@ def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
     c_new = f * c + i * g
     tanh_c = np.tanh(c_new)
     h_new = o * tanh_c
-    return (h_new, c_new), (c, i, f, g, o, tanh_c, w_hh)
+    return (h_new, c_new), LSTMCellCache(c, i, f, g, o, tanh_c, w_hh)
 
 
-def lstm_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarray, State]:
+def lstm_cell_backward(dstate: State, cache: LSTMCellCache) -> tuple[np.ndarray, np.ndarray, State]:
     r"""With :math:`\delta_h = \partial L/\partial h'` and :math:`\delta_c = \partial L/\partial c'`
     (from the next step and from c_n):
 
@@ -132,8 +145,20 @@ def lstm_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndar
     return da, da, (da @ w_hh, dc * f)
 
 
+class GRUCellCache(NamedTuple):
+    """What ``gru_cell_backward`` needs: the previous state, the gates and the hidden projection's n part,
+    each (N, H)."""
+
+    h: np.ndarray  #: the previous hidden state
+    r: np.ndarray
+    z: np.ndarray
+    n: np.ndarray
+    gh_n: np.ndarray  #: the n part of g^h = h W_hh^T + b_hh, which r multiplies
+    w_hh: np.ndarray
+
+
 def gru_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
-                     b_hh: np.ndarray | None) -> tuple[State, tuple]:
+                     b_hh: np.ndarray | None) -> tuple[State, GRUCellCache]:
     r"""GRU cell, gates in torch's order r, z, n:
 
     .. math::
@@ -153,10 +178,10 @@ def gru_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
     z = _sigmoid(gh_z + gi_z)
     n = np.tanh(gi_n + r * gh_n)
     h_new = (h - n) * z + n
-    return (h_new,), (h, r, z, n, gh_n, w_hh)
+    return (h_new,), GRUCellCache(h, r, z, n, gh_n, w_hh)
 
 
-def gru_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarray, State]:
+def gru_cell_backward(dstate: State, cache: GRUCellCache) -> tuple[np.ndarray, np.ndarray, State]:
     r"""With :math:`\delta = \partial L/\partial h'`:
 
     .. math::
@@ -185,8 +210,22 @@ CELLS = {
 }
 
 
+class RecurrentLayerCache(NamedTuple):
+    """What ``recurrent_layer_backward`` needs from ``recurrent_layer_forward``: the sequence in the
+    order the cells ran (time-flipped for the reverse direction), and each step's cell cache."""
+
+    xs: np.ndarray  #: the input in the order the cells ran, (L, N, H_in)
+    h0: np.ndarray  #: the initial hidden state, (N, H)
+    hs: np.ndarray  #: each step's hidden output, in the order the cells ran, (L, N, H)
+    caches: list[Any]  #: each step's cell cache, in the order the cells ran
+    w_ih: np.ndarray
+    mode: str  #: the key of ``CELLS``
+    reverse: bool
+    has_bias: bool
+
+
 def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str,
-                            reverse: bool = False) -> tuple[tuple[np.ndarray, State], tuple]:
+                            reverse: bool = False) -> tuple[tuple[np.ndarray, State], RecurrentLayerCache]:
     r"""One direction of one layer over the whole sequence (see the module docstring).
 
     Shape: x (L, N, H_in), state0 a tuple of (N, H) -> output (L, N, H) and the final state,
@@ -205,18 +244,18 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
         hs[t] = state[0]
         caches.append(cache)
     out = hs[::-1] if reverse else hs
-    return (out, state), (xs, state0[0], hs, caches, w_ih, mode, reverse, b_ih is not None)
+    return (out, state), RecurrentLayerCache(xs, state0[0], hs, caches, w_ih, mode, reverse, b_ih is not None)
 
 
 def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
-                             cache: tuple) -> tuple[np.ndarray, State, Weights]:
+                             cache: RecurrentLayerCache) -> tuple[np.ndarray, State, Weights]:
     r"""BPTT for ``recurrent_layer_forward``: returns (dL/dx, dL/dstate0, (dW_ih, dW_hh, db_ih, db_hh)),
     the bias gradients None without biases (see the module docstring for the delta rules).
 
     Shape: dout (L, N, H), dstate_n a tuple of (N, H) -> dx (L, N, H_in), dstate0 like state0.
     """
-    xs, h0, hs, caches, w_ih, mode, reverse, has_bias = cache
-    cell_backward = CELLS[mode][1]
+    xs, hs, caches, w_ih, reverse = cache.xs, cache.hs, cache.caches, cache.w_ih, cache.reverse
+    cell_backward = CELLS[cache.mode][1]
     dys = dout[::-1] if reverse else dout
     steps, gates = len(caches), w_ih.shape[0]
     dgi = np.empty((steps, xs.shape[1], gates), dtype=xs.dtype)
@@ -225,26 +264,35 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     for t in reversed(range(steps)):
         dstate = (dstate[0] + dys[t], *dstate[1:])
         dgi[t], dgh[t], dstate = cell_backward(dstate, caches[t])
-    h_prev = np.concatenate([h0[None], hs[:-1]], axis=0)
+    h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0)
     dgi_2d, dgh_2d = dgi.reshape(-1, gates), dgh.reshape(-1, gates)
     dw_ih = dgi_2d.T @ xs.reshape(-1, xs.shape[2])
     dw_hh = dgh_2d.T @ h_prev.reshape(-1, h_prev.shape[2])
-    db_ih = dgi_2d.sum(axis=0) if has_bias else None
-    db_hh = dgh_2d.sum(axis=0) if has_bias else None
+    db_ih = dgi_2d.sum(axis=0) if cache.has_bias else None
+    db_hh = dgh_2d.sum(axis=0) if cache.has_bias else None
     dx = dgi @ w_ih
     return (dx[::-1] if reverse else dx), dstate, (dw_ih, dw_hh, db_ih, db_hh)
 
 
+class RNNCache(NamedTuple):
+    """What ``rnn_backward`` needs from ``rnn_forward``."""
+
+    layer_caches: list[RecurrentLayerCache]  #: one per layer and direction, at layer * directions + direction
+    num_layers: int
+    directions: int  #: 2 if bidirectional, else 1
+    dropout_caches: list[DropoutCache]  #: the dropout before layers 1, 2, ...; empty in eval mode or with p = 0
+
+
 def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str, num_layers: int,
                 bidirectional: bool, dropout: float = 0.0, training: bool = False,
-                rng: np.random.Generator | None = None) -> tuple[tuple[np.ndarray, State], tuple]:
+                rng: np.random.Generator | None = None) -> tuple[tuple[np.ndarray, State], RNNCache]:
     r"""A stack of ``num_layers`` recurrent layers, each with one or two directions.
 
     ``weights[layer * D + direction]`` holds that pass's (W_ih, W_hh, b_ih, b_hh) and
     ``hx[k][layer * D + direction]`` its initial state k (h, or h and c), D = 2 if bidirectional.
     In training with ``dropout`` = p > 0, each layer's output but the last's is passed through
     dropout, :math:`x^{(l+1)} = y^{(l)} \odot keep / (1 - p)` (``dropout_forward``), before the next
-    layer; the keep-masks, of shape (L, N, D * H), are in ``cache[3]``.
+    layer; the keep-masks, of shape (L, N, D * H), are in the cache's ``dropout_caches``.
 
     Shape: x (L, N, H_in), hx a tuple of (num_layers * D, N, H) -> output (L, N, D * H) and the
     final states, a tuple of (num_layers * D, N, H).
@@ -265,10 +313,10 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
             caches.append(cache)
         layer_input = np.concatenate(outs, axis=2) if directions == 2 else outs[0]
     state_n = tuple(np.stack([state[i] for state in finals]) for i in range(len(hx)))
-    return (layer_input, state_n), (caches, num_layers, directions, dropout_caches)
+    return (layer_input, state_n), RNNCache(caches, num_layers, directions, dropout_caches)
 
 
-def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: tuple) -> tuple[np.ndarray, State, list[Weights]]:
+def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple[np.ndarray, State, list[Weights]]:
     r"""BPTT through the stack, top layer first: returns (dL/dx, dL/dhx, weight gradients in the order
     of ``weights``). A layer's dL/dx, split by direction (and times keep / (1 - p) after dropout), is
     the upstream gradient of the layer below.
@@ -276,17 +324,18 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: tuple) -> tuple[np
     Shape: doutput (L, N, D * H), dstate_n a tuple of (num_layers * D, N, H) -> dx (L, N, H_in) and
     dhx like hx.
     """
-    caches, num_layers, directions, dropout_caches = cache
+    layer_caches, num_layers, directions, dropout_caches = cache
     hidden = doutput.shape[2] // directions
-    dweights: list[Weights | None] = [None] * len(caches)
-    dstate0: list[State | None] = [None] * len(caches)
+    dweights: list[Weights | None] = [None] * len(layer_caches)
+    dstate0: list[State | None] = [None] * len(layer_caches)
     dlayer = doutput
     for layer in reversed(range(num_layers)):
         dx = None
         for direction in range(directions):
             k = layer * directions + direction
             dout = dlayer[:, :, direction * hidden:(direction + 1) * hidden]
-            dxk, dstate0[k], dweights[k] = recurrent_layer_backward(dout, tuple(d[k] for d in dstate_n), caches[k])
+            dxk, dstate0[k], dweights[k] = recurrent_layer_backward(dout, tuple(d[k] for d in dstate_n),
+                                                                    layer_caches[k])
             dx = dxk if dx is None else dx + dxk
         dlayer = dropout_backward(dx, dropout_caches[layer - 1]) if layer > 0 and dropout_caches else dx
     dhx = tuple(np.stack([state[i] for state in dstate0]) for i in range(len(dstate_n)))

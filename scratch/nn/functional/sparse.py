@@ -9,11 +9,20 @@ row gets nothing. The indices have no gradient.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 __all__ = ["embedding_backward", "embedding_forward", "embedding_renorm_"]
 
-EmbeddingCache = tuple[np.ndarray, int, int | None, bool]
+
+class EmbeddingCache(NamedTuple):
+    """What ``embedding_backward`` needs from ``embedding_forward``."""
+
+    input: np.ndarray  #: the indices looked up, as intp
+    num_embeddings: int
+    padding_idx: int | None
+    scale_grad_by_freq: bool
 
 
 def check_indices(input: np.ndarray, num_embeddings: int, what: str = "Embedding") -> np.ndarray:
@@ -54,7 +63,7 @@ def embedding_forward(input: np.ndarray, weight: np.ndarray, padding_idx: int | 
     """
     input = check_indices(input, weight.shape[0])
     out = weight[input]
-    return out, (input, weight.shape[0], padding_idx, scale_grad_by_freq)
+    return out, EmbeddingCache(input, weight.shape[0], padding_idx, scale_grad_by_freq)
 
 
 def embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
@@ -64,10 +73,10 @@ def embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
 
     Shape: dout (*, embedding_dim); returns dL/dW of shape (num_embeddings, embedding_dim).
     """
-    input, num_embeddings, padding_idx, scale_grad_by_freq = cache
-    flat = input.reshape(-1)
+    num_embeddings, padding_idx = cache.num_embeddings, cache.padding_idx
+    flat = cache.input.reshape(-1)
     rows = dout.reshape(flat.size, dout.shape[-1])
-    if scale_grad_by_freq:
+    if cache.scale_grad_by_freq:
         counts = np.bincount(flat, minlength=num_embeddings)
         rows = rows * (1.0 / counts[flat]).astype(dout.dtype)[:, None]
     if padding_idx is not None:

@@ -31,7 +31,7 @@ class _DropoutNd(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = type(self)._forward(input, self.p, self.training, self.inplace, rng=self.rng)
-        self.mask = cache[0]
+        self.mask = cache.keep
         self._save(cache)
         return out
 

@@ -47,7 +47,15 @@ def _anomaly_checked(backward: Callable) -> Callable:
 
 
 def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
-    """Inputs that pass ``check_input_kind`` at a glance: a float ndarray first, then (losses) ndarrays."""
+    """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
+
+    True when a "float" layer's first input is exactly an ``np.ndarray`` (no subclass, no NumPy scalar)
+    of a floating dtype (kind 'f'), and for a "loss" also every other input is exactly an ndarray. Such
+    inputs are among those ``check_input_kind`` accepts, so skipping its ``isinstance`` and ``issubdtype``
+    calls (which show on small inputs) changes nothing but the time; every other input, and every other
+    kind, goes through the full check and gets its error. The dtype check against the parameters runs
+    either way.
+    """
     if kind not in ("float", "loss") or not args or type(args[0]) is not np.ndarray or args[0].dtype.kind != "f":
         return False
     return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
@@ -107,6 +115,14 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "backward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Check the inputs, run ``forward``, and keep the output's shape and dtype for ``_saved``.
+
+        Fast paths, which change nothing but the time: inputs that ``_plain_float_arrays`` recognizes skip
+        ``check_input_kind`` (they would pass it), and the output's shape and dtype are written to
+        ``__dict__`` directly, past ``__setattr__``'s registry lookups (``_output_meta`` is no parameter,
+        buffer or module). A module with neither parameters nor an ``_input_kind`` (a container, a user's
+        module) has nothing to check.
+        """
         if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
             self._check_input_dtype(args)
         out = self.forward(*args, **kwargs)

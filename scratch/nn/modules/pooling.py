@@ -47,13 +47,13 @@ class _MaxPoolNd(Module):
         out, cache = op(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                         owner=type(self).__name__)
         self._save(cache)
-        return (out, cache[0]) if self.return_indices else out
+        return (out, cache.indices) if self.return_indices else out
 
     def backward(self, grad_output: np.ndarray, grad_indices: Any = None) -> np.ndarray:
         """dL/dinput; with ``return_indices`` the indices' gradient (if given) is ignored, as in torch."""
         cache = self._saved(grad_output)
-        if grad_output.shape != cache[0].shape:
-            raise ValueError(f"{type(self).__name__}.backward: expected a gradient of shape {cache[0].shape}, "
+        if grad_output.shape != cache.indices.shape:
+            raise ValueError(f"{type(self).__name__}.backward: expected a gradient of shape {cache.indices.shape}, "
                              f"got {grad_output.shape}")
         op = F.max_pool2d_backward if self._dims == 2 else F.max_pool1d_backward
         return op(grad_output, cache)

@@ -8,18 +8,29 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import functional as F
 from .. import init
+from ..functional.rnn import RNNCache
 from ..parameter import Parameter
 from .module import Module, resolve_dtype
 
 __all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class _Saved(NamedTuple):
+    """What an RNN's forward keeps for its backward."""
+
+    cache: RNNCache  #: ``F.rnn_forward``'s cache
+    batched: bool  #: whether the input had a batch axis
+    hx_given: bool  #: whether forward was given initial states (backward then returns their gradients)
+    out_shape: tuple[int, ...]  #: the output's shape, as returned to the caller
+    state_shape: tuple[int, ...]  #: the shape of each final state, as returned to the caller
 
 
 class RNNBase(Module):
@@ -122,11 +133,11 @@ class RNNBase(Module):
         states = self._initial_states(hx, x.shape[1], batched, dtype)
         (out, state_n), cache = F.rnn_forward(x, states, self._weights(), self.mode, self.num_layers,
                                               self.bidirectional, self.dropout, self.training, rng=self.rng)
-        self.dropout_masks = [mask for mask, _ in cache[3]]
+        self.dropout_masks = [dropout.keep for dropout in cache.dropout_caches]
         out = out.transpose(1, 0, 2) if batched and self.batch_first else out
         if not batched:
             out, state_n = out[:, 0], tuple(s[:, 0] for s in state_n)
-        self._save((cache, batched, hx is not None, out.shape, state_n[0].shape))
+        self._save(_Saved(cache, batched, hx is not None, out.shape, state_n[0].shape))
         return out, state_n
 
     def _initial_states(self, hx: tuple | None, batch: int, batched: bool, dtype: np.dtype) -> tuple:

@@ -7,6 +7,8 @@ cross-entropy on probabilities and on logits.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..activation import log_softmax, sigmoid_forward
@@ -24,8 +26,11 @@ BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 c
 
 # --------------------------------------------------------------- cross-entropy
 def _classes_last(x: np.ndarray) -> np.ndarray:
-    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C)."""
-    if x.ndim == 2:  # already (N, C): skip moveaxis's cost on the common path
+    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C).
+
+    Fast path: a 2-D x is already (N, C) and comes back as itself, skipping ``moveaxis`` and ``reshape``,
+    which would only make a view of the same values (their call overhead shows on small batches)."""
+    if x.ndim == 2:
         return x
     if x.ndim == 1:
         return x[None, :]
@@ -41,10 +46,15 @@ def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored."""
+    """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored.
+
+    Fast path, the common case: when ``ignore_index`` is not a class (torch's default -100) and every label
+    is in [0, C) (one ``min`` and one ``max`` pass), no label can be ignored or out of bounds, so the mask is
+    all True and the labels need no replacing. It skips the comparison with ``ignore_index``, the bounds
+    check and the ``np.where`` copy, and returns what the general path would compute."""
     labels = target.reshape(-1)
     if labels.size and not 0 <= ignore_index < n_classes and labels.min() >= 0 and labels.max() < n_classes:
-        return labels, np.ones(labels.shape, dtype=bool)  # the common case, all in range: two passes, not six
+        return labels, np.ones(labels.shape, dtype=bool)
     valid = labels != ignore_index
     bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
     if bad.size:
@@ -73,27 +83,66 @@ def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.nd
     return weight, batch_shape
 
 
-def _class_index_coefficients(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, ignore_index: int,
-                              label_smoothing: float) -> tuple[tuple, np.ndarray, np.ndarray]:
-    """The coefficients a_nc of loss_n = -sum_c a_nc log p_nc for class-index targets, as
-    (class indices y_n, w_{y_n} or 0 where ignored, the dense a or None when it is one-hot), and the valid mask."""
+class CrossEntropyCache(NamedTuple):
+    """What ``cross_entropy_backward`` needs: log p and the coefficients a_nc of loss_n = -sum_c a_nc log p_nc,
+    either dense (``coef``) or, when a is one-hot, as the picked class and weight of each sample."""
+
+    logp: np.ndarray  #: log softmax of the input, classes last: (N * d1 * ..., C)
+    labels: np.ndarray | None  #: each sample's class index y_n, 0 where ignored; None for probability targets
+    picked_weight: np.ndarray | None  #: w_{y_n} (1 without a weight), 0 where ignored; None for probability targets
+    coef: np.ndarray | None  #: the dense a, like ``logp``; None when a is one-hot (class indices, no smoothing)
+    valid: np.ndarray | None  #: the samples not ignored; None for probability targets, which ignore none
+    denominator: float | np.ndarray  #: what ``'mean'`` divides by: sum_n w_{y_n}, or N for probabilities
+    reduction: str
+    input_shape: tuple[int, ...]
+    unweighted: bool  #: no class weight was given
+
+
+def _class_index_losses(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                        label_smoothing: float, reduction: str,
+                        input_shape: tuple[int, ...]) -> tuple[np.ndarray, CrossEntropyCache]:
+    """Per-sample losses and the cache for class-index targets: a_nc = w_c ((1 - s) [c = y_n] + s / C),
+    0 where y_n = ignore_index; ``'mean'`` divides by sum_n w_{y_n}.
+
+    Fast paths: without a weight, w_{y_n} is the valid mask itself (no ones array to gather from, and
+    1 * x is exact). Without label smoothing a is one-hot and no (N, C) array is built: each loss is the
+    one picked term -w_{y_n} log p_{n, y_n}, as torch's nll_loss computes it (the dense sum would add
+    only exact zeros to it, where log p is finite)."""
     n_classes = logp.shape[1]
-    safe, valid = _class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
-    # w_{y_n}, 0 where ignored; without a weight, the mask itself (no ones array to gather from)
-    picked_weight = valid.astype(logp.dtype) if weight is None else weight[safe] * valid
-    if label_smoothing == 0:  # a is one-hot: each sample's term is picked, no (N, C) array is built
-        return (safe, picked_weight, None), valid
-    weight = np.ones(n_classes, dtype=logp.dtype) if weight is None else weight
-    coef = np.zeros_like(logp)
-    coef[np.arange(safe.size), safe] = (1 - label_smoothing) * picked_weight
-    # torch spreads label_smoothing / C of every (weighted) sample uniformly
-    coef += (label_smoothing / n_classes) * weight * valid[:, None]
-    return (safe, picked_weight, coef), valid
+    labels, valid = _class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
+    picked_weight = valid.astype(logp.dtype) if weight is None else weight[labels] * valid
+    rows = np.arange(labels.size)
+    if label_smoothing == 0:
+        coef = None
+        losses = -(picked_weight * logp[rows, labels])
+    else:
+        coef = np.zeros_like(logp)
+        coef[rows, labels] = (1 - label_smoothing) * picked_weight
+        # torch spreads label_smoothing / C of every (weighted) sample uniformly
+        class_weight = np.ones(n_classes, dtype=logp.dtype) if weight is None else weight
+        coef += (label_smoothing / n_classes) * class_weight * valid[:, None]
+        losses = -(coef * logp).sum(axis=1)
+    cache = CrossEntropyCache(logp, labels, picked_weight, coef, valid, picked_weight.sum(), reduction, input_shape,
+                              weight is None)
+    return losses, cache
+
+
+def _probability_losses(input: np.ndarray, logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                        label_smoothing: float, reduction: str) -> tuple[np.ndarray, CrossEntropyCache]:
+    """Per-sample losses and the cache for probability targets: a_nc = w_c ((1 - s) y_nc + s / C); no sample
+    is ignored and ``'mean'`` divides by N. Without a weight the product with w is skipped (times ones is exact)."""
+    check_target("CrossEntropyLoss (probability target)", input, target)
+    coef = _classes_last(target) * (1 - label_smoothing) + label_smoothing / logp.shape[1]
+    if weight is not None:
+        coef = coef * weight
+    losses = -(coef * logp).sum(axis=1)
+    cache = CrossEntropyCache(logp, None, None, coef, None, logp.shape[0], reduction, input.shape, weight is None)
+    return losses, cache
 
 
 def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
                           ignore_index: int = -100, reduction: str = "mean",
-                          label_smoothing: float = 0.0) -> tuple[np.ndarray, tuple]:
+                          label_smoothing: float = 0.0) -> tuple[np.ndarray, CrossEntropyCache]:
     r"""Softmax cross-entropy from logits: l_n = -sum_c a_nc log softmax(x_n)_c.
 
     Class-index targets: a_nc = w_c ((1 - s) [c = y_n] + s / C), 0 where y_n = ignore_index;
@@ -110,48 +159,57 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
                          f"targets, got ignore_index={ignore_index}")
     weight, batch_shape = _class_setup("CrossEntropyLoss", input, target, weight, probabilities)
     logp = log_softmax(_classes_last(input), dim=1)
-    if not probabilities:
-        coefs, valid = _class_index_coefficients(logp, target, weight, ignore_index, label_smoothing)
-        safe, picked_weight, coef = coefs
-        denominator = picked_weight.sum()
+    if probabilities:
+        losses, cache = _probability_losses(input, logp, target, weight, label_smoothing, reduction)
     else:
-        check_target("CrossEntropyLoss (probability target)", input, target)
-        probs = _classes_last(target)
-        coef = probs * (1 - label_smoothing) + label_smoothing / logp.shape[1]
-        coef = coef if weight is None else coef * weight  # times ones is exact: skipped
-        coefs, denominator, valid = (None, None, coef), logp.shape[0], np.ones(logp.shape[0], dtype=bool)
-    # with a one-hot a, -sum_c a_nc log p_nc is the one picked term -w_{y_n} log p_{n,y_n}
-    losses = -(picked_weight * logp[np.arange(safe.size), safe]) if coef is None else -(coef * logp).sum(axis=1)
-    return apply_reduction(losses.reshape(batch_shape), reduction, denominator), (logp, coefs, valid, denominator,
-                                                                          reduction, input.shape, weight is None)
+        losses, cache = _class_index_losses(logp, target, weight, ignore_index, label_smoothing, reduction,
+                                            input.shape)
+    return apply_reduction(losses.reshape(batch_shape), reduction, cache.denominator), cache
 
 
-def cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache) -> np.ndarray:
     r"""dl_n/dx_nc = p_nc sum_k a_nk - a_nc, with p = softmax(x_n); for one-hot a this is w_{y_n} (p - onehot).
 
     Ignored samples get a zero gradient, even when every sample is ignored (then torch's mean is nan).
+
+    Fast paths: a one-hot a is applied as one multiply by w_{y_n} and one subtraction at the picked
+    entries, with no (N, C) array of coefficients; without a weight even that multiply is skipped, since
+    w_{y_n} is then 1 on every row that is kept (the ignored rows, where it is 0, are zeroed at the end).
     """
-    logp, (safe, picked_weight, coef), valid, denominator, reduction, shape, unweighted = cache
+    reduction, labels, picked_weight, coef = cache.reduction, cache.labels, cache.picked_weight, cache.coef
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.reshape(grad, (-1, 1)) if reduction == "none" else grad / denominator if reduction == "mean" \
-            else grad
-        dlogits = np.exp(logp)
+        if reduction == "none":
+            scale = np.reshape(grad, (-1, 1))
+        else:
+            scale = grad / cache.denominator if reduction == "mean" else grad
+        dlogits = np.exp(cache.logp)
         if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
-            if not unweighted:  # unweighted, w_{y_n} is 1 (ignored rows are zeroed below): skip the pass
+            if not cache.unweighted:
                 dlogits *= picked_weight[:, None]
-            dlogits[np.arange(safe.size), safe] -= picked_weight
+            dlogits[np.arange(labels.size), labels] -= picked_weight
         else:
             dlogits *= coef.sum(axis=1, keepdims=True)
             dlogits -= coef
         dlogits *= scale
-    if not valid.all():
-        dlogits = np.where(valid[:, None], dlogits, 0)
-    return _classes_back(dlogits, shape)
+    if cache.valid is not None and not cache.valid.all():
+        dlogits = np.where(cache.valid[:, None], dlogits, 0)
+    return _classes_back(dlogits, cache.input_shape)
 
 
 # ------------------------------------------------------------------------- NLL
+class NLLCache(NamedTuple):
+    """What ``nll_loss_backward`` needs from ``nll_loss_forward``."""
+
+    labels: np.ndarray  #: each sample's class index y_n, 0 where ignored
+    valid: np.ndarray  #: the samples not ignored
+    picked_weight: np.ndarray  #: w_{y_n}, 0 where ignored
+    denominator: np.ndarray  #: sum_n w_{y_n}, what ``'mean'`` divides by
+    reduction: str
+    input_shape: tuple[int, ...]
+
+
 def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                     ignore_index: int = -100, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                     ignore_index: int = -100, reduction: str = "mean") -> tuple[np.ndarray, NLLCache]:
     r"""Negative log-likelihood of log-probabilities: l_n = -w_{y_n} x_{n, y_n}, 0 where y_n = ignore_index.
 
     ``'mean'`` divides by sum_n w_{y_n} over the non-ignored samples (nan when that is 0, as in torch).
@@ -163,30 +221,41 @@ def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray |
     weight, batch_shape = _class_setup("NLLLoss", input, target, weight)
     weight = np.ones(input.shape[0 if input.ndim == 1 else 1], dtype=input.dtype) if weight is None else weight
     x2d = _classes_last(input)
-    safe, valid = _class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
-    picked_weight = np.where(valid, weight[safe], 0)
-    rows = np.arange(safe.size)
-    losses = np.where(valid, -picked_weight * x2d[rows, safe], 0).reshape(batch_shape)
-    denominator = picked_weight.sum()
-    cache = (safe, valid, picked_weight, denominator, reduction, input.shape)
-    return apply_reduction(losses, reduction, denominator), cache
+    labels, valid = _class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
+    picked_weight = np.where(valid, weight[labels], 0)
+    rows = np.arange(labels.size)
+    losses = np.where(valid, -picked_weight * x2d[rows, labels], 0).reshape(batch_shape)
+    cache = NLLCache(labels, valid, picked_weight, picked_weight.sum(), reduction, input.shape)
+    return apply_reduction(losses, reduction, cache.denominator), cache
 
 
-def nll_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def nll_loss_backward(grad: np.ndarray, cache: NLLCache) -> np.ndarray:
     r"""dl_n/dx_{n,c} = -w_{y_n} [c = y_n] (divided by sum_n w_{y_n} for mean); 0 for ignored samples."""
-    safe, valid, picked_weight, denominator, reduction, shape = cache
+    labels, reduction, shape = cache.labels, cache.reduction, cache.input_shape
     with np.errstate(invalid="ignore", divide="ignore"):  # zero total weight: nan, as in torch
-        scale = np.reshape(grad, -1) if reduction == "none" else grad / denominator if reduction == "mean" else grad
-        picked = np.where(valid, -picked_weight * scale, 0)
+        if reduction == "none":
+            scale = np.reshape(grad, -1)
+        else:
+            scale = grad / cache.denominator if reduction == "mean" else grad
+        picked = np.where(cache.valid, -cache.picked_weight * scale, 0)
     n_classes = shape[0] if len(shape) == 1 else shape[1]
-    dx2d = np.zeros((safe.size, n_classes), dtype=picked_weight.dtype)
-    dx2d[np.arange(safe.size), safe] = picked
+    dx2d = np.zeros((labels.size, n_classes), dtype=cache.picked_weight.dtype)
+    dx2d[np.arange(labels.size), labels] = picked
     return _classes_back(dx2d, shape)
 
 
 # ------------------------------------------------------------------------- BCE
+class BCECache(NamedTuple):
+    """What ``binary_cross_entropy_backward`` needs from ``binary_cross_entropy_forward``."""
+
+    input: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray | None  #: broadcast to the input's shape (a read-only view), or None
+    reduction: str
+
+
 def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                                 reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                 reduction: str = "mean") -> tuple[np.ndarray, BCECache]:
     r"""l_n = -w_n (y_n log x_n + (1 - y_n) log(1 - x_n)), each log clamped at -100 as in torch.
 
     Shapes: input (*) of probabilities in [0, 1], target (*), weight broadcastable to (*).
@@ -207,24 +276,34 @@ def binary_cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: 
     if weight is not None:
         weight = np.broadcast_to(weight, input.shape)
         losses = losses * weight
-    return apply_reduction(losses, reduction), (input, target, weight, reduction)
+    return apply_reduction(losses, reduction), BCECache(input, target, weight, reduction)
 
 
-def binary_cross_entropy_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def binary_cross_entropy_backward(grad: np.ndarray, cache: BCECache) -> np.ndarray:
     r"""dl_n/dx_n = w_n (x_n - y_n) / max(x_n (1 - x_n), 1e-12), then / N for mean."""
-    input, target, weight, reduction = cache
-    dinput = grad * (input - target) / np.maximum((1 - input) * input, BCE_EPSILON)
-    if weight is not None:
-        dinput = dinput * weight
-    if reduction == "mean":
+    input = cache.input
+    dinput = grad * (input - cache.target) / np.maximum((1 - input) * input, BCE_EPSILON)
+    if cache.weight is not None:
+        dinput = dinput * cache.weight
+    if cache.reduction == "mean":
         dinput = dinput / input.size
     return dinput
 
 
 # ------------------------------------------------------------ BCE with logits
+class BCEWithLogitsCache(NamedTuple):
+    """What ``binary_cross_entropy_with_logits_backward`` needs from its forward."""
+
+    input: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray | None  #: as given: broadcastable to the input's shape
+    pos_weight: np.ndarray | None  #: as given: broadcastable to the input's shape
+    reduction: str
+
+
 def binary_cross_entropy_with_logits_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
                                              reduction: str = "mean", pos_weight: np.ndarray | None = None
-                                             ) -> tuple[np.ndarray, tuple]:
+                                             ) -> tuple[np.ndarray, BCEWithLogitsCache]:
     r"""l_n = w_n [(1 - y_n) x_n - (1 + (p_n - 1) y_n) log sigmoid(x_n)], torch's form of
     -w_n [p_n y_n log sigmoid(x_n) + (1 - y_n) log(1 - sigmoid(x_n))].
 
@@ -247,10 +326,10 @@ def binary_cross_entropy_with_logits_forward(input: np.ndarray, target: np.ndarr
     losses = (1 - target) * input - log_sigmoid
     if weight is not None:
         losses = losses * weight
-    return apply_reduction(losses, reduction), (input, target, weight, pos_weight, reduction)
+    return apply_reduction(losses, reduction), BCEWithLogitsCache(input, target, weight, pos_weight, reduction)
 
 
-def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: BCEWithLogitsCache) -> np.ndarray:
     r"""dl_n/dx_n = w_n [(p_n y_n + 1 - y_n) sigmoid(x_n) - p_n y_n] (= w_n (sigmoid(x_n) - y_n) when p = 1),
     then / N for mean."""
     input, target, weight, pos_weight, reduction = cache

@@ -6,6 +6,8 @@ At a hinge's kink torch's choice of subgradient is matched, as each docstring sa
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._reduction import apply_reduction, check_reduction, check_target, check_weight
@@ -45,8 +47,21 @@ def _multi_margin_rows(name: str, input: np.ndarray, target: np.ndarray) -> tupl
     return rows, labels
 
 
+class MultiMarginCache(NamedTuple):
+    """What ``multi_margin_loss_backward`` needs from ``multi_margin_loss_forward``."""
+
+    z: np.ndarray  #: margin - x_{n, y_n} + x_nc, (N, C)
+    active: np.ndarray  #: z_nc > 0 for c != y_n: the terms that count, (N, C)
+    labels: np.ndarray  #: y_n, (N,)
+    weight: np.ndarray | None
+    p: int
+    reduction: str
+    input_shape: tuple[int, ...]
+
+
 def multi_margin_loss_forward(input: np.ndarray, target: np.ndarray, p: int = 1, margin: float = 1.0,
-                              weight: np.ndarray | None = None, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                              weight: np.ndarray | None = None,
+                              reduction: str = "mean") -> tuple[np.ndarray, MultiMarginCache]:
     r"""l_n = (1 / C) sum_{c != y_n} w_{y_n} max(0, z_nc)^p, with z_nc = margin - x_{n, y_n} + x_nc and p in {1, 2}.
 
     Shapes: input (C,) or (N, C) (or 0-d, one class); target () or (N,) of integer class indices; weight (C,).
@@ -68,19 +83,18 @@ def multi_margin_loss_forward(input: np.ndarray, target: np.ndarray, p: int = 1,
         terms = terms * weight[labels][:, None]
     losses = terms.sum(axis=1) / rows.shape[1]
     losses = losses.reshape(target.shape) if reduction == "none" else losses
-    cache = (z, active, labels, weight, p, reduction, input.shape)
-    return apply_reduction(losses, reduction), cache
+    return apply_reduction(losses, reduction), MultiMarginCache(z, active, labels, weight, p, reduction, input.shape)
 
 
-def multi_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def multi_margin_loss_backward(grad: np.ndarray, cache: MultiMarginCache) -> np.ndarray:
     r"""dl_n/dx_nc = w_{y_n} [z_nc > 0] (1 if p = 1 else 2 z_nc) / C for c != y_n; dl_n/dx_{n,y_n} = -sum of those."""
-    z, active, labels, weight, p, reduction, shape = cache
+    z, active, labels = cache.z, cache.active, cache.labels
     n, n_classes = z.shape
-    slope = (active.astype(z.dtype) if p == 1 else np.where(active, 2 * z, 0)) / n_classes
-    if weight is not None:
-        slope = slope * weight[labels][:, None]
+    slope = (active.astype(z.dtype) if cache.p == 1 else np.where(active, 2 * z, 0)) / n_classes
+    if cache.weight is not None:
+        slope = slope * cache.weight[labels][:, None]
     slope[np.arange(n), labels] = -slope.sum(axis=1)
-    return (slope * _per_sample(grad, reduction, n)).reshape(shape)
+    return (slope * _per_sample(grad, cache.reduction, n)).reshape(cache.input_shape)
 
 
 # ------------------------------------------------------------- hinge embedding
@@ -146,8 +160,21 @@ def _check_cosine(input1: np.ndarray, input2: np.ndarray, target: np.ndarray) ->
                          f"got inputs {input1.shape} and target {target.shape}")
 
 
+class CosineEmbeddingCache(NamedTuple):
+    """What ``cosine_embedding_loss_backward`` needs; every per-sample value has the target's shape."""
+
+    input1: np.ndarray
+    input2: np.ndarray
+    cos: np.ndarray
+    denom: np.ndarray  #: D_n = sqrt((|a_n|^2 + eps)(|b_n|^2 + eps))
+    sq1: np.ndarray  #: |a_n|^2 + eps
+    sq2: np.ndarray  #: |b_n|^2 + eps
+    slope: np.ndarray  #: dl_n/dcos_n (-1, 0 or 1), in the inputs' dtype
+    reduction: str
+
+
 def cosine_embedding_loss_forward(input1: np.ndarray, input2: np.ndarray, target: np.ndarray, margin: float = 0.0,
-                                  reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                  reduction: str = "mean") -> tuple[np.ndarray, CosineEmbeddingCache]:
     r"""l_n = 1 - cos_n if y_n = 1, max(0, cos_n - margin) if y_n = -1 (0 for any other target), with
     cos_n = <a_n, b_n> / sqrt((|a_n|^2 + eps)(|b_n|^2 + eps)), eps = 1e-12.
 
@@ -164,11 +191,11 @@ def cosine_embedding_loss_forward(input1: np.ndarray, input2: np.ndarray, target
     losses = np.where(target == 1, 1 - cos, 0) + np.where(target == -1, np.maximum(cos - margin, 0), 0)
     # dl/dcos: -1 for y = 1; +1 for y = -1 where cos >= margin (torch's clamp passes the gradient at the kink)
     slope = np.where(target == 1, -1, 0) + np.where((target == -1) & (cos - margin >= 0), 1, 0)
-    cache = (input1, input2, cos, denom, sq1, sq2, slope.astype(input1.dtype), reduction)
+    cache = CosineEmbeddingCache(input1, input2, cos, denom, sq1, sq2, slope.astype(input1.dtype), reduction)
     return apply_reduction(losses.astype(input1.dtype, copy=False), reduction), cache
 
 
-def cosine_embedding_loss_backward(grad: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+def cosine_embedding_loss_backward(grad: np.ndarray, cache: CosineEmbeddingCache) -> tuple[np.ndarray, np.ndarray]:
     r"""With s_n = dL/dcos_n: dL/da_n = s_n (b_n / D_n - cos_n a_n / (|a_n|^2 + eps)) and
     dL/db_n = s_n (a_n / D_n - cos_n b_n / (|b_n|^2 + eps)), D_n = sqrt((|a_n|^2 + eps)(|b_n|^2 + eps)).
 
