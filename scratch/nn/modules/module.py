@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from ..._array import as_numpy
 from ..parameter import Parameter, zero_grads
 from ..utils import anomaly
+from . import _state_dict
 from ._checks import check_input_kind
+from ._state_dict import IncompatibleKeys
 
 __all__ = ["Module"]
 
@@ -59,11 +60,6 @@ def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
     if kind not in ("float", "loss") or not args or type(args[0]) is not np.ndarray or args[0].dtype.kind != "f":
         return False
     return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
-
-
-class IncompatibleKeys(NamedTuple):
-    missing_keys: list[str]
-    unexpected_keys: list[str]
 
 
 class Module:
@@ -363,30 +359,13 @@ class Module:
         return self.to(np.float32)
 
     # ------------------------------------------------------------- state dict
-    def _state_entries(self) -> OrderedDict[str, tuple[Module, str, str]]:
-        """Each state_dict key with its owner module, registry and attribute name, in torch's order."""
-        entries: OrderedDict[str, tuple[Module, str, str]] = OrderedDict()
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            dot = f"{prefix}." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    entries[dot + name] = (module, "_parameters", name)
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent_buffers:
-                    entries[dot + name] = (module, "_buffers", name)
-        return entries
-
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Parameters and persistent buffers by dotted name, in torch's key order.
 
         The arrays are copies (torch's tensors alias the module; with plain arrays a copy
         keeps a saved state from changing under later optimizer steps).
         """
-        state: OrderedDict[str, np.ndarray] = OrderedDict()
-        for key, (module, registry, name) in self._state_entries().items():
-            value = getattr(module, registry)[name]
-            state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
-        return state
+        return _state_dict.state_dict(self)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy ``state_dict`` into the parameters and buffers, casting to their dtypes as torch does.
@@ -394,32 +373,7 @@ class Module:
         Everything is checked before anything is written, so a load that fails changes nothing.
         Returns ``(missing_keys, unexpected_keys)``; with ``strict`` either one is an error.
         """
-        entries = self._state_entries()
-        missing = [key for key in entries if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in entries]
-        errors, staged = [], []
-        for key, (module, registry, name) in entries.items():
-            if key not in state_dict:
-                continue
-            target = getattr(module, registry)[name]
-            current = target.data if isinstance(target, Parameter) else target
-            value = as_numpy(state_dict[key])
-            if value.dtype.kind not in "biuf":
-                errors.append(f"dtype mismatch for {key}: expected numbers, got dtype {value.dtype}.")
-            elif value.shape != current.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                              f"checkpoint, the shape in current model is {current.shape}.")
-            else:
-                staged.append((current, value))
-        if strict and unexpected:
-            errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        if strict and missing:
-            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for current, value in staged:
-            np.copyto(current, value, casting="unsafe")
-        return IncompatibleKeys(missing, unexpected)
+        return _state_dict.load_state_dict(self, state_dict, strict)
 
     # -------------------------------------------------------------------- repr
     def extra_repr(self) -> str:

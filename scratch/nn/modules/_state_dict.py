@@ -1,0 +1,74 @@
+"""A module's state as torch's ``state_dict``: every parameter and persistent buffer by dotted name, in torch's
+key order, and the all-or-nothing ``load_state_dict`` (what ``Module.state_dict``/``load_state_dict`` run)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ..._array import as_numpy
+from ..parameter import Parameter
+
+if TYPE_CHECKING:
+    from .module import Module
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def state_entries(root: Module) -> OrderedDict[str, tuple[Module, str, str]]:
+    """Each state_dict key with its owner module, registry and attribute name, in torch's order."""
+    entries: OrderedDict[str, tuple[Module, str, str]] = OrderedDict()
+    for prefix, module in root.named_modules(remove_duplicate=False):
+        dot = f"{prefix}." if prefix else ""
+        for name, param in module._parameters.items():
+            if param is not None:
+                entries[dot + name] = (module, "_parameters", name)
+        for name, buf in module._buffers.items():
+            if buf is not None and name not in module._non_persistent_buffers:
+                entries[dot + name] = (module, "_buffers", name)
+    return entries
+
+
+def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
+    """``root.state_dict()``: a copy of every parameter's data and persistent buffer, by key."""
+    state: OrderedDict[str, np.ndarray] = OrderedDict()
+    for key, (module, registry, name) in state_entries(root).items():
+        value = getattr(module, registry)[name]
+        state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
+    return state
+
+
+def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    """``root.load_state_dict(state_dict, strict)``: check every entry, then copy them all (casting)."""
+    entries = state_entries(root)
+    missing = [key for key in entries if key not in state_dict]
+    unexpected = [key for key in state_dict if key not in entries]
+    errors, staged = [], []
+    for key, (module, registry, name) in entries.items():
+        if key not in state_dict:
+            continue
+        target = getattr(module, registry)[name]
+        current = target.data if isinstance(target, Parameter) else target
+        value = as_numpy(state_dict[key])
+        if value.dtype.kind not in "biuf":
+            errors.append(f"dtype mismatch for {key}: expected numbers, got dtype {value.dtype}.")
+        elif value.shape != current.shape:
+            errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                          f"checkpoint, the shape in current model is {current.shape}.")
+        else:
+            staged.append((current, value))
+    if strict and unexpected:
+        errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+    if strict and missing:
+        errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+    if errors:
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
+    for current, value in staged:
+        np.copyto(current, value, casting="unsafe")
+    return IncompatibleKeys(missing, unexpected)
