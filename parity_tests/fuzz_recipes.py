@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from scratch.nn.modules import activation
+
 from .fuzz_engine import ODD_DTYPES, Case, arrays, classes, dtypes, shapes
 
 # ------------------------------------------------------------------------------------ recipes
@@ -48,7 +50,8 @@ def elementwise(name: str) -> Callable[[Draw], Case]:
     """Any shape (0-d, 0-size included), any dtype, the module's options in and out of range."""
     def recipe(draw: Draw) -> Case:
         shape = any_shape(draw)
-        return Case(name, ELEMENTWISE_OPTIONS[name](draw), (draw(arrays(shape, draw(dtypes()))),),
+        options = ELEMENTWISE_OPTIONS.get(name, lambda draw: {})(draw)  # by default, the default options
+        return Case(name, options, (draw(arrays(shape, draw(dtypes()))),),
                     train=draw(st.booleans()) if name.startswith("Dropout") else True, seed=draw(st.integers(0, 9)))
     return recipe
 
@@ -281,6 +284,7 @@ def cosine_embedding(draw: Draw) -> Case:
 
 
 RECIPES: dict[str, Callable[[Draw], Case]] = {
+    **{name: elementwise(name) for name in activation.__all__},  # a new activation is fuzzed with no edit here
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
     "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential,
     **{name: conv(name) for name in ("Conv1d", "Conv2d", "ConvTranspose2d")},

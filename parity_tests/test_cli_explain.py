@@ -18,7 +18,7 @@ from torch_ref.cli.explain import explain_rows
 from torch_ref.examples import letters
 from torch_ref.examples.backprop_exercise import B1, B2, W1_SEED, W2, X_001, Y_001, HalfSquaredError
 
-from .test_seeds import SEED_001, assert_printed
+from .test_seed_examples import SEED_001, assert_printed
 
 BACKPROP_QUANTITIES = ["z(1)", "a(1)", "z(2)", "a(2) = y_hat", "L", "dL/da(2) = dL/dy_hat", "delta(2) = dL/dz(2)",
                        "dL/dW(2)", "dL/db(2)", "dL/da(1)", "delta(1) = dL/dz(1)", "dL/dW(1)", "dL/db(1)"]

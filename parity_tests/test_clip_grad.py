@@ -9,20 +9,13 @@ import torch
 
 from scratch import nn
 from scratch.nn.utils import clip_grad_norm_, clip_grad_value_
-from torch_ref.checks.clip_grad import make_params, torch_twins
-from torch_ref.report import compare_arrays
+from torch_ref.catalog.clip_grad import make_params, torch_twins
+from torch_ref.testing import DTYPES, assert_close
 from torch_ref.tolerance import rtol
-
-from .helpers import DTYPES
 
 NORM_TYPES = [1.0, 2.0, 3.0, math.inf, 0.5, -1.0, 0.0, -math.inf]
 # max_norm far above the total norm (nothing clipped, the coefficient 1 is still multiplied in) or far below
 REGIMES = {"below": (1e4, 0.1), "above": (0.5, 1.0)}
-
-
-def assert_close(actual, expected, tol, what):
-    comparison = compare_arrays(what, actual, expected, tol)
-    assert comparison.ok, comparison.describe(actual, expected)
 
 
 def assert_same_grads(params, twins, tol):

@@ -1,5 +1,6 @@
-"""Conv1d, Conv2d and ConvTranspose2d: parity with torch in both dtypes, finite differences, state_dict
-layout, default initialization, and the errors for bad inputs and bad constructor arguments."""
+"""Conv1d, Conv2d and ConvTranspose2d on the catalog's cases (their parity with torch: test_catalog.py):
+finite differences, state_dict layout and repr, dtype kept; default initialization, output_size, and
+the errors for bad inputs and bad constructor arguments."""
 
 import math
 
@@ -10,97 +11,37 @@ import torch
 from scratch import nn
 from torch_ref import to_torch
 from torch_ref.arrays import random_like
-from torch_ref.checks.init import ks_comparison
-from torch_ref.report import compare_arrays
+from torch_ref.catalog.data import normal
+from torch_ref.catalog.init import ks_comparison
+from torch_ref.testing import DTYPES, assert_close, assert_gradcheck, build, catalog_cases
 from torch_ref.tolerance import rtol
-
-from .helpers import DTYPES, assert_gradcheck, assert_module_parity
-
-
-def normal(dtype, *shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
+from torch_ref.twins import build_torch
 
 C1, C2, CT = nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d
-
-# name: (class, positional args, keyword args, input shape)
-CONFIGS = {
-    "1d-basic": (C1, (3, 5, 3), {}, (4, 3, 16)),
-    "1d-stride2-pad2": (C1, (3, 5, 4), {"stride": 2, "padding": 2}, (4, 3, 17)),
-    "1d-stride3-dilation2": (C1, (2, 4, 3), {"stride": 3, "dilation": 2}, (3, 2, 20)),
-    "1d-same-even-kernel": (C1, (3, 4, 4), {"padding": "same"}, (2, 3, 11)),
-    "1d-same-dilation3": (C1, (3, 4, 3), {"padding": "same", "dilation": 3}, (2, 3, 11)),
-    "1d-valid-no-bias": (C1, (3, 4, 3), {"padding": "valid", "bias": False}, (2, 3, 9)),
-    "1d-groups2": (C1, (4, 6, 3), {"groups": 2, "padding": 1}, (2, 4, 10)),
-    "1d-depthwise": (C1, (4, 8, 5), {"groups": 4, "padding": 2}, (2, 4, 10)),
-    "1d-unbatched": (C1, (3, 5, 3), {"padding": 1}, (3, 12)),
-    "1d-reflect": (C1, (3, 4, 3), {"padding": 2, "padding_mode": "reflect"}, (2, 3, 9)),
-    "1d-replicate-same": (C1, (3, 4, 4), {"padding": "same", "padding_mode": "replicate"}, (2, 3, 9)),
-    "1d-circular": (C1, (3, 4, 3), {"padding": 3, "padding_mode": "circular", "stride": 2}, (2, 3, 9)),
-    "2d-basic": (C2, (3, 8, 3), {}, (4, 3, 10, 9)),
-    "2d-stride2-pad1": (C2, (3, 8, 3), {"stride": 2, "padding": 1}, (4, 3, 11, 10)),
-    "2d-tuples": (C2, (3, 6, (3, 2)), {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 3)}, (2, 3, 12, 9)),
-    "2d-same": (C2, (3, 4, 3), {"padding": "same"}, (2, 3, 8, 7)),
-    "2d-same-even-kernel": (C2, (3, 4, (4, 2)), {"padding": "same"}, (2, 3, 8, 7)),
-    "2d-same-dilation": (C2, (3, 4, (2, 3)), {"padding": "same", "dilation": (3, 2)}, (2, 3, 9, 8)),
-    "2d-valid": (C2, (3, 4, 3), {"padding": "valid"}, (2, 3, 8, 7)),
-    "2d-no-bias": (C2, (3, 4, 3), {"bias": False, "padding": 1}, (2, 3, 8, 7)),
-    "2d-groups2": (C2, (4, 6, 3), {"groups": 2, "padding": 1}, (2, 4, 9, 8)),
-    "2d-groups3-stride2": (C2, (6, 9, (3, 2)), {"groups": 3, "stride": 2, "padding": (1, 0)}, (2, 6, 9, 8)),
-    "2d-depthwise": (C2, (4, 4, 3), {"groups": 4, "padding": 1}, (2, 4, 9, 8)),
-    "2d-depthwise-multiplier": (C2, (4, 8, 3), {"groups": 4, "stride": 2, "padding": 1}, (2, 4, 9, 8)),
-    "2d-unbatched": (C2, (3, 5, 3), {"padding": 1, "stride": 2}, (3, 8, 7)),
-    "2d-1x1": (C2, (6, 4, 1), {}, (3, 6, 5, 5)),
-    "2d-kernel-equals-input": (C2, (2, 3, (5, 4)), {}, (3, 2, 5, 4)),
-    "2d-reflect": (C2, (3, 4, 3), {"padding": (2, 1), "padding_mode": "reflect"}, (2, 3, 8, 7)),
-    "2d-replicate-same": (C2, (3, 4, (4, 3)), {"padding": "same", "padding_mode": "replicate"}, (2, 3, 8, 7)),
-    "2d-circular-stride2": (C2, (3, 4, 3), {"stride": 2, "padding": (1, 3), "padding_mode": "circular"},
-                            (2, 3, 8, 7)),
-    "2d-wide": (C2, (16, 32, 3), {"padding": 1}, (8, 16, 16, 16)),
-    "t2d-basic": (CT, (4, 3, 3), {}, (2, 4, 6, 5)),
-    "t2d-stride2-pad1-outpad1": (CT, (4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}, (2, 4, 6, 5)),
-    "t2d-tuples": (CT, (3, 5, (2, 3)), {"stride": (3, 2), "padding": (1, 0), "output_padding": (2, 1)}, (2, 3, 4, 5)),
-    "t2d-groups2-dilation2-no-bias": (CT, (4, 6, (3, 2)), {"groups": 2, "dilation": 2, "bias": False}, (2, 4, 5, 6)),
-    "t2d-outpad-below-dilation": (CT, (4, 3, 3), {"stride": (1, 2), "dilation": 2, "output_padding": (1, 1)},
-                                  (2, 4, 5, 6)),
-    "t2d-depthwise-unbatched": (CT, (4, 4, 4), {"groups": 4, "stride": 2, "padding": (1, 2)}, (4, 5, 6)),
-    "t2d-wide": (CT, (16, 8, 4), {"stride": 2, "padding": 1}, (8, 16, 8, 8)),
-}
+CONVS = ("Conv1d", "Conv2d", "ConvTranspose2d")  # their parity with torch: test_catalog.py
 
 
-def build(case, dtype, seed=0):
-    cls, args, kwargs, shape = CONFIGS[case]
-    return cls(*args, **kwargs, dtype=dtype, rng=np.random.default_rng(seed)), normal(dtype, *shape, seed=seed + 1)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", CONFIGS)
-def test_conv_matches_torch(case, dtype):
-    assert_module_parity(*build(case, dtype))
-
-
-GRADCHECK = [case for case in CONFIGS if not case.endswith("wide")]
-
-
-@pytest.mark.parametrize("case", GRADCHECK)
+@pytest.mark.parametrize("case", catalog_cases(*CONVS, kind="module", without=("large",)), ids=lambda c: c.name)
 def test_conv_gradients_match_finite_differences(case):
-    assert_gradcheck(*build(case, np.float64))
+    module, inputs = build(case, np.float64)
+    assert_gradcheck(module, *inputs)
 
 
-@pytest.mark.parametrize("case", CONFIGS)
+@pytest.mark.parametrize("case", catalog_cases(*CONVS, kind="module"), ids=lambda c: c.name)
 def test_state_dict_layout_and_repr_match_torch(case):
-    cls, args, kwargs, _ = CONFIGS[case]
-    ours, theirs = cls(*args, **kwargs), getattr(torch.nn, cls.__name__)(*args, **kwargs)
-    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: tuple(v.shape) for k, v in
-                                                                  theirs.state_dict().items()}
-    assert list(ours.state_dict()) == list(theirs.state_dict())
+    """torch's layer built from the scratch layer's options computes its own parameter shapes and repr."""
+    ours, _ = build(case, np.float32)
+    theirs = build_torch(ours)
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, tuple(v.shape)) for k, v in
+                                                                   theirs.state_dict().items()]
     assert repr(ours) == repr(theirs)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", ["1d-basic", "2d-same", "t2d-stride2-pad1-outpad1"])
+@pytest.mark.parametrize("case", ["Conv1d(3,5,3)", "Conv2d(padding='same')",
+                                  "ConvTranspose2d(stride=2,padding=1,output_padding=1)"])
 def test_output_and_gradients_keep_the_dtype(case, dtype):
-    module, x = build(case, dtype)
+    module, (x,) = build(case, dtype)
     out = module(x)
     assert out.dtype == dtype and module.backward(np.ones_like(out)).dtype == dtype
     assert module.weight.grad.dtype == dtype and module.bias.grad.dtype == dtype
@@ -149,7 +90,7 @@ def test_default_init_has_torchs_bounds_and_distribution(case):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("output_size", [(11, 9), (12, 10), [2, 3, 12, 9]])
 def test_conv_transpose_output_size_matches_torch(output_size, dtype):
-    module, x = build("t2d-stride2-pad1-outpad1", dtype)
+    module, (x,) = build("ConvTranspose2d(stride=2,padding=1,output_padding=1)", dtype)
     module.output_padding = (0, 0)
     twin = to_torch(module)
     out = module(x, output_size=output_size)
@@ -160,8 +101,7 @@ def test_conv_transpose_output_size_matches_torch(output_size, dtype):
     tol = rtol(dtype, 64)
     for quantity, ours, theirs in (("output", out, expected), ("grad_input", module.backward(g), xt.grad),
                                    ("weight.grad", module.weight.grad, twin.weight.grad)):
-        result = compare_arrays(quantity, ours, theirs, tol)
-        assert result.ok, result.describe(ours, theirs)
+        assert_close(ours, theirs, tol, quantity)
 
 
 # ------------------------------------------------------------------------ errors
@@ -215,7 +155,7 @@ BAD_INPUTS = [  # torch raises a RuntimeError for each; scratch a ValueError nam
 @pytest.mark.parametrize("make, shape, message", BAD_INPUTS)
 def test_bad_inputs_raise_clear_errors(make, shape, message):
     module = make()
-    x = normal(np.float32, *shape)
+    x = normal(np.random.default_rng(0), np.float32, *shape)
     with pytest.raises(RuntimeError):
         to_torch(module)(torch.tensor(x))
     with pytest.raises(ValueError, match=message):
@@ -225,7 +165,7 @@ def test_bad_inputs_raise_clear_errors(make, shape, message):
 @pytest.mark.parametrize("output_size", [(10, 9), (13, 9), (2, 12, 9)])
 def test_conv_transpose_bad_output_size_is_rejected_like_torch(output_size):
     module = CT(4, 3, 3, stride=2, padding=1)
-    x = normal(np.float32, 2, 4, 6, 5)
+    x = normal(np.random.default_rng(0), np.float32, 2, 4, 6, 5)
     with pytest.raises(ValueError):
         to_torch(module)(torch.tensor(x), output_size=output_size)
     with pytest.raises(ValueError):
@@ -235,4 +175,4 @@ def test_conv_transpose_bad_output_size_is_rejected_like_torch(output_size):
 @pytest.mark.parametrize("cls, shape", [(C1, (2, 3, 8)), (C2, (2, 3, 8, 8)), (CT, (2, 3, 4, 4))])
 def test_input_of_another_dtype_is_a_type_error(cls, shape):
     with pytest.raises(TypeError, match=f"{cls.__name__}: expected input of dtype float32"):
-        cls(3, 4, 3)(normal(np.float64, *shape))
+        cls(3, 4, 3)(normal(np.random.default_rng(0), np.float64, *shape))

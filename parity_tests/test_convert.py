@@ -7,8 +7,7 @@ import torch
 import torch_ref
 from scratch import nn
 from scratch.nn import Parameter
-
-from .helpers import assert_module_parity
+from torch_ref.testing import assert_module_parity
 
 
 def model(dtype=np.float32):

@@ -1,5 +1,6 @@
-"""Dropout and Dropout2d: parity with torch under identical masks (the twin applies the scratch
-module's last mask, see torch_ref/twins/dropout.py), the drop rate, reproducibility, finite differences."""
+"""Dropout and Dropout2d (their parity with torch on the catalog's cases: test_catalog.py; the twin applies
+the scratch module's last mask, see torch_ref/twins/dropout.py): 3-D inputs to Dropout2d, warnings, p=1,
+the drop rate, reproducibility, finite differences."""
 
 import re
 import warnings
@@ -10,39 +11,13 @@ import torch
 
 import scratch
 from scratch import nn
+from torch_ref.catalog.data import normal
 from torch_ref.convert import from_torch, to_torch
-
-from .helpers import DTYPES, assert_gradcheck, assert_module_parity
-
-
-def normal(dtype, *shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+from torch_ref.testing import DTYPES, assert_gradcheck, assert_module_parity
 
 
 def rng(seed=1):
     return np.random.default_rng(seed)
-
-
-CASES = {
-    "train": lambda d: (nn.Dropout(0.3, rng=rng()), normal(d, 8, 12)),
-    "train-default-p-3d": lambda d: (nn.Dropout(rng=rng()), normal(d, 4, 5, 6)),
-    "train-0d": lambda d: (nn.Dropout(0.2, rng=rng()), normal(d)),
-    "train-inplace": lambda d: (nn.Dropout(0.5, inplace=True, rng=rng()), normal(d, 8, 12)),
-    "train-p0": lambda d: (nn.Dropout(0.0, rng=rng()), normal(d, 8, 12)),
-    "train-p0.9": lambda d: (nn.Dropout(0.9, rng=rng()), normal(d, 16, 12)),
-    "eval": lambda d: (nn.Dropout(0.3, rng=rng()).eval(), normal(d, 8, 12)),
-    "eval-inplace": lambda d: (nn.Dropout(0.3, inplace=True).eval(), normal(d, 8, 12)),
-    "2d-train-4d": lambda d: (nn.Dropout2d(0.4, rng=rng()), normal(d, 4, 6, 3, 5)),
-    "2d-train-inplace": lambda d: (nn.Dropout2d(0.5, inplace=True, rng=rng()), normal(d, 4, 6, 3, 5)),
-    "2d-eval-4d": lambda d: (nn.Dropout2d(0.4).eval(), normal(d, 4, 6, 3, 5)),
-    "2d-train-global-rng": lambda d: (nn.Dropout2d(0.5), normal(d, 4, 6, 3, 5)),
-}
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", CASES)
-def test_parity(case, dtype):
-    assert_module_parity(*CASES[case](dtype))
 
 
 @pytest.mark.filterwarnings("ignore:dropout2d. Received a 3D input:UserWarning")
@@ -51,7 +26,7 @@ def test_parity(case, dtype):
 def test_dropout2d_3d_input_is_n_c_l(dtype, training):
     """torch reads a 3-D input as (N, C, L): one draw per (n, c), broadcast along L."""
     module = nn.Dropout2d(0.5, rng=rng()).train(training)
-    assert_module_parity(module, normal(dtype, 6, 8, 5))
+    assert_module_parity(module, normal(rng(0), dtype, 6, 8, 5))
     assert module.mask is None if not training else module.mask.shape == (6, 8, 1)
 
 
@@ -81,9 +56,9 @@ def test_dropout2d_needs_two_dims_to_draw_a_mask():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
 def test_p1_gives_zeros_and_zero_gradient_as_torch(cls, dtype):
-    x = normal(dtype, 2, 3, 4, 5)
+    x = normal(rng(0), dtype, 2, 3, 4, 5)
     x[0, 0, 0, 0] = np.inf  # inf * 0 = nan in both engines
-    grad = normal(dtype, 2, 3, 4, 5, seed=7)
+    grad = normal(rng(7), dtype, 2, 3, 4, 5)
     module = getattr(nn, cls)(1.0)
     out, dx = module(x.copy()), module.backward(grad)
     t = torch.tensor(x, requires_grad=True)
@@ -105,7 +80,7 @@ def test_bad_p_raises_torchs_error_after_the_modules_name(cls, p):
 
 
 def test_inplace_overwrites_and_returns_the_input():
-    x = normal(np.float32, 6, 7)
+    x = normal(rng(0), np.float32, 6, 7)
     module = nn.Dropout(0.5, inplace=True, rng=rng())
     expected = nn.Dropout(0.5, rng=rng())(x.copy())
     out = module(x)
@@ -163,7 +138,7 @@ def fixed_mask(cls, *args):
                                     fixed_mask(nn.Dropout, 0.4).eval()],
                          ids=["dropout-train", "dropout2d-train", "eval"])
 def test_finite_differences_with_a_fixed_mask(module):
-    x = normal(np.float64, 5, 6, 3, 2)
+    x = normal(rng(0), np.float64, 5, 6, 3, 2)
     assert_gradcheck(module, x)  # works on a float64 copy; the module's own run below draws the same mask
     module(x)
     if module.training:

@@ -1,7 +1,7 @@
 """scratch.nn.init against torch.nn.init: distributions (two-sample Kolmogorov-Smirnov), exact bounds, exact
 deterministic fills, orthogonality, dtypes, generators, errors; and every layer's default initialization.
 
-The significance level is torch_ref.checks.init.ALPHA = 1e-3 with SAMPLES = 2^18 values per side: a correct
+The significance level is torch_ref.catalog.init.ALPHA = 1e-3 with SAMPLES = 2^18 values per side: a correct
 initializer fails 1 time in 1000 (the seeds are fixed, so a pass is reproducible), and
 ``test_a_wrong_scale_is_rejected`` proves that a std or bound 5% off fails.
 """
@@ -18,7 +18,7 @@ import scratch
 from scratch import nn
 from scratch.nn import init
 from torch_ref.arrays import to_numpy
-from torch_ref.checks.init import (
+from torch_ref.catalog.init import (
     ALPHA,
     DETERMINISTIC,
     ROWS,
@@ -34,9 +34,8 @@ from torch_ref.checks.init import (
     row_name,
     torch_uniform_bounds,
 )
+from torch_ref.testing import DTYPES
 from torch_ref.tolerance import rtol
-
-from .helpers import DTYPES
 
 TORCH = {np.float32: torch.float32, np.float64: torch.float64}
 RANDOM_ROWS = [row for row in ROWS if row[0] not in DETERMINISTIC]

@@ -16,7 +16,8 @@ import torch
 from scratch import optim
 from scratch.nn import Parameter
 from scratch.optim import lr_scheduler
-from torch_ref.tolerance import relative_error, trajectory_rtol
+from torch_ref.testing import assert_close
+from torch_ref.tolerance import trajectory_rtol
 
 STEPS = 60
 # lrs are Python floats (float64) in both engines; a chainable scheduler rounds once per step and carries
@@ -56,11 +57,6 @@ def run(optimizer, schedulers, steps=STEPS, metrics=None):
         record.append(schedulers[-1].get_last_lr())
         momentums.append([momentum_of(g) for g in optimizer.param_groups])
     return np.array(record, dtype=np.float64), np.array(momentums, dtype=np.float64)
-
-
-def assert_close(actual, expected, what):
-    _, rel = relative_error(actual, expected)
-    assert rel <= TOL, f"{what}: max rel err {rel:.3e} > {TOL:.3e}\n  scratch {actual}\n  torch   {expected}"
 
 
 def both(kind, build, steps=STEPS, metrics=None):
@@ -147,8 +143,8 @@ CYCLED = [case for case in CASES if case.startswith(("cyclic", "onecycle")) and 
 @pytest.mark.parametrize("case", CASES)
 def test_lr_sequence_equals_torchs(case):
     (lrs, momentums), (torch_lrs, torch_momentums) = both(*CASES[case])
-    assert_close(lrs, torch_lrs, "lr")
-    assert_close(momentums, torch_momentums, "momentum")
+    assert_close(lrs, torch_lrs, TOL, "lr")
+    assert_close(momentums, torch_momentums, TOL, "momentum")
     assert len({tuple(row) for row in torch_lrs}) > 1  # the schedule really changes the lr
     if case in CYCLED:  # and the momentum (SGD) or beta1 (Adam) really cycles
         assert len({tuple(row) for row in torch_momentums}) > 2
@@ -177,7 +173,7 @@ def assert_same_state(ours, theirs, where="state_dict"):
         for i, (a, b) in enumerate(zip(ours, theirs)):
             assert_same_state(a, b, f"{where}[{i}]")
     elif isinstance(theirs, float):
-        assert_close(np.float64(ours), np.float64(theirs), where)
+        assert_close(np.float64(ours), np.float64(theirs), TOL, where)
     elif not callable(theirs):
         assert ours == theirs, f"{where}: {ours!r} vs {theirs!r}"
 
@@ -216,8 +212,8 @@ def test_torchs_state_dict_loads_and_continues_identically(case):
         scheduler.load_state_dict(state)
     (lrs, momentums), (torch_lrs, torch_momentums) = (run(optimizer, schedulers, STEPS - 25),
                                                       run(torch_optimizer, torch_schedulers, STEPS - 25))
-    assert_close(lrs, torch_lrs, "lr")
-    assert_close(momentums, torch_momentums, "momentum")
+    assert_close(lrs, torch_lrs, TOL, "lr")
+    assert_close(momentums, torch_momentums, TOL, "momentum")
 
 
 RESUME = {
@@ -241,8 +237,8 @@ def test_resuming_with_last_epoch_equals_torchs(case):
         module = ENGINES[engine][1]
         run(optimizer, [RESUME[case](module, optimizer, -1)], steps=12)
         sequences.append(run(optimizer, [RESUME[case](module, optimizer, 12)], steps=STEPS - 13))
-    assert_close(sequences[0][0], sequences[1][0], "lr")
-    assert_close(sequences[0][1], sequences[1][1], "momentum")
+    assert_close(sequences[0][0], sequences[1][0], TOL, "lr")
+    assert_close(sequences[0][1], sequences[1][1], TOL, "momentum")
     assert len({tuple(row) for row in sequences[1][0]}) > 2
 
 
@@ -283,7 +279,7 @@ def run_epochs(engine, build, epochs):
 @pytest.mark.parametrize("case", CLOSED_FORM)
 def test_step_with_an_epoch_uses_torchs_closed_form(case):
     expected = run_epochs("torch", CLOSED_FORM[case], EPOCHS)
-    assert_close(run_epochs("scratch", CLOSED_FORM[case], EPOCHS), expected, "lr")
+    assert_close(run_epochs("scratch", CLOSED_FORM[case], EPOCHS), expected, TOL, "lr")
     assert len({tuple(row) for row in expected}) > 1
 
 
@@ -303,7 +299,7 @@ def run_fractional(engine, t_mult, iters=7):
 @pytest.mark.parametrize("t_mult", [1, 2, 3])
 def test_warm_restarts_with_fractional_epochs_equal_torchs(t_mult):
     expected = run_fractional("torch", t_mult)
-    assert_close(run_fractional("scratch", t_mult), expected, "lr, T_cur, T_i, last_epoch")
+    assert_close(run_fractional("scratch", t_mult), expected, TOL, "lr, T_cur, T_i, last_epoch")
     assert len(set(expected[:, 0])) > 20
 
 
@@ -336,7 +332,7 @@ def test_reduce_on_plateau_equals_torchs(case):
     metrics = [1 - m if options.get("mode") == "max" else m for m in plateau_metrics()]
     build = lambda m, o: [m.ReduceLROnPlateau(o, **options)]  # noqa: E731
     (lrs, _), (torch_lrs, _) = both("SGD", build, steps=len(metrics), metrics=metrics)
-    assert_close(lrs, torch_lrs, "lr")
+    assert_close(lrs, torch_lrs, TOL, "lr")
     assert len({tuple(row) for row in torch_lrs}) > 2
 
 
@@ -356,8 +352,8 @@ def test_reduce_on_plateau_state_dicts_interchange_with_torchs(case):
     scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, **options)
     optimizer.load_state_dict(states[1][1])
     scheduler.load_state_dict(states[1][0])  # torch's
-    assert_close(run(optimizer, [scheduler], 30, metrics[30:])[0], sequences[1][0], "lr after loading torch's")
-    assert_close(sequences[0][0], sequences[1][0], "lr")
+    assert_close(run(optimizer, [scheduler], 30, metrics[30:])[0], sequences[1][0], TOL, "lr after loading torch's")
+    assert_close(sequences[0][0], sequences[1][0], TOL, "lr")
 
 
 # ------------------------------------------------------------------ warnings and invalid arguments

@@ -1,7 +1,7 @@
 """Inputs are never mutated: not the forward input, not the targets, not grad_output, not param.grad.
 
-``MODULES`` and ``LOSSES`` hold one case for every Module class in ``scratch.nn.__all__`` (a test fails
-when one is missing); ``test_stability.py`` reuses them for its float32 checks. In-place activations and
+``MODULES`` and ``LOSSES`` take every component's first case from the catalog (test_catalog.py fails when a
+class has none); ``test_stability.py`` and ``test_determinism.py`` reuse them. In-place activations and
 dropouts (``inplace=True``) are the documented exception: torch overwrites its input with the output,
 and so must scratch, exactly as torch does.
 """
@@ -16,99 +16,30 @@ import torch
 
 import scratch.preprocessing
 import torch_ref
-from parity_tests.helpers import DTYPES
 from scratch import nn, optim
 from torch_ref.arrays import leaves, random_like, tree_map
-from torch_ref.checks.activation import inplace_parity
-
-ABSTRACT = {"Module", "RNNBase"}  # no forward of their own, as in torch: nothing to run
-
-
-def normal(rng, dtype, *shape, scale=1.0):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
+from torch_ref.catalog import first_of_each
+from torch_ref.catalog.case import inplace_parity
+from torch_ref.catalog.data import normal
+from torch_ref.testing import DTYPES, build, catalog_cases
 
 
-def probs(rng, dtype, *shape):
-    return rng.uniform(0.02, 0.98, shape).astype(dtype)
+def _loss(subject):
+    """make(dtype, rng, reduction) -> (criterion, inputs, target) from the subject's first catalog case
+    in that reduction; ``inputs`` is a tuple (two arrays for CosineEmbeddingLoss)."""
+    def make(dtype, rng, reduction):
+        case = next(case for case in catalog_cases(subject, kind="loss")
+                    if case.name.endswith((f"({reduction})", f",{reduction})")))
+        criterion, input, target = case.make(dtype, rng)
+        return criterion, input if isinstance(input, tuple) else (input,), target
+    return make
 
 
-def log_probs(rng, dtype, *shape):
-    p = rng.uniform(0.02, 1, shape)
-    return np.log(p / p.sum(axis=-1, keepdims=True)).astype(dtype)
-
-
-def signs(rng, dtype, *shape):
-    return np.where(rng.random(shape) < 0.5, -1, 1).astype(dtype)
-
-
-def _act(module, scale=3.0):
-    return lambda d, r: (module(), (normal(r, d, 6, 8, scale=scale),))
-
-
-# name: make(dtype, rng) -> (module, inputs); inputs is a tuple, possibly nested (an LSTM's (x, (h_0, c_0)))
-MODULES = {
-    "CELU": _act(lambda: nn.CELU(alpha=0.7)), "ELU": _act(nn.ELU), "GELU": _act(nn.GELU),
-    "Hardtanh": _act(nn.Hardtanh, 1.5), "LeakyReLU": _act(nn.LeakyReLU), "LogSoftmax": _act(lambda: nn.LogSoftmax(1)),
-    "Mish": _act(nn.Mish), "ReLU": _act(nn.ReLU), "ReLU6": _act(nn.ReLU6, 5.0), "SELU": _act(nn.SELU),
-    "SiLU": _act(nn.SiLU), "Sigmoid": _act(nn.Sigmoid), "Softmax": _act(lambda: nn.Softmax(1)),
-    "Softplus": _act(nn.Softplus), "Softsign": _act(nn.Softsign), "Tanh": _act(nn.Tanh), "Identity": _act(nn.Identity),
-    "PReLU": lambda d, r: (nn.PReLU(3, dtype=d), (normal(r, d, 4, 3, 5),)),
-    "Sequential": lambda d, r: (
-        nn.Sequential(nn.Linear(5, 4, dtype=d, rng=r), nn.Tanh(), nn.Linear(4, 3, dtype=d, rng=r)),
-        (normal(r, d, 6, 5),)),
-    "Conv1d": lambda d, r: (nn.Conv1d(3, 4, 3, padding=1, dtype=d, rng=r), (normal(r, d, 2, 3, 7),)),
-    "Conv2d": lambda d, r: (nn.Conv2d(3, 4, 3, stride=2, dtype=d, rng=r), (normal(r, d, 2, 3, 7, 7),)),
-    "ConvTranspose2d": lambda d, r: (nn.ConvTranspose2d(3, 2, 3, stride=2, dtype=d, rng=r),
-                                     (normal(r, d, 2, 3, 4, 4),)),
-    "Dropout": lambda d, r: (nn.Dropout(0.3, rng=r), (normal(r, d, 6, 8),)),
-    "Dropout2d": lambda d, r: (nn.Dropout2d(0.3, rng=r), (normal(r, d, 2, 6, 3, 3),)),
-    "Flatten": lambda d, r: (nn.Flatten(), (normal(r, d, 2, 3, 4),)),
-    "Unflatten": lambda d, r: (nn.Unflatten(1, (3, 4)), (normal(r, d, 2, 12),)),
-    "Linear": lambda d, r: (nn.Linear(5, 4, dtype=d, rng=r), (normal(r, d, 6, 5),)),
-    "BatchNorm1d": lambda d, r: (nn.BatchNorm1d(4, dtype=d), (normal(r, d, 6, 4),)),
-    "BatchNorm2d": lambda d, r: (nn.BatchNorm2d(3, dtype=d), (normal(r, d, 2, 3, 4, 4),)),
-    "GroupNorm": lambda d, r: (nn.GroupNorm(2, 4, dtype=d), (normal(r, d, 3, 4, 5),)),
-    "LayerNorm": lambda d, r: (nn.LayerNorm(6, dtype=d), (normal(r, d, 4, 6),)),
-    "AdaptiveAvgPool2d": lambda d, r: (nn.AdaptiveAvgPool2d((2, 3)), (normal(r, d, 2, 3, 5, 7),)),
-    "AvgPool2d": lambda d, r: (nn.AvgPool2d(2), (normal(r, d, 2, 3, 6, 6),)),
-    "MaxPool1d": lambda d, r: (nn.MaxPool1d(2), (normal(r, d, 2, 3, 8),)),
-    "MaxPool2d": lambda d, r: (nn.MaxPool2d(2), (normal(r, d, 2, 3, 6, 6),)),
-    "RNN": lambda d, r: (nn.RNN(3, 4, dtype=d, rng=r), (normal(r, d, 5, 2, 3), normal(r, d, 1, 2, 4))),
-    "GRU": lambda d, r: (nn.GRU(3, 4, dtype=d, rng=r), (normal(r, d, 5, 2, 3), normal(r, d, 1, 2, 4))),
-    "LSTM": lambda d, r: (nn.LSTM(3, 4, dtype=d, rng=r),
-                          (normal(r, d, 5, 2, 3), (normal(r, d, 1, 2, 4), normal(r, d, 1, 2, 4)))),
-    "Embedding": lambda d, r: (nn.Embedding(7, 3, dtype=d, rng=r), (r.integers(0, 7, (4, 5)),)),
-}
-
-# name: make(dtype, rng, reduction) -> (criterion, inputs, target)
-LOSSES = {
-    "BCELoss": lambda d, r, red: (nn.BCELoss(reduction=red), (probs(r, d, 6, 4),), probs(r, d, 6, 4)),
-    "BCEWithLogitsLoss": lambda d, r, red: (nn.BCEWithLogitsLoss(pos_weight=probs(r, d, 4) + 0.5, reduction=red),
-                                            (normal(r, d, 6, 4),), probs(r, d, 6, 4)),
-    "CrossEntropyLoss": lambda d, r, red: (nn.CrossEntropyLoss(label_smoothing=0.1, reduction=red),
-                                           (normal(r, d, 6, 4),), r.integers(0, 4, 6)),
-    "HuberLoss": lambda d, r, red: (nn.HuberLoss(reduction=red), (normal(r, d, 6, 4),), normal(r, d, 6, 4)),
-    "KLDivLoss": lambda d, r, red: (nn.KLDivLoss(reduction=red), (log_probs(r, d, 6, 4),), probs(r, d, 6, 4)),
-    "L1Loss": lambda d, r, red: (nn.L1Loss(reduction=red), (normal(r, d, 6, 4),), normal(r, d, 6, 4)),
-    "MSELoss": lambda d, r, red: (nn.MSELoss(reduction=red), (normal(r, d, 6, 4),), normal(r, d, 6, 4)),
-    "NLLLoss": lambda d, r, red: (nn.NLLLoss(reduction=red), (log_probs(r, d, 6, 4),), r.integers(0, 4, 6)),
-    "SmoothL1Loss": lambda d, r, red: (nn.SmoothL1Loss(reduction=red), (normal(r, d, 6, 4),), normal(r, d, 6, 4)),
-    "CosineEmbeddingLoss": lambda d, r, red: (nn.CosineEmbeddingLoss(margin=0.2, reduction=red),
-                                              (normal(r, d, 6, 4), normal(r, d, 6, 4)), signs(r, np.int64, 6)),
-    "HingeEmbeddingLoss": lambda d, r, red: (nn.HingeEmbeddingLoss(reduction=red), (normal(r, d, 6, 4),),
-                                             signs(r, d, 6, 4)),
-    "MultiMarginLoss": lambda d, r, red: (nn.MultiMarginLoss(reduction=red), (normal(r, d, 6, 4),),
-                                          r.integers(0, 4, 6)),
-    "SoftMarginLoss": lambda d, r, red: (nn.SoftMarginLoss(reduction=red), (normal(r, d, 6, 4),), signs(r, d, 6, 4)),
-}
-
-INPLACE = {  # the modules with an ``inplace`` option, built with it on
-    "ReLU": lambda: nn.ReLU(inplace=True), "LeakyReLU": lambda: nn.LeakyReLU(0.2, inplace=True),
-    "ELU": lambda: nn.ELU(0.7, inplace=True), "SELU": lambda: nn.SELU(inplace=True),
-    "CELU": lambda: nn.CELU(0.3, inplace=True), "SiLU": lambda: nn.SiLU(inplace=True),
-    "Mish": lambda: nn.Mish(inplace=True), "Hardtanh": lambda: nn.Hardtanh(-0.3, 2.0, inplace=True),
-    "ReLU6": lambda: nn.ReLU6(inplace=True),
-}
+# name: make(dtype, rng) -> (module, inputs), each component's first catalog case; inputs may nest (LSTM)
+MODULES = {name: case.make for name, case in first_of_each("module").items()}
+LOSSES = {name: _loss(name) for name in first_of_each("loss")}
+# the modules with an ``inplace`` option, built with it on (the catalog's in-place cases)
+INPLACE = {name: (lambda case=case: build(case)[0]) for name, case in first_of_each("inplace").items()}
 
 
 def module_classes() -> set[str]:
@@ -126,10 +57,7 @@ def assert_unchanged(tree, before, what):
         assert now.dtype == then.dtype and np.array_equal(now, then, equal_nan=True), f"{what}[{i}] was modified"
 
 
-def test_every_module_class_has_a_case():
-    missing = module_classes() - set(MODULES) - set(LOSSES) - ABSTRACT
-    assert not missing, f"no no-mutation case for {sorted(missing)}"
-    assert not (set(MODULES) | set(LOSSES)) - module_classes(), "a case names no exported module"
+def test_every_inplace_option_has_an_inplace_case():
     with_inplace = {name for name in module_classes() if "inplace" in inspect.signature(getattr(nn, name)).parameters}
     assert with_inplace == set(INPLACE) | {"Dropout", "Dropout2d"}, "an inplace option without an in-place test"
 

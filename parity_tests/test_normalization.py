@@ -1,5 +1,6 @@
-"""BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: parity with torch in both dtypes, running statistics
-step by step across train/eval switches, finite differences, constant inputs, state dicts and bad inputs."""
+"""BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: finite differences on the catalog's cases (their parity
+with torch: test_catalog.py), running statistics step by step across train/eval switches, constant
+inputs, state dicts and bad inputs."""
 
 import numpy as np
 import pytest
@@ -7,73 +8,21 @@ import torch
 
 from scratch import nn
 from torch_ref import from_torch, to_torch
-from torch_ref.checks.normalization import randomized
-from torch_ref.report import compare_arrays
+from torch_ref.catalog.data import normal
+from torch_ref.catalog.normalization import randomized
+from torch_ref.testing import DTYPES, assert_close, assert_gradcheck, build, catalog_cases
 from torch_ref.tolerance import reduction_length, rtol
 
-from .helpers import DTYPES, assert_gradcheck, assert_module_parity
-
-
-def normal(dtype, *shape, seed=1):
-    """Normal values, spread and shifted off zero mean (seed 1: not the upstream gradient's seed 0)."""
-    return (1 + 2 * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
-
-
 BN1, BN2, LN, GN = nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm
-# name: (build(dtype) -> module, input shape, eval mode)
-CASES = {
-    "bn1d-2d-input": (lambda d: BN1(6, dtype=d), (16, 6), False),
-    "bn1d-3d-input": (lambda d: BN1(6, dtype=d), (8, 6, 10), False),
-    "bn1d-batch-1-length-5": (lambda d: BN1(6, dtype=d), (1, 6, 5), False),
-    "bn1d-momentum-none": (lambda d: BN1(6, momentum=None, dtype=d), (16, 6), False),
-    "bn1d-momentum-0.5-eps-1e-3": (lambda d: BN1(6, eps=1e-3, momentum=0.5, dtype=d), (8, 6, 3), False),
-    "bn1d-affine-false": (lambda d: BN1(6, affine=False, dtype=d), (16, 6), False),
-    "bn1d-bias-false": (lambda d: BN1(6, bias=False, dtype=d), (16, 6), False),
-    "bn1d-no-running-stats": (lambda d: BN1(6, track_running_stats=False, dtype=d), (8, 6, 4), False),
-    "bn1d-no-running-stats-eval": (lambda d: BN1(6, track_running_stats=False, dtype=d), (8, 6, 4), True),
-    "bn1d-eval": (lambda d: BN1(6, dtype=d), (16, 6), True),
-    "bn1d-eval-3d-affine-false": (lambda d: BN1(6, affine=False, dtype=d), (8, 6, 10), True),
-    "bn2d": (lambda d: BN2(4, dtype=d), (8, 4, 5, 6), False),
-    "bn2d-batch-1": (lambda d: BN2(4, dtype=d), (1, 4, 5, 6), False),
-    "bn2d-momentum-none": (lambda d: BN2(4, momentum=None, dtype=d), (4, 4, 3, 3), False),
-    "bn2d-affine-false": (lambda d: BN2(4, affine=False, dtype=d), (4, 4, 3, 3), False),
-    "bn2d-no-running-stats": (lambda d: BN2(4, track_running_stats=False, dtype=d), (4, 4, 3, 3), False),
-    "bn2d-eval": (lambda d: BN2(4, dtype=d), (8, 4, 5, 6), True),
-    "bn2d-wide": (lambda d: BN2(16, dtype=d), (32, 16, 8, 8), False),
-    "ln-1d-input": (lambda d: LN(12, dtype=d), (12,), False),
-    "ln-2d-input": (lambda d: LN(12, dtype=d), (8, 12), False),
-    "ln-3d-input": (lambda d: LN(12, dtype=d), (4, 3, 12), False),
-    "ln-shape-2": (lambda d: LN((5, 6), dtype=d), (2, 3, 5, 6), False),
-    "ln-shape-3": (lambda d: LN([3, 4, 5], dtype=d), (2, 3, 4, 5), False),
-    "ln-no-affine": (lambda d: LN(12, elementwise_affine=False, dtype=d), (4, 3, 12), False),
-    "ln-no-bias": (lambda d: LN(12, bias=False, dtype=d), (8, 12), False),
-    "ln-eps-0.1-eval": (lambda d: LN(12, eps=0.1, dtype=d), (8, 12), True),
-    "ln-wide": (lambda d: LN(512, dtype=d), (16, 512), False),
-    "gn-2d-input": (lambda d: GN(2, 6, dtype=d), (8, 6), False),
-    "gn-3d-input": (lambda d: GN(3, 6, dtype=d), (4, 6, 7), False),
-    "gn-4d-input": (lambda d: GN(3, 6, dtype=d), (4, 6, 5, 4), False),
-    "gn-one-group": (lambda d: GN(1, 6, dtype=d), (4, 6, 7), False),
-    "gn-group-per-channel": (lambda d: GN(6, 6, dtype=d), (4, 6, 7), False),
-    "gn-no-affine": (lambda d: GN(2, 6, affine=False, dtype=d), (4, 6, 3, 3), False),
-    "gn-no-bias-eval": (lambda d: GN(2, 6, bias=False, dtype=d), (4, 6, 3, 3), True),
-    "gn-batch-1": (lambda d: GN(2, 6, dtype=d), (1, 6, 5), False),
-}
+NORMS = catalog_cases("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", kind="module")
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", CASES)
-def test_normalization_matches_torch(case, dtype):
-    build, shape, eval_mode = CASES[case]
-    assert_module_parity(randomized(build(dtype), np.random.default_rng(2), eval=eval_mode), normal(dtype, *shape))
-
-
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", NORMS, ids=lambda c: c.name)
 def test_normalization_matches_finite_differences(case):
-    build, shape, eval_mode = CASES[case]
-    if np.prod(shape) > 400:  # two forward passes per element: the wide cases are for parity only
-        shape = (2, shape[1]) + (2,) * (len(shape) - 2)
-    module = randomized(build(np.float64), np.random.default_rng(2), eval=eval_mode)
-    assert_gradcheck(module, normal(np.float64, *shape))
+    module, (x,) = build(case, np.float64)
+    if x.size > 400:  # two forward passes per element: the wide cases run on a few samples of their width
+        x = normal(np.random.default_rng(1), np.float64, 2, x.shape[1], *(2,) * (x.ndim - 2), scale=2) + 1
+    assert_gradcheck(module, x)
 
 
 # ------------------------------------------------------- running statistics across steps
@@ -86,11 +35,6 @@ STATEFUL = {
     "bn2d-momentum-none": lambda d: BN2(5, momentum=None, dtype=d),
     "bn2d-no-running-stats": lambda d: BN2(5, track_running_stats=False, dtype=d),
 }
-
-
-def assert_same(quantity, ours, theirs, tol, step):
-    result = compare_arrays(quantity, ours, theirs, tol)
-    assert result.ok, f"step {step}: {result.describe(ours, theirs)}"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -110,12 +54,12 @@ def test_running_statistics_follow_torch_step_by_step(case, dtype):
         out_torch.backward(torch.tensor(grad))
         out = module(x)
         tol = rtol(dtype, reduction_length(x)) * (step + 1)
-        assert_same("output", out, out_torch, tol, step)
-        assert_same("grad_input", module.backward(grad), x_torch.grad, tol, step)
+        assert_close(out, out_torch, tol, f"step {step}: output")
+        assert_close(module.backward(grad), x_torch.grad, tol, f"step {step}: grad_input")
         buffers = dict(twin.named_buffers())
         assert [name for name, _ in module.named_buffers()] == list(buffers)
         for name, buffer in module.named_buffers():
-            assert_same(name, buffer, buffers[name], tol, step)
+            assert_close(buffer, buffers[name], tol, f"step {step}: {name}")
     if module.track_running_stats:
         assert int(module.num_batches_tracked) == sum(MODES)
 
@@ -186,7 +130,7 @@ def test_to_double_and_float_convert_running_statistics():
     module.double()
     assert {b.dtype for b in (module.running_mean, module.running_var, module.weight.data)} == {np.dtype(np.float64)}
     assert module.num_batches_tracked.dtype == np.int64 and module.num_batches_tracked.shape == ()
-    module(normal(np.float64, 2, 3, 2, 2))
+    module(normal(np.random.default_rng(1), np.float64, 2, 3, 2, 2))
     module.float()
     assert module.running_var.dtype == np.float32 and int(module.num_batches_tracked) == 1
 
@@ -196,7 +140,7 @@ def test_no_running_stats_registers_none_buffers_and_affine_false_no_parameters(
     assert module.running_mean is None and module.running_var is None and module.num_batches_tracked is None
     assert module.weight is None and module.bias is None
     assert list(module.state_dict()) == [] == list(module.parameters())
-    out = module(normal(np.float64, 5, 4))  # parameter-free: any float dtype, kept
+    out = module(normal(np.random.default_rng(1), np.float64, 5, 4))  # parameter-free: any float dtype, kept
     assert out.dtype == np.float64
 
 

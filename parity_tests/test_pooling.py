@@ -1,6 +1,7 @@
-"""MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Unflatten: parity with torch in both dtypes,
-max-pool ties and NaNs routed exactly as torch, return_indices, finite differences, dtype kept, and the
-errors for bad inputs and bad constructor arguments (torch must reject the same case)."""
+"""MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Unflatten on the catalog's cases (their parity
+with torch: test_catalog.py): max-pool ties and NaNs routed exactly as torch, return_indices, finite
+differences, dtype kept, and the errors for bad inputs and bad constructor arguments (torch must reject
+the same case)."""
 
 import numpy as np
 import pytest
@@ -8,53 +9,22 @@ import torch
 
 from scratch import nn
 from torch_ref import to_torch
+from torch_ref.catalog.data import normal
+from torch_ref.testing import DTYPES, assert_gradcheck, build, catalog_cases
 
-from .helpers import DTYPES, assert_gradcheck, assert_module_parity
-
-M1, M2, AV, AD, UF = nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Unflatten
-
-# name: (class, positional args, keyword args, input shape)
-CONFIGS = {
-    "max1d-basic": (M1, (3,), {}, (4, 3, 16)),
-    "max1d-stride2-pad1": (M1, (3, 2, 1), {}, (4, 3, 15)),
-    "max1d-dilation2-ceil": (M1, (3,), {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}, (2, 3, 16)),
-    "max1d-ceil-last-window-dropped": (M1, (2, 3, 1), {"ceil_mode": True}, (2, 3, 4)),
-    "max1d-overlap-stride1": (M1, (4, 1, 2), {}, (2, 3, 9)),
-    "max1d-unbatched": (M1, (4, 3, 2), {}, (3, 17)),
-    "max2d-basic": (M2, (2,), {}, (4, 3, 8, 8)),
-    "max2d-odd-size": (M2, (2,), {}, (2, 3, 7, 9)),
-    "max2d-stride2-pad1": (M2, (3, 2, 1), {}, (4, 3, 9, 10)),
-    "max2d-tuples-dilation-ceil": (M2, ((3, 2), (2, 1), (1, 1), (2, 3)), {"ceil_mode": True}, (2, 3, 11, 10)),
-    "max2d-ceil-pad": (M2, (3, 2, 1), {"ceil_mode": True}, (2, 3, 8, 7)),
-    "max2d-overlap-stride1": (M2, (3, 1, 1), {}, (2, 3, 7, 6)),
-    "max2d-kernel-equals-input": (M2, ((5, 4),), {}, (2, 3, 5, 4)),
-    "max2d-unbatched": (M2, (3, 2, 1), {}, (3, 9, 8)),
-    "avg2d-basic": (AV, (2,), {}, (4, 3, 8, 8)),
-    "avg2d-stride-pad": (AV, (3, 2, 1), {}, (2, 3, 9, 10)),
-    "avg2d-ceil-include-pad": (AV, (3, 2, 1), {"ceil_mode": True}, (2, 3, 10, 9)),
-    "avg2d-ceil-exclude-pad": (AV, ((3, 2), (2, 3), (1, 1)), {"ceil_mode": True, "count_include_pad": False},
-                               (2, 3, 10, 9)),
-    "avg2d-ceil-no-pad": (AV, (2,), {"ceil_mode": True}, (2, 3, 5, 7)),
-    "avg2d-exclude-pad-overlap": (AV, (3, 1, 1), {"count_include_pad": False}, (2, 3, 6, 7)),
-    "avg2d-divisor-override": (AV, (3, 2, 1), {"divisor_override": 5}, (2, 3, 9, 9)),
-    "avg2d-divisor-override-ceil": (AV, (2, 2, 1), {"divisor_override": 3, "ceil_mode": True}, (2, 3, 8, 7)),
-    "avg2d-unbatched": (AV, (3, 1, 1), {}, (3, 7, 6)),
-    "adaptive-divides": (AD, ((4, 3),), {}, (2, 3, 8, 9)),
-    "adaptive-does-not-divide": (AD, (3,), {}, (2, 3, 7, 8)),
-    "adaptive-larger-than-input": (AD, ((9, 7),), {}, (2, 3, 5, 6)),
-    "adaptive-none-keeps-size": (AD, ((None, 4),), {}, (2, 3, 5, 10)),
-    "adaptive-global": (AD, (1,), {}, (4, 5, 6, 7)),
-    "adaptive-unbatched": (AD, ((2, 5),), {}, (3, 7, 11)),
-    "unflatten-middle": (UF, (1, (3, 4)), {}, (5, 12, 2)),
-    "unflatten-last-inferred": (UF, (-1, (2, -1, 3)), {}, (5, 2, 12)),
-    "unflatten-first-list": (UF, (0, [2, 3]), {}, (6, 4)),
-}
-MAX_CASES = [case for case, (cls, *_) in CONFIGS.items() if cls in (M1, M2)]
+M1, M2, AV, AD = nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
+# the catalog's cases (their parity with torch: test_catalog.py)
+POOLS = catalog_cases("MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Unflatten", kind="module")
+MAX_POOLS = catalog_cases("MaxPool1d", "MaxPool2d", kind="module")
 
 
-def build(case, **overrides):
-    cls, args, kwargs, shape = CONFIGS[case]
-    return cls(*args, **{**kwargs, **overrides}), shape
+def built(case, *, return_indices=False):
+    """The case's module and its input's shape; a max pool's ``return_indices`` set as asked (torch's
+    modules, as scratch's, read it at each forward), so a case declared with it also serves as a plain pool."""
+    module, (x,) = build(case, np.float32)
+    if hasattr(module, "return_indices"):
+        module.return_indices = return_indices
+    return module, x.shape
 
 
 def distinct(dtype, shape, seed=1):
@@ -70,22 +40,12 @@ def ties(dtype, shape, seed=1):
     return x
 
 
-def normal(dtype, shape, seed=1):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", CONFIGS)
-def test_matches_torch(case, dtype):
-    module, shape = build(case)
-    assert_module_parity(module, normal(dtype, shape))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", MAX_CASES)
+@pytest.mark.parametrize("case", MAX_POOLS, ids=lambda c: c.name)
 def test_max_pool_ties_route_the_gradient_exactly_as_torch(case, dtype):
-    module, shape = build(case)
-    x, g = ties(dtype, shape), normal(dtype, module(ties(dtype, shape)).shape, seed=7)
+    module, shape = built(case)
+    x = ties(dtype, shape)
+    g = normal(np.random.default_rng(7), dtype, *module(x).shape)
     ours_out, ours_grad = module(x), module.backward(g)
     leaf = torch.tensor(x, requires_grad=True)
     theirs = to_torch(module)(leaf)
@@ -95,10 +55,12 @@ def test_max_pool_ties_route_the_gradient_exactly_as_torch(case, dtype):
     assert np.count_nonzero(ours_grad) <= g.size, "ties must not split the gradient"  # one cell per output
 
 
-@pytest.mark.parametrize("maker", [distinct, ties, normal])
-@pytest.mark.parametrize("case", MAX_CASES)
+@pytest.mark.parametrize("maker", [distinct, ties, lambda dtype, shape: normal(np.random.default_rng(1), dtype,
+                                                                               *shape)],
+                         ids=["distinct", "ties", "normal"])
+@pytest.mark.parametrize("case", MAX_POOLS, ids=lambda c: c.name)
 def test_return_indices_equal_torchs(case, maker):
-    module, shape = build(case, return_indices=True)
+    module, shape = built(case, return_indices=True)
     x = maker(np.float32, shape)
     out, indices = module(x)
     theirs, their_indices = to_torch(module)(torch.tensor(x))
@@ -107,10 +69,10 @@ def test_return_indices_equal_torchs(case, maker):
     np.testing.assert_array_equal(out, theirs.numpy())
 
 
-@pytest.mark.parametrize("case", ["max1d-basic", "max2d-stride2-pad1", "max2d-tuples-dilation-ceil"])
+@pytest.mark.parametrize("case", ["MaxPool1d", "MaxPool2d(stride,padding)", "MaxPool2d(tuples,dilation,ceil_mode)"])
 def test_max_pool_nans_and_all_minus_inf_windows_pick_torchs_cell(case):
-    module, shape = build(case, return_indices=True)
-    x = normal(np.float64, shape)
+    module, shape = built(case, return_indices=True)
+    x = normal(np.random.default_rng(1), np.float64, *shape)
     x.reshape(-1)[::3] = np.nan
     x.reshape(-1)[1::7] = np.nan
     x[..., :3] = -np.inf  # whole windows of -inf, padding included
@@ -120,26 +82,27 @@ def test_max_pool_nans_and_all_minus_inf_windows_pick_torchs_cell(case):
     np.testing.assert_array_equal(out, theirs.numpy())
 
 
-@pytest.mark.parametrize("case", CONFIGS)
+@pytest.mark.parametrize("case", POOLS, ids=lambda c: c.name)
 def test_gradient_matches_finite_differences(case):
-    module, shape = build(case)
+    module, shape = built(case)
     assert_gradcheck(module, distinct(np.float64, shape))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("case", ["max1d-basic", "max2d-ceil-pad", "avg2d-ceil-exclude-pad",
-                                  "adaptive-does-not-divide", "unflatten-middle"])
+@pytest.mark.parametrize("case", ["MaxPool1d", "MaxPool2d(ceil_mode,padding)",
+                                  "AvgPool2d(count_include_pad=False,ceil_mode)",
+                                  "AdaptiveAvgPool2d(does not divide)", "Unflatten"])
 def test_dtype_is_kept(case, dtype):
-    module, shape = build(case)
-    out = module(normal(dtype, shape))
-    grad = module.backward(normal(dtype, out.shape, seed=2))
+    module, shape = built(case)
+    out = module(normal(np.random.default_rng(1), dtype, *shape))
+    grad = module.backward(normal(np.random.default_rng(2), dtype, *out.shape))
     assert out.dtype == dtype and grad.dtype == dtype and grad.shape == shape
 
 
 def test_empty_batch_matches_torch():
-    for case in ("max2d-stride2-pad1", "avg2d-stride-pad", "adaptive-does-not-divide"):
-        module, shape = build(case)
-        x = normal(np.float32, (0, *shape[1:]))
+    for case in ("MaxPool2d(stride,padding)", "AvgPool2d(stride,padding)", "AdaptiveAvgPool2d(does not divide)"):
+        module, shape = built(case)
+        x = normal(np.random.default_rng(1), np.float32, 0, *shape[1:])
         assert module(x).shape == tuple(to_torch(module)(torch.tensor(x)).shape)
 
 
@@ -151,7 +114,7 @@ def _raises_like_torch(make, x, error):
         make(torch.nn)(torch.tensor(x))
 
 
-X2, X1 = normal(np.float32, (2, 3, 5, 5)), normal(np.float32, (2, 3, 5))
+X2, X1 = normal(np.random.default_rng(1), np.float32, 2, 3, 5, 5), normal(np.random.default_rng(1), np.float32, 2, 3, 5)
 
 BAD = {
     "max2d-pad-over-half-kernel": (lambda n: n.MaxPool2d(3, padding=2), X2, ValueError),
@@ -204,10 +167,10 @@ def test_errors_name_the_module_and_the_sizes():
         nn.Unflatten(1, (2, 2))(X2)
 
 
-@pytest.mark.parametrize("case", ["max2d-tuples-dilation-ceil", "avg2d-divisor-override", "adaptive-none-keeps-size",
-                                  "unflatten-middle"])
+@pytest.mark.parametrize("case", ["MaxPool2d(tuples,dilation,ceil_mode)", "AvgPool2d(divisor_override)",
+                                  "AdaptiveAvgPool2d(None keeps the size)", "Unflatten"])
 def test_repr_matches_torchs(case):
-    module, _ = build(case)
+    module, _ = built(case)
     assert repr(module) == repr(to_torch(module))
 
 

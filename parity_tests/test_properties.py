@@ -1,7 +1,7 @@
 """Property-based parity with torch: hypothesis draws shapes, sizes, options and values.
 
 Each property says "for every input of this kind, scratch matches torch" (output, dL/dinput with a
-random upstream gradient, every parameter gradient; see ``parity_tests/helpers.py``). Values come
+random upstream gradient, every parameter gradient; see ``torch_ref/testing.py``). Values come
 from hypothesis itself, so its favourite edge cases (zeros, repeated values, the range's ends such
 as ±50) are tried.
 
@@ -27,8 +27,7 @@ import torch_ref
 from scratch import nn
 from torch_ref.arrays import random_like
 from torch_ref.component import loss_parity, module_parity
-
-from .helpers import DTYPES, assert_loss_parity, assert_module_parity
+from torch_ref.testing import DTYPES, assert_loss_parity, assert_module_parity
 
 SETTINGS = settings(max_examples=25, deadline=None)
 dtypes = st.sampled_from(DTYPES)

@@ -8,10 +8,9 @@ import torch
 from scratch import nn
 from scratch.gradcheck import gradcheck
 from torch_ref import ParityResult, from_torch
-from torch_ref.checks import rnn as rnn_checks
+from torch_ref.catalog import rnn as rnn_catalog
+from torch_ref.testing import DTYPES, MIN_NORM, UPSTREAM_SEED, assert_module_parity
 from torch_ref.tolerance import MIN_GRAD_NORM, reduction_length, rtol
-
-from .helpers import DTYPES, MIN_NORM, UPSTREAM_SEED, assert_module_parity
 
 H_IN, H = 4, 5
 KINDS = {"RNN": lambda **kw: nn.RNN(H_IN, H, **kw), "RNN_relu": lambda **kw: nn.RNN(H_IN, H, nonlinearity="relu", **kw),
@@ -284,9 +283,9 @@ def test_invalid_options_are_rejected(build, error, words):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-@pytest.mark.parametrize("options", rnn_checks.OPTIONS, ids=lambda o: rnn_checks.rnn_name("", *o))
-@pytest.mark.parametrize("kind", rnn_checks.LAYERS)
+@pytest.mark.parametrize("options", rnn_catalog.OPTIONS, ids=lambda o: rnn_catalog.rnn_name("", *o))
+@pytest.mark.parametrize("kind", rnn_catalog.LAYERS)
 def test_every_layout_matches_torch(kind, options, dtype):
     """Every combination of num_layers, bidirectional, batch_first, bias and initial state, as parity check makes it."""
-    module, inputs = rnn_checks.make_rnn(kind, *options)(np.dtype(dtype), np.random.default_rng(0))
+    module, inputs = rnn_catalog.make_rnn(kind, *options)(np.dtype(dtype), np.random.default_rng(0))
     assert_module_parity(module, *inputs)

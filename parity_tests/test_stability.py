@@ -13,13 +13,13 @@ import pytest
 import torch
 
 import torch_ref
-from parity_tests.helpers import DTYPES, assert_loss_parity, assert_module_parity
 from parity_tests.test_lr_scheduler import CASES as SCHEDULER_CASES
 from parity_tests.test_no_mutation import LOSSES, MODULES
 from scratch import nn, optim
 from scratch.optim import lr_scheduler
 from torch_ref.arrays import leaves, random_like, tree_map
 from torch_ref.component import module_parity
+from torch_ref.testing import DTYPES, assert_loss_parity, assert_module_parity
 from torch_ref.tolerance import relative_error
 
 RAISE = {"all": "raise", "under": "ignore"}

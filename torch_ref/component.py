@@ -120,40 +120,58 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
     ``groups`` is one group's options, or a list of them (the parameters are dealt out to the groups in
     order). Each step both engines get the same random gradients (none for the frozen parameter, none for
     the bias every ``SKIPPED_EVERY``-th step); after it every parameter and every optimizer state entry is
-    compared, step s held to ``trajectory_rtol(dtype, 1, s)`` (an update is elementwise: no reduction). The
+    compared, step s held to ``trajectory_rtol(dtype, 1, s)`` (an update is elementwise: no reduction),
+    relative to the largest magnitude the quantity has held so far: a buffer is a running sum of earlier
+    terms, so its round-off scales with them, and a buffer that cancels to near 0 (an exp_avg whose
+    gradients change sign) carries the error of the terms that cancelled. The
     result keeps, for each quantity, its first failing comparison or else its worst one; then each trained
     parameter must have moved as torch's did (``<name>.change``) and the frozen one not at all.
     """
     rng = np.random.default_rng(0) if rng is None else rng
-    dtype = np.dtype(dtype)
-    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in PARAMETER_SHAPES.items()}
-    ours["frozen"].requires_grad = False
-    theirs = {name: torch.nn.Parameter(torch.tensor(p.data), requires_grad=p.requires_grad) for name, p in ours.items()}
+    ours, theirs = twin_parameters(dtype, rng)
     start = {name: p.data.copy() for name, p in ours.items()}
     opt = _build_optimizer(optimizer, ours, groups)
     torch_opt = to_torch_optimizer(opt, {id(p): theirs[name] for name, p in ours.items()})
     worst: dict[str, tuple[Comparison, np.ndarray, np.ndarray]] = {}
+    peak: dict[str, float] = {}  # the largest magnitude each quantity has held so far
     for step in range(1, steps + 1):
-        for name, p in ours.items():
-            skipped = name == "frozen" or (name == "bias" and step % SKIPPED_EVERY == 0)
-            p.grad = None if skipped else rng.standard_normal(p.shape).astype(dtype)
-            theirs[name].grad = None if skipped else torch.tensor(p.grad)
+        feed_gradients(ours, theirs, rng, step)
         opt.step()
         torch_opt.step()
-        tol = trajectory_rtol(dtype, 1, step)
-        for quantity, actual, expected in _optimizer_quantities(ours, theirs, opt, torch_opt):
-            comparison = compare_arrays(quantity, actual, expected, tol)
+        tol = trajectory_rtol(ours["weight"].dtype, 1, step)
+        for quantity, actual, expected in optimizer_quantities(ours, theirs, opt, torch_opt):
+            expected = to_numpy(expected)
+            peak[quantity] = max(peak.get(quantity, 0.0), float(np.max(np.abs(expected), initial=0.0)))
+            comparison = compare_arrays(quantity, actual, expected, tol, scale=peak[quantity])
             if _worse(comparison, worst.get(quantity)):  # copies: the arrays change in place at the next step
-                worst[quantity] = (comparison, np.array(actual), np.array(to_numpy(expected), copy=True))
+                worst[quantity] = (comparison, np.array(actual), np.array(expected, copy=True))
     result = ParityResult()
     for quantity, (comparison, actual, expected) in worst.items():
         result.comparisons.append(comparison)
         result.arrays[quantity] = (actual, expected)
-    tol = trajectory_rtol(dtype, 1, steps)
+    tol = trajectory_rtol(ours["weight"].dtype, 1, steps)
     for name, p in ours.items():  # trained parameters moved (a no-op optimizer cannot pass), the frozen one did not
         change, torch_change = p.data - start[name], theirs[name].detach().numpy() - start[name]
         result.add(f"{name}.change", change, torch_change, tol, None if name == "frozen" else MIN_GRAD_NORM)
     return result
+
+
+def twin_parameters(dtype: Any, rng: np.random.Generator) -> tuple[dict[str, Parameter], dict[str, Any]]:
+    """``PARAMETER_SHAPES`` as scratch Parameters of ``dtype`` (the frozen one without requires_grad) and
+    their torch twins holding the same values, by name."""
+    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in PARAMETER_SHAPES.items()}
+    ours["frozen"].requires_grad = False
+    theirs = {name: torch.nn.Parameter(torch.tensor(p.data), requires_grad=p.requires_grad) for name, p in ours.items()}
+    return ours, theirs
+
+
+def feed_gradients(ours: dict[str, Parameter], theirs: dict[str, Any], rng: np.random.Generator, step: int) -> None:
+    """The same random gradients into both sets; none for the frozen parameter, none for the bias at every
+    ``SKIPPED_EVERY``-th step."""
+    for name, p in ours.items():
+        skipped = name == "frozen" or (name == "bias" and step % SKIPPED_EVERY == 0)
+        p.grad = None if skipped else rng.standard_normal(p.shape).astype(p.dtype)
+        theirs[name].grad = None if skipped else torch.tensor(p.grad)
 
 
 def _build_optimizer(optimizer: str | type, params: dict[str, Parameter], groups: dict | list[dict]) -> Any:
@@ -175,7 +193,7 @@ def _worse(comparison: Comparison, kept: tuple | None) -> bool:
     return not comparison.ok or comparison.max_rel_err / comparison.tol > kept[0].max_rel_err / kept[0].tol
 
 
-def _optimizer_quantities(params: dict, twins: dict, scratch_opt: Any, torch_opt: Any) -> list[tuple]:
+def optimizer_quantities(params: dict, twins: dict, scratch_opt: Any, torch_opt: Any) -> list[tuple]:
     """(quantity, scratch value, torch value) for every parameter and state entry; a missing or
     extra state key is compared against an empty array, so it fails with a shape mismatch."""
     quantities = []

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import DTYPE_NAMES, run_check, select
+from ..catalog import DTYPE_NAMES, run_case, select
 from ..report import Comparison, ParityResult
 
 COLUMNS = ("output", "grad_input", "grad_params")
@@ -18,7 +18,7 @@ LEGEND = ("output: a module's output, an optimizer's parameters after each step,
           "sequence, or an initializer's samples; grad_params: every parameter gradient, or every optimizer state "
           "buffer.\nEach cell is max abs err / max rel err, rel err = |a-b| / (|b| + max|b|) (see "
           "torch_ref/tolerance.py); an initializer's row holds the Kolmogorov-Smirnov D of its samples against "
-          "torch's instead (see torch_ref/checks/init.py).\nok means every comparison is within its own tolerance; "
+          "torch's instead (see torch_ref/catalog/init.py).\nok means every comparison is within its own tolerance; "
           "the tol column shows the largest.")
 
 
@@ -62,12 +62,12 @@ def format_table(rows: list[dict]) -> str:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    checks = select(args.only)
-    if not checks:
+    cases = select(args.only)
+    if not cases:
         print(f"parity check: no component matches {args.only!r}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    rows = [summarize(check.name, dtype, run_check(check, dtype)) for check in checks
+    rows = [summarize(case.name, dtype, run_case(case, dtype)) for case in cases
             for dtype in DTYPE_NAMES[args.dtype]]
     failed = sum(not row["ok"] for row in rows)
     if args.json:
@@ -75,7 +75,7 @@ def command_check(args: argparse.Namespace) -> int:
     else:
         print(format_table(rows))
         print(f"\n{LEGEND}\n\n{len(rows) - failed} passed, {failed} failed "
-              f"({len(checks)} components, {time.perf_counter() - started:.1f} s)")
+              f"({len(cases)} components, {time.perf_counter() - started:.1f} s)")
     return 1 if failed else 0
 
 

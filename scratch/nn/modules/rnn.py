@@ -270,11 +270,8 @@ class RNN(_OneStateRNN):
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
                          num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype, rng=rng)
-
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
+        # torch's quirk, matched: RNNBase.extra_repr never shows nonlinearity, so RNN(4, 6, nonlinearity='relu')
+        # prints as RNN(4, 6)
 
 
 class LSTM(RNNBase):

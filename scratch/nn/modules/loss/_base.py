@@ -31,6 +31,7 @@ def _one(dtype: np.dtype) -> np.ndarray:
 
 
 class _Loss(Module):
+    # torch's quirk, matched: a loss has no extra_repr (CrossEntropyLoss(reduction='sum') prints CrossEntropyLoss())
     _input_kind = "loss"  # every argument an ndarray, the first (the input) floating: see ``_checks``
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
@@ -56,10 +57,6 @@ class _Loss(Module):
         elif not isinstance(grad, np.ndarray):
             grad = np.asarray(grad, dtype=dtype)  # a Python number: take the loss's dtype
         return grad, self._saved(grad)
-
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight: np.ndarray | None = None, size_average: bool | None = None,

@@ -1,0 +1,82 @@
+"""Convolutions: Conv1d, Conv2d and ConvTranspose2d with strides, padding modes, dilation, groups and
+unbatched inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratch import nn
+
+from .case import Case, Make, module_case
+from .data import normal
+
+
+def _layer(cls: type, args: tuple, kwargs: dict, shape: tuple[int, ...]) -> Make:
+    """``make`` for ``cls(*args, **kwargs)`` applied to a normal input of ``shape``."""
+    def make(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, list]:
+        return cls(*args, **kwargs, dtype=dtype, rng=rng), [normal(rng, dtype, *shape)]
+    return make
+
+
+def _case(cls: type, label: str, args: tuple, shape: tuple[int, ...], tags: tuple[str, ...] = (),
+          **kwargs: Any) -> Case:
+    return module_case(f"{cls.__name__}({label})", _layer(cls, args, kwargs, shape), tags)
+
+
+def _cases() -> list[Case]:
+    c1, c2, ct = nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d
+    return [
+        _case(c1, "3,5,3", (3, 5, 3), (4, 3, 16)),
+        _case(c1, "stride=2,padding=2", (3, 5, 4), (4, 3, 17), stride=2, padding=2),
+        _case(c1, "stride=3,dilation=2", (2, 4, 3), (3, 2, 20), stride=3, dilation=2),
+        _case(c1, "padding='same',even kernel", (3, 4, 4), (2, 3, 11), padding="same"),
+        _case(c1, "padding='same',even kernel,dilation=2", (3, 4, 4), (2, 3, 11), padding="same", dilation=2),
+        _case(c1, "padding='same',dilation=3", (3, 4, 3), (2, 3, 11), padding="same", dilation=3),
+        _case(c1, "padding='valid',bias=False", (3, 4, 3), (2, 3, 9), padding="valid", bias=False),
+        _case(c1, "groups=2", (4, 6, 3), (2, 4, 10), groups=2, padding=1),
+        _case(c1, "groups=2,reflect", (4, 6, 3), (2, 4, 10), groups=2, padding=2, padding_mode="reflect"),
+        _case(c1, "depthwise", (4, 8, 5), (2, 4, 10), groups=4, padding=2),
+        _case(c1, "depthwise,circular", (4, 8, 3), (2, 4, 10), groups=4, padding=1, padding_mode="circular"),
+        _case(c1, "unbatched", (3, 5, 3), (3, 12), padding=1),
+        _case(c1, "unbatched,replicate", (3, 5, 3), (3, 12), padding=2, padding_mode="replicate"),
+        _case(c1, "reflect", (3, 4, 3), (2, 3, 9), padding=2, padding_mode="reflect"),
+        _case(c1, "padding='same',replicate", (3, 4, 4), (2, 3, 9), padding="same", padding_mode="replicate"),
+        _case(c1, "circular,stride=2", (3, 4, 3), (2, 3, 9), padding=3, padding_mode="circular", stride=2),
+        _case(c2, "3,8,3", (3, 8, 3), (4, 3, 10, 9)),
+        _case(c2, "stride=2,padding=1", (3, 8, 3), (4, 3, 11, 10), stride=2, padding=1),
+        _case(c2, "tuples", (3, 6, (3, 2)), (2, 3, 12, 9), stride=(2, 1), padding=(1, 2), dilation=(1, 3)),
+        _case(c2, "padding='same'", (3, 4, 3), (2, 3, 8, 7), padding="same"),
+        _case(c2, "padding='same',even kernel", (3, 4, (4, 2)), (2, 3, 8, 7), padding="same", dilation=(1, 2)),
+        _case(c2, "padding='same',even kernel,no dilation", (3, 4, (4, 2)), (2, 3, 8, 7), padding="same"),
+        _case(c2, "padding='same',dilation=(3,2)", (3, 4, (2, 3)), (2, 3, 9, 8), padding="same", dilation=(3, 2)),
+        _case(c2, "padding='valid'", (3, 4, 3), (2, 3, 8, 7), padding="valid"),
+        _case(c2, "padding='valid',bias=False", (3, 4, 3), (2, 3, 8, 7), padding="valid", bias=False),
+        _case(c2, "bias=False", (3, 4, 3), (2, 3, 8, 7), bias=False, padding=1),
+        _case(c2, "groups=2", (4, 6, 3), (2, 4, 9, 8), groups=2, padding=1),
+        _case(c2, "groups=3,stride=2", (6, 9, (3, 2)), (2, 6, 9, 8), groups=3, stride=2, padding=(1, 0)),
+        _case(c2, "depthwise,multiplier 1", (4, 4, 3), (2, 4, 9, 8), groups=4, padding=1),
+        _case(c2, "depthwise", (4, 8, 3), (2, 4, 9, 8), groups=4, stride=2, padding=1),
+        _case(c2, "unbatched", (3, 5, 3), (3, 8, 7), padding=1),
+        _case(c2, "unbatched,stride=2", (3, 5, 3), (3, 8, 7), padding=1, stride=2),
+        _case(c2, "1x1", (6, 4, 1), (3, 6, 5, 5)),
+        _case(c2, "kernel equals input", (2, 3, (5, 4)), (3, 2, 5, 4)),
+        _case(c2, "reflect", (3, 4, 3), (2, 3, 8, 7), padding=(2, 1), padding_mode="reflect"),
+        _case(c2, "replicate", (3, 4, 3), (2, 3, 8, 7), padding="same", padding_mode="replicate"),
+        _case(c2, "replicate,even kernel", (3, 4, (4, 3)), (2, 3, 8, 7), padding="same", padding_mode="replicate"),
+        _case(c2, "circular,stride=2", (3, 4, 3), (2, 3, 8, 7), stride=2, padding=(1, 3), padding_mode="circular"),
+        _case(c2, "16,32,3,wide", (16, 32, 3), (8, 16, 16, 16), tags=("large",), padding=1),
+        _case(ct, "4,3,3", (4, 3, 3), (2, 4, 6, 5)),
+        _case(ct, "stride=2,padding=1,output_padding=1", (4, 3, 3), (2, 4, 6, 5), stride=2, padding=1,
+              output_padding=1),
+        _case(ct, "tuples", (3, 5, (2, 3)), (2, 3, 4, 5), stride=(3, 2), padding=(1, 0), output_padding=(2, 1)),
+        _case(ct, "groups=2,dilation=2,bias=False", (4, 6, (3, 2)), (2, 4, 5, 6), groups=2, dilation=2, bias=False),
+        _case(ct, "output_padding<dilation", (4, 3, 3), (2, 4, 5, 6), stride=(1, 2), dilation=2,
+              output_padding=(1, 1)),
+        _case(ct, "depthwise,unbatched", (4, 4, 4), (4, 5, 6), groups=4, stride=2, padding=(1, 2)),
+        _case(ct, "16,8,4,wide", (16, 8, 4), (8, 16, 8, 8), tags=("large",), stride=2, padding=1),
+    ]
+
+
+CASES = _cases()

@@ -1,0 +1,26 @@
+"""Linear and Identity: batched, unbatched and N-D inputs, with and without bias."""
+
+from __future__ import annotations
+
+from scratch import nn
+
+from .case import Case, Make, elementwise, module_case
+from .data import normal
+
+
+def _linear(in_features: int, out_features: int, *shape: int, bias: bool = True) -> Make:
+    """``Linear(in_features, out_features, bias)`` on a normal input of ``shape``."""
+    return lambda d, r: (nn.Linear(in_features, out_features, bias=bias, dtype=d, rng=r), [normal(r, d, *shape)])
+
+
+CASES: list[Case] = [
+    module_case("Identity", elementwise(nn.Identity())),
+    module_case("Identity(ignores its arguments)", lambda d, r: (nn.Identity(3, key="ignored"), [normal(r, d, 4, 5)])),
+    module_case("Linear", _linear(12, 7, 16, 12)),
+    module_case("Linear(bias=False)", _linear(12, 7, 16, 12, bias=False)),
+    module_case("Linear(3-D input)", _linear(12, 7, 4, 5, 12)),
+    module_case("Linear(4-D input)", _linear(6, 4, 2, 3, 5, 6)),
+    module_case("Linear(unbatched)", _linear(5, 3, 5)),
+    module_case("Linear(one feature)", _linear(1, 1, 9, 1)),
+    module_case("Linear(300,200)", _linear(300, 200, 64, 300)),
+]
