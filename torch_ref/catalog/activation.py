@@ -128,6 +128,8 @@ def _smooth() -> list[Case]:
         module_case("Softsign", elementwise(nn.Softsign())),
         module_case("Softsign(spread to ±1e4)", spread_out(nn.Softsign())),
         module_case("Softsign(|x| above 1e3)", _softsign_large),
+        module_case("Softshrink", elementwise(nn.Softshrink())),
+        module_case("Softshrink(lambd=1.5,at kinks)", at_kinks(nn.Softshrink(1.5), 1.5, -1.5)),
     ]
 
 

@@ -19,8 +19,8 @@ __all__ = [
     "log_softmax_backward", "log_softmax_forward", "mish_backward", "mish_forward", "prelu_backward",
     "prelu_forward", "relu6_backward", "relu6_forward", "relu_backward", "relu_forward", "selu_backward",
     "selu_forward", "sigmoid_backward", "sigmoid_forward", "silu_backward", "silu_forward", "softmax_backward",
-    "softmax_forward", "softplus_backward", "softplus_forward", "softsign_backward", "softsign_forward",
-    "tanh_backward", "tanh_forward",
+    "softmax_forward", "softplus_backward", "softplus_forward", "softshrink_backward", "softshrink_forward",
+    "softsign_backward", "softsign_forward", "tanh_backward", "tanh_forward",
 ]
 
 
@@ -301,6 +301,19 @@ def softsign_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     dL/dy / d - dL/dy (x / d) / d sign(x), so even where the two terms cancel the rounding is torch's."""
     d = np.abs(x) + 1
     return dout / d + (-dout * ((x / d) / d)) * np.sign(x)
+
+
+def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple]:
+    r"""y = x - lambd where x > lambd, x + lambd where x < -lambd, else x * 0 (so -0.0 and NaN pass, as torch)."""
+    lam = x.dtype.type(lambd)
+    with np.errstate(invalid="ignore"):  # inf * 0 on the branches np.where does not select
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * 0)), (x, lam)
+
+
+def softshrink_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r"""dL/dx = 0 where |x| <= lambd, else dL/dy (0 at both kinks; a NaN x passes dL/dy on, as torch)."""
+    x, lam = cache
+    return np.where(np.abs(x) <= lam, 0, dout).astype(dout.dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------- Hardtanh, ReLU6

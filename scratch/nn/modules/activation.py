@@ -19,7 +19,7 @@ from ._checks import check_dim
 from .module import Module, resolve_dtype
 
 __all__ = ["CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU",
-           "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh"]
+           "SiLU", "Sigmoid", "Softmax", "Softplus", "Softshrink", "Softsign", "Tanh"]
 
 
 class _Elementwise(Module):
@@ -272,6 +272,25 @@ class Softsign(_Elementwise):
 
     def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
         return F.softsign_forward(input)
+
+
+class Softshrink(_Elementwise):
+    r"""y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0;  dL/dx = dL/dy where |x| > lambd, else 0.
+
+    Shape: Input (*), Output (*), the same.
+    """
+
+    _backward = staticmethod(F.softshrink_backward)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
+        return F.softshrink_forward(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
 
 
 class Hardtanh(_Elementwise):
