@@ -25,7 +25,8 @@ array, rounding that is correct in both engines can exceed the claim: the gradie
 saturated tanh, g (1 - y^2) with y rounded differently by NumPy and torch; a softmax slice
 dominated by one class; a cross-entropy whose prediction nearly equals its soft target. The
 property tests set such inputs aside and ``test_properties.py`` checks them against a bound
-relative to their terms instead.
+relative to their terms instead; the module_db oracle judges Tanh's gradient against its terms
+(``torch_ref/oracle/gradient_scale.py``).
 
 **Trajectories.** Over ``steps`` optimizer steps the rounding differences of each step
 carry into the next, growing about linearly, so a trajectory is held to
