@@ -448,3 +448,41 @@ def test_invalid_arguments_raise_like_torch(case):
     assert error.type is torch_error.type, f"scratch raised {error.type.__name__}, torch {torch_error.type.__name__}"
     if "other-optimizer" not in case:  # those messages print the optimizer, whose repr differs
         assert str(error.value) == str(torch_error.value)
+
+
+# ------------------------------------------------------------------- an array lr (torch's tensor lr)
+ARRAY_LR = {
+    "StepLR+ReduceLROnPlateau": lambda m, opt: [m.StepLR(opt, 3, gamma=0.7), m.ReduceLROnPlateau(opt, patience=1)],
+    "CosineAnnealingWarmRestarts": lambda m, opt: [m.CosineAnnealingWarmRestarts(opt, T_0=5, eta_min=1e-4)],
+    "CyclicLR": lambda m, opt: [m.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=4)],
+    "SequentialLR": lambda m, opt: [m.SequentialLR(opt, [m.ConstantLR(opt, factor=0.5, total_iters=2),
+                                                         m.ExponentialLR(opt, gamma=0.9)], milestones=[3])],
+}
+
+
+def array_lr_run(engine, build, steps=20):
+    """SGD with a float32 0-d lr (an ndarray in scratch, a tensor in torch): the lr after every step."""
+    optim_module, sched_module, param = ENGINES[engine]
+    lr = np.array(0.05, dtype=np.float32) if engine == "scratch" else torch.tensor(0.05)
+    optimizer = optim_module.SGD([param(np.zeros(1))], lr=lr, momentum=0.9)
+    schedulers, values = build(sched_module, optimizer), []
+    for step in range(steps):
+        optimizer.step()
+        for scheduler in schedulers:
+            is_plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
+            scheduler.step(1.0 / (min(step, 3) + 1)) if is_plateau else scheduler.step()
+        assert optimizer.param_groups[0]["lr"] is lr, "the lr was replaced, not updated in place"
+        last = schedulers[-1].get_last_lr()[0]
+        assert last is not lr, "get_last_lr aliases the group's lr"
+        values.append(float(lr))
+    assert optimizer.param_groups[0]["initial_lr"] is not lr
+    return np.array(values)
+
+
+@pytest.mark.parametrize("case", ARRAY_LR)
+def test_an_array_lr_is_updated_in_place_as_torchs_tensor_lr(case):
+    """torch fills a tensor lr in place (``_update_param_group_val``), so it keeps its dtype: a float32 lr is
+    rounded to float32 at every update. scratch does the same with an ndarray lr."""
+    ours, theirs = (array_lr_run(engine, ARRAY_LR[case]) for engine in ENGINES)
+    assert_close(ours, theirs, trajectory_rtol(np.float32, 1, len(ours)), "lr")
+    assert len(set(ours.tolist())) > 2, "the schedule did not change the lr"

@@ -181,3 +181,27 @@ def test_bad_hyperparameters_are_rejected_like_torch():
         BN1(3, eps=0.0)(np.ones((2, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="eps must be non-negative"):
         BN1(3, eps=-1.0).eval()(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize(("eps", "training"), [(0.0, True), (-1.0, True), (-1.0, False)])
+def test_batch_norm_reports_a_bad_eps_before_a_mismatched_dtype_like_torch(eps, training):
+    """torch's F.batch_norm checks eps before its kernel sees the dtypes (torch's error inputs for
+    BatchNorm give a float64 input to a float32 module with eps <= 0): the eps error is raised."""
+    x = normal(np.random.default_rng(1), np.float64, 4, 3)
+    with pytest.raises(ValueError, match="BatchNorm1d: batch_norm eps must be"):
+        BN1(3, eps=eps).train(training)(x)
+    with pytest.raises(ValueError, match="batch_norm eps must be"):
+        torch.nn.BatchNorm1d(3, eps=eps).train(training)(torch.from_numpy(x))
+
+
+def test_batch_norm_counts_a_batch_of_the_wrong_dtype_before_rejecting_it_like_torch():
+    """torch increments num_batches_tracked, then its kernel rejects the mixed dtypes."""
+    x = normal(np.random.default_rng(1), np.float64, 4, 3)
+    with pytest.raises(TypeError, match=r"BatchNorm1d: expected input of dtype float32 .*got float64"):
+        BN1(3)(x)
+    ours, theirs = BN1(3), torch.nn.BatchNorm1d(3)
+    with pytest.raises(TypeError):
+        ours(x)
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        theirs(torch.from_numpy(x))
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 1

@@ -230,7 +230,9 @@ BAD_INPUTS = {
     "1-D input": (lambda x, hx: (x[0, 0], hx), ValueError, "expected input of shape"),
     "h_0 shape": (lambda x, hx: (x, hx[:, :1]), ValueError, "h_0 of shape"),
     "unbatched with 3-D h_0": (lambda x, hx: (x[:, 0], hx), ValueError, "h_0 of shape"),
-    "input dtype": (lambda x, hx: (x.astype(np.float32), hx), TypeError, "input of dtype float64"),
+    # a ValueError, as torch's RNNBase.check_input raises
+    "input dtype": (lambda x, hx: (x.astype(np.float32), hx), ValueError, r"input dtype \(float32\) does not match "
+                    r"weight dtype \(float64\)"),
     "h_0 dtype": (lambda x, hx: (x, hx.astype(np.float32)), TypeError, "h_0 of dtype float64"),
     "empty sequence": (lambda x, hx: (x[:0], hx), ValueError, "length at least 1"),
 }

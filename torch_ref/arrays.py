@@ -1,7 +1,8 @@
 """The one place where torch tensors become NumPy arrays, and the small tree helpers the harness shares.
 
 A module's inputs and outputs may be nested tuples (an LSTM takes ``(x, (h_0, c_0))`` and returns
-``(output, (h_n, c_n))``): ``leaves`` flattens them in order and ``tree_map`` maps over them.
+``(output, (h_n, c_n))``): ``leaves`` flattens them in order and ``tree_map`` maps over them;
+``named_leaves`` and ``named_tree_map`` do the same with each leaf's path (``"hx[0]"``) and look into dicts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,26 @@ def tree_map(fn: Any, tree: Any) -> Any:
     if isinstance(tree, (tuple, list)):
         return tuple(tree_map(fn, item) for item in tree)
     return fn(tree)
+
+
+def named_leaves(tree: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, leaf) of nested tuples, lists and dicts, in order: ``named_leaves((x, (h, c)), "output")`` is
+    ``[("output[0]", x), ("output[1][0]", h), ("output[1][1]", c)]``; a dict's items are ``path.key``."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for i, item in enumerate(tree) for leaf in named_leaves(item, f"{path}[{i}]")]
+    if isinstance(tree, dict):
+        return [leaf for key, item in tree.items() for leaf in named_leaves(item, f"{path}.{key}" if path else key)]
+    return [(path, tree)]
+
+
+def named_tree_map(fn: Any, tree: Any, path: str = "") -> Any:
+    """``tree`` with every leaf replaced by ``fn(path, leaf)`` (paths as ``named_leaves``); tuples and lists
+    become tuples, dicts stay dicts."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(named_tree_map(fn, item, f"{path}[{i}]") for i, item in enumerate(tree))
+    if isinstance(tree, dict):
+        return {key: named_tree_map(fn, item, f"{path}.{key}" if path else key) for key, item in tree.items()}
+    return fn(path, tree)
 
 
 def is_float(value: Any) -> bool:

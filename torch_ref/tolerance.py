@@ -25,13 +25,14 @@ array, rounding that is correct in both engines can exceed the claim: the gradie
 saturated tanh, g (1 - y^2) with y rounded differently by NumPy and torch; a softmax slice
 dominated by one class; a cross-entropy whose prediction nearly equals its soft target. The
 property tests set such inputs aside and ``test_properties.py`` checks them against a bound
-relative to their terms instead.
+relative to their terms instead; the module_db oracle judges Tanh's gradient against its terms
+(``torch_ref/oracle/gradient_scale.py``).
 
 **Trajectories.** Over ``steps`` optimizer steps the rounding differences of each step
 carry into the next, growing about linearly, so a trajectory is held to
 ``rtol(dtype, n) * steps``. Along a trajectory a value's rounding is relative to the sizes it
 had, not to a current value that cancels (an Adam ``exp_avg`` crossing zero, a gradient
-shrinking towards 0 at convergence), so a side-by-side run (``torch_ref.parity``) passes
+shrinking towards 0 at convergence), so a side-by-side run (``torch_ref.training``) passes
 ``scale`` = the largest |b| the quantity has had so far: the measure's scale is then
 max(max|b|, scale).
 """

@@ -56,8 +56,27 @@ def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
-    r"""dL/dx = dL/dy * (1 - y^2)."""
-    return dout * (1 - out * out)
+    r"""dL/dx = dL/dy * (1 - y^2), with 1 - y^2 rounded once (``_one_minus_square``)."""
+    return dout * _one_minus_square(out)
+
+
+_SPLIT = 2.0**27 + 1  # Veltkamp's splitter for float64: y = hi + lo, each half of y's 53 bits
+
+
+def _one_minus_square(y: np.ndarray) -> np.ndarray:
+    r"""1 - y^2 rounded once: torch's tanh_backward kernel computes it with a fused multiply-add. When y is
+    near ±1 it cancels, and rounding y*y first (as ``1 - y * y`` does) changes its last bits. NumPy has no
+    fma: a float32 (or float16) y is squared exactly in float64; a float64 y's square is split exactly
+    into p + e (Dekker's product), 1 - p into s + t (Knuth's two-sum), and s + (t - e) is rounded once."""
+    if y.dtype.itemsize < 8:
+        return (1 - np.square(y, dtype=np.float64)).astype(y.dtype)
+    c = _SPLIT * y
+    hi = c - (c - y)
+    lo = y - hi
+    p = y * y
+    e = ((hi * hi - p) + 2 * hi * lo) + lo * lo
+    s = 1 - p
+    return s + (((1 - s) - p) - e)
 
 
 def softmax_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:

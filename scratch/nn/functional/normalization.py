@@ -65,6 +65,22 @@ def _verify_batch_size(size: Sequence[int], owner: str) -> None:
                          f"{list(size)}")
 
 
+def _check_batch_norm_args(input: np.ndarray, others: tuple, training: bool, eps: float, owner: str) -> None:
+    """torch's checks in torch's order: the batch size and eps (F.batch_norm), then the dtypes (its kernel):
+    the running statistics, weight and bias that are given must have the input's dtype."""
+    if training:
+        _verify_batch_size(input.shape, owner)
+        if eps <= 0.0:
+            raise ValueError(f"{owner}: batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"{owner}: batch_norm eps must be non-negative, but got {eps}")
+    dtype = next((array.dtype for array in others if array is not None), input.dtype)
+    if input.dtype != dtype:
+        hint = f" or call .to(np.{input.dtype}) on the module" if input.dtype.kind == "f" else ""
+        raise TypeError(f"{owner}: expected input of dtype {dtype} (the dtype of its parameters and running "
+                        f"statistics), got {input.dtype}; convert the input{hint}")
+
+
 def _fused_multiply_add(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x * a + b rounded once, as torch's CPU kernels compute it (an FMA); exact for float32 and
     float16 through float64, a plain multiply-add in float64."""
@@ -109,12 +125,7 @@ def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, runni
 
     Shape: input (N, C, *); running_mean, running_var, weight, bias (C,); output (N, C, *).
     """
-    if training:
-        _verify_batch_size(input.shape, owner)
-        if eps <= 0.0:
-            raise ValueError(f"{owner}: batch_norm eps must be positive during training, but got {eps}")
-    elif eps < 0.0:
-        raise ValueError(f"{owner}: batch_norm eps must be non-negative, but got {eps}")
+    _check_batch_norm_args(input, (running_mean, running_var, weight, bias), training, eps, owner)
     dtype, shape = input.dtype, _channel_shape(input)
     axes = (0, *range(2, input.ndim))
     if training and input.size == 0:  # as torch: an empty batch gives an empty output, the running stats unchanged

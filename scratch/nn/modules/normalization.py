@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..parameter import Parameter
-from ._checks import check_size
+from ._checks import check_input_kind, check_size
 from .module import Module, resolve_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
@@ -74,10 +74,11 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias.data[...] = 0
 
-    def _own_dtype(self) -> np.dtype | None:
-        """The parameters' dtype or, with affine=False, the running statistics' (torch rejects mixed dtypes)."""
-        own = super()._own_dtype()
-        return own if own is not None or self.running_mean is None else self.running_mean.dtype
+    def _check_input_dtype(self, args: tuple) -> None:
+        """The input's kind only: ``F.batch_norm_forward`` checks its dtype against the parameters' and the
+        running statistics' where torch's kernel does, after the batch size and eps (torch rejects mixed
+        dtypes, and a bad eps is reported first)."""
+        check_input_kind(type(self).__name__, self._input_kind, args)
 
     def _check_input_dim(self, input: np.ndarray) -> None:
         raise NotImplementedError

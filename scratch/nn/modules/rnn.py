@@ -115,7 +115,12 @@ class RNNBase(Module):
 
     # ---------------------------------------------------------------- forward
     def _check_input_dtype(self, args: tuple) -> None:
-        """The input only: ``_initial_states`` checks h_0 (and c_0) and names them."""
+        """The input only: ``_initial_states`` checks h_0 (and c_0) and names them. A float input of another
+        dtype than the weights' is a ValueError, as torch's ``RNNBase.check_input`` raises."""
+        dtype, input = self._own_dtype(), args[0] if args else None
+        if isinstance(input, np.ndarray) and input.dtype.kind == "f" and input.dtype != dtype:
+            raise ValueError(f"{type(self).__name__}: input dtype ({input.dtype}) does not match weight dtype "
+                             f"({dtype}); convert the input or call .to(np.{input.dtype}) on the module")
         super()._check_input_dtype(args[:1])
 
     def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:

@@ -12,6 +12,8 @@ from functools import wraps
 from typing import Any
 from weakref import ref
 
+import numpy as np
+
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -33,7 +35,21 @@ def _format_param(name: str, optimizer: Optimizer, param: Any) -> list[Any]:
 
 
 def _param_groups_val_list(optimizer: Optimizer, key: str) -> list[Any]:
-    return [group[key] for group in optimizer.param_groups]
+    """group[key] of every group; an array (a tensor lr in torch) copied, so it does not alias the group's."""
+    return [_copy_value(group[key]) for group in optimizer.param_groups]
+
+
+def _copy_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _update_param_group_val(group: dict[str, Any], key: str, value: Any) -> None:
+    """Set group[key]; an array value there (torch's tensor lr) is updated in place, keeping its dtype and
+    identity, as torch's ``_update_param_group_val`` fills a tensor lr."""
+    if isinstance(group[key], np.ndarray):
+        group[key][...] = value
+    else:
+        group[key] = value
 
 
 def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
@@ -112,7 +128,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy_value(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -171,5 +187,5 @@ class LRScheduler:
                 closed_form = getattr(self, "_get_closed_form_lr", None)
                 values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            _update_param_group_val(group, "lr", lr)
         self._last_lr: list[float] = _param_groups_val_list(self.optimizer, "lr")

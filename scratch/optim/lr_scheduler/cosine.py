@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, _EnableGetLrCall, _param_groups_val_list, _warn_get_lr_called_within_step
+from .base import (
+    LRScheduler,
+    _EnableGetLrCall,
+    _param_groups_val_list,
+    _update_param_group_val,
+    _warn_get_lr_called_within_step,
+)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -85,7 +91,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.last_epoch = math.floor(epoch)
         with _EnableGetLrCall(self):
             for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
-                group["lr"] = lr
+                _update_param_group_val(group, "lr", lr)
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
     def _seek(self, epoch: float) -> None:

@@ -13,7 +13,13 @@ from functools import partial
 from typing import Any, Literal
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, _format_param, _set_momentum, _warn_get_lr_called_within_step
+from .base import (
+    LRScheduler,
+    _format_param,
+    _set_momentum,
+    _update_param_group_val,
+    _warn_get_lr_called_within_step,
+)
 
 
 def _init_momentums(scheduler: LRScheduler, optimizer: Optimizer, base_momentum: Any, max_momentum: Any,
@@ -58,7 +64,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                _update_param_group_val(group, "lr", lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up

@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Literal, SupportsFloat
 
 from ..optimizer import Optimizer
-from .base import EPOCH_DEPRECATION_WARNING, LRScheduler, _param_groups_val_list
+from .base import EPOCH_DEPRECATION_WARNING, LRScheduler, _param_groups_val_list, _update_param_group_val
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -87,7 +87,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _update_param_group_val(group, "lr", new_lr)
 
     @property
     def in_cooldown(self) -> bool:

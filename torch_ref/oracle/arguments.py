@@ -1,0 +1,51 @@
+"""torch's sample arguments (constructor and forward inputs of module_db, kwargs of optim_db) as scratch takes
+them, and fresh copies of them for torch, so that no run changes torch's cached samples."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+from ..arrays import named_tree_map, to_numpy
+
+
+def to_scratch_value(value: Any) -> Any:
+    """A torch argument as scratch takes it: a tensor becomes a copied array of its dtype (an integer tensor,
+    such as Embedding's indices, an int64 array), a torch dtype a NumPy dtype; tuples (a ``torch.Size`` too),
+    lists and dicts are converted item by item."""
+    if isinstance(value, torch.Tensor):
+        return to_numpy(value, copy=True)
+    if isinstance(value, torch.dtype):
+        return torch.empty(0, dtype=value).numpy().dtype
+    if isinstance(value, list):
+        return [to_scratch_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_scratch_value(v) for v in value)
+    if isinstance(value, dict):
+        return {k: to_scratch_value(v) for k, v in value.items()}
+    return value
+
+
+def scratch_kwargs(kwargs: dict) -> dict:
+    """Keyword arguments for scratch: converted, ``device`` dropped (scratch is CPU-only)."""
+    return {k: to_scratch_value(v) for k, v in kwargs.items() if k != "device"}
+
+
+def to_scratch_arguments(value: tuple | dict) -> tuple | dict:
+    """Positional arguments (a tuple) or keyword arguments (a dict) for scratch."""
+    return scratch_kwargs(value) if isinstance(value, dict) else to_scratch_value(value)
+
+
+def torch_copy(value: tuple | dict) -> tuple | dict:
+    """Positional or keyword arguments with every tensor a detached copy (nested tuples and lists as tuples)."""
+    return named_tree_map(lambda _, v: v.detach().clone() if isinstance(v, torch.Tensor) else v, value)
+
+
+def forward_slots(module_cls: type, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The forward arguments by the names of torch's forward signature (positional ones first, as torch's
+    test_grad names them); more positional arguments than names are ``arg<i>``."""
+    names = [p for p in inspect.signature(module_cls.forward).parameters if p != "self"]
+    slots = {(names[i] if i < len(names) else f"arg{i}"): arg for i, arg in enumerate(args)}
+    return slots | dict(kwargs)
