@@ -21,7 +21,8 @@ from scratch import nn, optim
 from torch_ref.arrays import leaves, random_like, tree_map
 from torch_ref.checks.activation import inplace_parity
 
-ABSTRACT = {"Module", "RNNBase"}  # no forward of their own, as in torch: nothing to run
+ABSTRACT = {"Module", "RNNBase",  # no forward of their own, as in torch: nothing to run
+            "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
 
 
 def normal(rng, dtype, *shape, scale=1.0):
