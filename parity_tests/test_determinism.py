@@ -65,8 +65,10 @@ INITS = {  # every module class whose default initialization is random
     "GRU": lambda rng: nn.GRU(3, 4, bidirectional=True, rng=rng),
     "Embedding": lambda rng: nn.Embedding(7, 3, padding_idx=0, rng=rng),
     "Sequential": lambda rng: nn.Sequential(nn.Linear(5, 4, rng=rng), nn.Tanh(), nn.Linear(4, 3, rng=rng)),
+    "NonDynamicallyQuantizableLinear": lambda rng: nn.NonDynamicallyQuantizableLinear(6, 4, rng=rng),
+    "MultiheadAttention": lambda rng: nn.MultiheadAttention(8, 2, add_bias_kv=True, kdim=3, rng=rng),
 }
-DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"}  # constants, as in torch
+DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"}  # constants
 
 
 def test_every_module_with_parameters_is_covered():
@@ -86,7 +88,7 @@ def _args(module):
         return (module.num_parameters,)
     if isinstance(module, nn.GroupNorm):
         return (module.num_groups, module.num_channels)
-    if isinstance(module, nn.LayerNorm):
+    if isinstance(module, (nn.LayerNorm, nn.RMSNorm)):
         return (module.normalized_shape,)
     return (module.num_features,)
 

@@ -79,6 +79,11 @@ MODULES = {
     "LSTM": lambda d, r: (nn.LSTM(3, 4, dtype=d, rng=r),
                           (normal(r, d, 5, 2, 3), (normal(r, d, 1, 2, 4), normal(r, d, 1, 2, 4)))),
     "Embedding": lambda d, r: (nn.Embedding(7, 3, dtype=d, rng=r), (r.integers(0, 7, (4, 5)),)),
+    "RMSNorm": lambda d, r: (nn.RMSNorm(6, dtype=d), (normal(r, d, 4, 6),)),
+    "NonDynamicallyQuantizableLinear": lambda d, r: (nn.NonDynamicallyQuantizableLinear(5, 4, dtype=d, rng=r),
+                                                     (normal(r, d, 6, 5),)),
+    "MultiheadAttention": lambda d, r: (nn.MultiheadAttention(8, 2, dropout=0.2, add_bias_kv=True, dtype=d, rng=r),
+                                        (normal(r, d, 5, 3, 8), normal(r, d, 4, 3, 8), normal(r, d, 4, 3, 8))),
 }
 
 # name: make(dtype, rng, reduction) -> (criterion, inputs, target)
@@ -243,7 +248,8 @@ def test_an_optimizer_step_does_not_write_into_the_gradients_it_reads(name):
 # with nothing overwritten, so the two must be bit-identical.
 CHAINED_INPLACE = {**INPLACE, "Dropout": lambda: nn.Dropout(0.5, inplace=True, rng=np.random.default_rng(5)),
                    "Dropout2d": lambda: nn.Dropout2d(0.5, inplace=True, rng=np.random.default_rng(5))}
-BEFORE = {name: make for name, make in MODULES.items() if name not in {"RNN", "GRU", "LSTM", "Embedding"}}
+BEFORE = {name: make for name, make in MODULES.items()
+          if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention"}}
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

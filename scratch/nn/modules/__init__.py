@@ -3,6 +3,7 @@ plus ``module``, ``container`` and ``parameter_containers``); each file lists it
 
 from . import (
     activation,
+    attention,
     container,
     conv,
     dropout,
@@ -17,6 +18,7 @@ from . import (
     sparse,
 )
 from .activation import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .dropout import *  # noqa: F403
@@ -31,7 +33,7 @@ from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
-    *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
+    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
+    *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
     *pooling.__all__, *rnn.__all__, *sparse.__all__,
 ]
