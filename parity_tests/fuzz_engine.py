@@ -25,6 +25,9 @@ NOT_FUZZED = {  # abstract bases: nothing to run on their own
        for name in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")},
     "NonDynamicallyQuantizableLinear": "Linear under the name torch gives MultiheadAttention's out_proj",
     "MultiheadAttention": "no recipe yet: parity over every option and mask in test_attention.py",
+    **{name: "no recipe yet: parity in train and eval, every mask and layout in test_transformer.py"
+       for name in ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
+                    "Transformer")},
 }
 
 

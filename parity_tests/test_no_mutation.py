@@ -84,6 +84,17 @@ MODULES = {
                                                      (normal(r, d, 6, 5),)),
     "MultiheadAttention": lambda d, r: (nn.MultiheadAttention(8, 2, dropout=0.2, add_bias_kv=True, dtype=d, rng=r),
                                         (normal(r, d, 5, 3, 8), normal(r, d, 4, 3, 8), normal(r, d, 4, 3, 8))),
+    "TransformerEncoderLayer": lambda d, r: (nn.TransformerEncoderLayer(8, 2, 16, dtype=d, rng=r),
+                                             (normal(r, d, 5, 3, 8),)),
+    "TransformerDecoderLayer": lambda d, r: (nn.TransformerDecoderLayer(8, 2, 16, norm_first=True, dtype=d, rng=r),
+                                             (normal(r, d, 5, 3, 8), normal(r, d, 4, 3, 8))),
+    "TransformerEncoder": lambda d, r: (nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dtype=d, rng=r), 2,
+                                                              enable_nested_tensor=False), (normal(r, d, 5, 3, 8),)),
+    "TransformerDecoder": lambda d, r: (nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dtype=d, rng=r), 2,
+                                                              nn.LayerNorm(8, dtype=d)),
+                                        (normal(r, d, 5, 3, 8), normal(r, d, 4, 3, 8))),
+    "Transformer": lambda d, r: (nn.Transformer(8, 2, 1, 1, 16, batch_first=True, dtype=d, rng=r),
+                                 (normal(r, d, 3, 5, 8), normal(r, d, 3, 4, 8))),
 }
 
 # name: make(dtype, rng, reduction) -> (criterion, inputs, target)
@@ -249,7 +260,8 @@ def test_an_optimizer_step_does_not_write_into_the_gradients_it_reads(name):
 CHAINED_INPLACE = {**INPLACE, "Dropout": lambda: nn.Dropout(0.5, inplace=True, rng=np.random.default_rng(5)),
                    "Dropout2d": lambda: nn.Dropout2d(0.5, inplace=True, rng=np.random.default_rng(5))}
 BEFORE = {name: make for name, make in MODULES.items()
-          if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention"}}
+          if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention", "TransformerDecoderLayer",
+                          "TransformerDecoder", "Transformer"}}
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 
