@@ -176,6 +176,14 @@ def layer_norm(draw: Draw) -> Case:
     return Case("LayerNorm", options, (draw(arrays(shape, dtype)),), dtype, seed=draw(st.integers(0, 9)))
 
 
+def rms_norm(draw: Draw) -> Case:
+    dtype, shape = draw(dtypes(odd=False)), (draw(st.integers(0, 2)), 3, 2)
+    normalized = draw(st.sampled_from([(2,), (3, 2), 2, (3,), (2, 3, 2)]))
+    options = {"normalized_shape": normalized, "eps": draw(st.sampled_from([None, 1e-5, 0.0])),
+               "elementwise_affine": draw(st.booleans())}
+    return Case("RMSNorm", options, (draw(arrays(shape, dtype)),), dtype, seed=draw(st.integers(0, 9)))
+
+
 def group_norm(draw: Draw) -> Case:
     dtype, channels = draw(dtypes(odd=False)), draw(st.sampled_from([2, 4]))
     options = {"num_groups": draw(st.sampled_from([1, 2, 3, 0])), "num_channels": channels,
@@ -291,7 +299,7 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "AvgPool2d")},
     "AdaptiveAvgPool2d": adaptive_avg_pool,
     **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d")},
-    "LayerNorm": layer_norm, "GroupNorm": group_norm, "Embedding": embedding,
+    "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
     **{name: rnn(name) for name in ("RNN", "LSTM", "GRU")},
     **{name: regression(name) for name in ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss",
                                            "HingeEmbeddingLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")},

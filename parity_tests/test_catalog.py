@@ -16,7 +16,9 @@ from torch_ref.catalog import CASES, run_case
 from torch_ref.testing import build
 
 DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
-ABSTRACT = {"Module", "RNNBase", "Optimizer", "LRScheduler"}  # bases with no behaviour of their own
+# bases and containers with no forward of their own, as in torch
+ABSTRACT = {"Module", "RNNBase", "Optimizer", "LRScheduler",
+            "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)

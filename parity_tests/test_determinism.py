@@ -65,8 +65,16 @@ INITS = {  # every module class whose default initialization is random
     "GRU": lambda rng: nn.GRU(3, 4, bidirectional=True, rng=rng),
     "Embedding": lambda rng: nn.Embedding(7, 3, padding_idx=0, rng=rng),
     "Sequential": lambda rng: nn.Sequential(nn.Linear(5, 4, rng=rng), nn.Tanh(), nn.Linear(4, 3, rng=rng)),
+    "NonDynamicallyQuantizableLinear": lambda rng: nn.NonDynamicallyQuantizableLinear(6, 4, rng=rng),
+    "MultiheadAttention": lambda rng: nn.MultiheadAttention(8, 2, add_bias_kv=True, kdim=3, rng=rng),
+    "TransformerEncoderLayer": lambda rng: nn.TransformerEncoderLayer(8, 2, 16, rng=rng),
+    "TransformerDecoderLayer": lambda rng: nn.TransformerDecoderLayer(8, 2, 16, rng=rng),
+    "TransformerEncoder": lambda rng: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, rng=rng), 2,
+                                                            enable_nested_tensor=False),
+    "TransformerDecoder": lambda rng: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, rng=rng), 2),
+    "Transformer": lambda rng: nn.Transformer(8, 2, 1, 1, 16, batch_first=True, rng=rng),
 }
-DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"}  # constants, as in torch
+DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"}  # constants
 
 
 def test_every_module_with_parameters_is_covered():
@@ -87,7 +95,7 @@ def _args(module):
         return (module.num_parameters,)
     if isinstance(module, nn.GroupNorm):
         return (module.num_groups, module.num_channels)
-    if isinstance(module, nn.LayerNorm):
+    if isinstance(module, (nn.LayerNorm, nn.RMSNorm)):
         return (module.normalized_shape,)
     return (module.num_features,)
 

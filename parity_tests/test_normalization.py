@@ -1,16 +1,21 @@
 """BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: finite differences on the catalog's cases (their parity
 with torch: test_catalog.py), running statistics step by step across train/eval switches, constant
-inputs, state dicts and bad inputs."""
+inputs, state dicts and bad inputs. RMSNorm: parity (eps None and given, affine or not, several normalized
+shapes), torch's default eps per dtype, inf and NaN where torch's autograd puts them, finite differences,
+state_dict keys and bad input."""
+
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from scratch import nn
+from scratch.gradcheck import gradcheck
 from torch_ref import from_torch, to_torch
 from torch_ref.catalog.data import normal
 from torch_ref.catalog.normalization import randomized
-from torch_ref.testing import DTYPES, assert_close, assert_gradcheck, build, catalog_cases
+from torch_ref.testing import DTYPES, assert_close, assert_gradcheck, assert_module_parity, build, catalog_cases
 from torch_ref.tolerance import reduction_length, rtol
 
 BN1, BN2, LN, GN = nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm
@@ -205,3 +210,97 @@ def test_batch_norm_counts_a_batch_of_the_wrong_dtype_before_rejecting_it_like_t
     with pytest.raises(RuntimeError, match="mixed dtype"):
         theirs(torch.from_numpy(x))
     assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 1
+
+
+# ---------------------------------------------------------------------------------------- RMSNorm
+def standard_normal(dtype, *shape, seed=1, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def with_random_weight(module, seed=3):
+    if module.weight is not None:  # ones would hide a missing or misplaced gamma
+        module.weight.data[...] = np.random.default_rng(seed).uniform(0.5, 1.5, module.weight.shape)
+    return module
+
+
+RMS_CASES = {
+    "1d": lambda d: (nn.RMSNorm(6, dtype=d), (4, 6)),
+    "1d-eps": lambda d: (nn.RMSNorm([6], 1e-3, dtype=d), (3, 5, 6)),
+    "2d-shape": lambda d: (nn.RMSNorm((2, 6), dtype=d), (3, 2, 6)),
+    "no-affine": lambda d: (nn.RMSNorm(6, elementwise_affine=False, dtype=d), (4, 6)),
+    "small-values": lambda d: (nn.RMSNorm(6, dtype=d), (4, 6)),  # near the eps: eps's default matters
+    "large-batch": lambda d: (nn.RMSNorm(5, 1e-3, dtype=d), (128, 5, 5)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", RMS_CASES)
+def test_rms_norm_parity(case, dtype):
+    module, shape = RMS_CASES[case](dtype)
+    scale = 1e-4 if case == "small-values" else 1.0
+    assert_module_parity(with_random_weight(module), standard_normal(dtype, *shape, scale=scale))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rms_norm_default_eps_is_the_computation_types_epsilon(dtype):
+    """eps=None: 1.19e-7 in float32, 2.2e-16 in float64 (torch's opmath epsilon), visible on tiny inputs."""
+    x = np.full((1, 4), 1e-4, dtype=dtype)
+    eps = float(np.finfo(dtype).eps)
+    expected = 1e-4 / np.sqrt(1e-8 + eps)
+    ours = nn.RMSNorm(4, dtype=dtype)(x)
+    np.testing.assert_allclose(ours, expected, rtol=1e-6)
+    theirs = torch.nn.RMSNorm(4, dtype=torch.from_numpy(x).dtype)(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=4 * eps)
+    assert nn.RMSNorm(4).eps is None and repr(nn.RMSNorm(4)) == repr(torch.nn.RMSNorm(4))
+
+
+def test_rms_norm_empty_batch_gives_empty_output_and_zero_weight_gradient():
+    module = nn.RMSNorm(5, 1e-3)
+    out = module(np.zeros((0, 5), np.float32))
+    assert out.shape == (0, 5)
+    assert module.backward(out).shape == (0, 5)
+    np.testing.assert_array_equal(module.weight.grad, np.zeros(5, np.float32))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_rms_norm_finite_differences(affine):
+    module = with_random_weight(nn.RMSNorm((2, 3), 1e-3, elementwise_affine=affine, dtype=np.float64))
+    result = gradcheck(module, standard_normal(np.float64, 4, 2, 3), rng=np.random.default_rng(99)).raise_on_failure()
+    assert {c.quantity for c in result.checks} == ({"input", "weight"} if affine else {"input"})
+    assert all(c.norm > 1e-6 for c in result.checks)
+
+
+def test_rms_norm_state_dict_and_conversion_as_torch():
+    ours = with_random_weight(nn.RMSNorm((2, 3), 1e-4))
+    assert list(ours.state_dict()) == list(torch.nn.RMSNorm((2, 3)).state_dict()) == ["weight"]
+    assert list(nn.RMSNorm(3, elementwise_affine=False).state_dict()) == []
+    twin = to_torch(ours)
+    assert (twin.normalized_shape, twin.eps, twin.elementwise_affine) == ((2, 3), 1e-4, True)
+    np.testing.assert_array_equal(from_torch(twin).weight.data, ours.weight.data)
+
+
+def test_rms_norm_bad_input():
+    with pytest.raises(ValueError, match=re.escape("RMSNorm: expected input of shape (*, 2, 3)")):
+        nn.RMSNorm((2, 3))(np.ones((4, 3, 2), np.float32))
+    with pytest.raises(TypeError, match="RMSNorm: expected input of dtype float32"):
+        nn.RMSNorm(3)(np.ones((4, 3)))
+    with pytest.raises(TypeError, match="RMSNorm: expected input of a floating-point dtype"):
+        nn.RMSNorm(3)(np.ones((4, 3), np.int64))
+    with pytest.raises(ValueError, match="RMSNorm: scratch runs on the CPU only"):
+        nn.RMSNorm(3, device="cuda")
+
+
+def test_rms_norm_mean_square_underflowing_to_zero_with_eps_zero_gives_torchs_inf_and_nan():
+    """x^2 = 0 in float32 with eps = 0: rstd = inf. The gradient then holds inf and NaN exactly where torch's
+    autograd (through pow, mean, rsqrt, mul) puts them: its order of operations, kept in rms_norm_backward."""
+    x = np.array([[1e-30, 1e-30], [0.5, 0.2]], np.float32)
+    grad = np.array([[0.3, -0.7], [0.1, 0.2]], np.float32)
+    module = nn.RMSNorm(2, 0.0, elementwise_affine=False)
+    out = module(x)
+    ours = module.backward(grad)
+    leaf = torch.tensor(x, requires_grad=True)
+    theirs = torch.nn.functional.rms_norm(leaf, (2,), None, 0.0)
+    theirs.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(out, theirs.detach().numpy())
+    np.testing.assert_allclose(ours, leaf.grad.numpy(), rtol=1e-6)  # equal_nan: inf at [0, 0], NaN at [0, 1]
+    assert np.isinf(ours[0, 0]) and np.isnan(ours[0, 1])

@@ -28,6 +28,15 @@ property tests set such inputs aside and ``test_properties.py`` checks them agai
 relative to their terms instead; the module_db oracle judges Tanh's gradient against its terms
 (``torch_ref/oracle/gradient_scale.py``).
 
+**Judging relative to the terms.** Where such inputs cannot be set aside (the fuzz judge,
+``parity_tests/fuzz_findings.py``; torch's own module_db samples, ``test_module_db.py``), the
+terms' size is measured by torch itself: how far its float32 value lies from its float64 one, in
+float32 epsilons. A well-conditioned value gives about its own size, a cancellation the size of its
+terms. A value that fails the policy is judged again with that size added to the measure's scale. So a
+float32 gradient that is exactly 0 in exact arithmetic (the key bias's gradient of an attention with
+one feature per head) is rounding noise in both engines, and passes when scratch's error is within the
+tolerance relative to the terms it was summed from, not to the ~0 it came to.
+
 **Trajectories.** Over ``steps`` optimizer steps the rounding differences of each step
 carry into the next, growing about linearly, so a trajectory is held to
 ``rtol(dtype, n) * steps``. Along a trajectory a value's rounding is relative to the sizes it

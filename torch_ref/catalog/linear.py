@@ -23,4 +23,6 @@ CASES: list[Case] = [
     module_case("Linear(unbatched)", _linear(5, 3, 5)),
     module_case("Linear(one feature)", _linear(1, 1, 9, 1)),
     module_case("Linear(300,200)", _linear(300, 200, 64, 300)),
+    module_case("NonDynamicallyQuantizableLinear", lambda d, r: (
+        nn.NonDynamicallyQuantizableLinear(5, 4, dtype=d, rng=r), [normal(r, d, 6, 5)])),
 ]

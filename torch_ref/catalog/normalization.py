@@ -80,6 +80,8 @@ def _layer_and_group_norm() -> list[Case]:
         module_case("GroupNorm(affine=False)", norm(lambda d: gn(2, 6, affine=False, dtype=d), 4, 6, 3, 3)),
         module_case("GroupNorm(bias=False,eval)", norm(lambda d: gn(2, 6, bias=False, dtype=d), 4, 6, 3, 3, eval=True)),
         module_case("GroupNorm(batch of 1)", norm(lambda d: gn(2, 6, dtype=d), 1, 6, 5)),
+        module_case("RMSNorm", norm(lambda d: nn.RMSNorm(6, dtype=d), 4, 6)),
+        module_case("RMSNorm((3,4),eps=1e-3)", norm(lambda d: nn.RMSNorm((3, 4), eps=1e-3, dtype=d), 2, 5, 3, 4)),
     ]
 
 

@@ -9,12 +9,24 @@ from typing import Any
 import torch
 
 from ..arrays import named_tree_map, to_numpy
+from ..convert import from_torch
+
+#: the torch functions a Transformer layer also accepts as strings
+ACTIVATION_NAMES = ("relu", "gelu")
 
 
 def to_scratch_value(value: Any) -> Any:
     """A torch argument as scratch takes it: a tensor becomes a copied array of its dtype (an integer tensor,
     such as Embedding's indices, an int64 array), a torch dtype a NumPy dtype; tuples (a ``torch.Size`` too),
-    lists and dicts are converted item by item."""
+    lists and dicts are converted item by item; a torch module (TransformerEncoder's ``encoder_layer``)
+    becomes its scratch twin with the same weights; ``F.relu``/``F.gelu`` their names, the activations a
+    Transformer layer takes by name (torch turns those names into those same functions).
+    """
+    name = getattr(value, "__name__", None)
+    if name in ACTIVATION_NAMES and value is getattr(torch.nn.functional, name):
+        return name
+    if isinstance(value, torch.nn.Module):
+        return from_torch(value)
     if isinstance(value, torch.Tensor):
         return to_numpy(value, copy=True)
     if isinstance(value, torch.dtype):

@@ -1,4 +1,4 @@
-r"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: pure forward/backward pairs.
+r"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, RMSNorm: pure forward/backward pairs.
 
 All of them normalize x over a set of axes A holding n values each:
 
@@ -14,6 +14,9 @@ and dL/dgamma = sum(dL/dy * xhat), dL/dbeta = sum(dL/dy) over every axis gamma i
 
 The statistics are accumulated in float64 and rounded to the input's dtype, as torch's CPU
 kernels accumulate float32 batch statistics in double; every output keeps the input's dtype.
+
+RMSNorm is the exception: y = x * rsqrt(mean_A(x^2) + eps) * gamma, no mean subtracted, computed in
+the input's own precision (float16 in float32), as torch's ``_fused_rms_norm``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ __all__ = [
     "group_norm_forward",
     "layer_norm_backward",
     "layer_norm_forward",
+    "rms_norm_backward",
+    "rms_norm_forward",
 ]
 
 
@@ -272,3 +277,70 @@ def group_norm_backward(dout: np.ndarray,
     dweight = None if gamma is None else _sum(dy * xhat, (0, 3), dout.dtype).reshape(-1)
     dbias = _sum(dy, (0, 3), dout.dtype).reshape(-1) if cache.has_bias else None
     return dx, dweight, dbias
+
+
+def _rms_eps(eps: float | None, dtype: np.dtype) -> float:
+    """torch's default eps: the machine epsilon of the computation type (float32 for float16 and float32)."""
+    if eps is not None:
+        return eps
+    return float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+
+
+class RMSNormCache(NamedTuple):
+    """What ``rms_norm_backward`` needs from ``rms_norm_forward``."""
+
+    x: np.ndarray  #: the input in the computation type (float16 upcast to float32)
+    rstd: np.ndarray  #: 1 / sqrt(mean_A(x^2) + eps) per sample, size 1 along the axes A
+    weight: np.ndarray | None  #: gamma, normalized_shape
+    axes: tuple[int, ...]  #: the axes A normalized over: the last len(normalized_shape)
+    dtype: np.dtype  #: the input's, which the gradient is rounded back to
+
+
+def rms_norm_forward(input: np.ndarray, normalized_shape: Sequence[int], weight: np.ndarray | None = None,
+                     eps: float | None = None) -> tuple[np.ndarray, RMSNormCache]:
+    r"""Root mean square normalization over the last len(normalized_shape) axes A (n values):
+
+        rstd = 1 / sqrt(mean_A(x^2) + eps),   xhat = x * rstd,   y = xhat * gamma.
+
+    ``eps=None`` is torch's default, the machine epsilon of the computation type: float32's (1.19e-7)
+    for float16 and float32 inputs, float64's (2.2e-16) for float64. Computed as torch's
+    ``_fused_rms_norm``: in the input's precision (float16 upcast to float32), rounded back at the end.
+
+    Shape: input (*, *normalized_shape); weight normalized_shape or None; output like input.
+    """
+    k = len(normalized_shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
+        raise ValueError(f"RMSNorm: expected input of shape (*, {', '.join(map(str, normalized_shape))}) "
+                         f"(normalized_shape={tuple(normalized_shape)}), got {input.shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    x = input.astype(np.float32) if input.dtype.itemsize < 4 else input
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # x^2 = inf, 1/0 and inf * 0: as torch
+        rstd = 1.0 / np.sqrt(np.square(x).mean(axis=axes, keepdims=True) + x.dtype.type(_rms_eps(eps, x.dtype)))
+        out = x * rstd
+    if weight is not None:
+        out = out * weight
+    return out.astype(input.dtype, copy=False), RMSNormCache(x, rstd, weight, axes, input.dtype)
+
+
+def rms_norm_backward(dout: np.ndarray, cache: RMSNormCache) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Gradients of RMS normalization, with g = dy * gamma, r = rstd, m = mean_A(x^2):
+
+        dL/dx = g r + (2x / n) * dL/dm,   dL/dm = -r^3 / 2 * sum_A(g x)
+              = (g - xhat * mean_A(g * xhat)) * r                 (xhat = x r)
+        dL/dgamma = sum_lead dy * xhat   (summed over the leading axes)
+
+    computed in the first form, the order torch's autograd takes through its composite (pow, mean,
+    rsqrt, mul), so inf and NaN land where torch's do (x^2 underflowing to 0 with eps = 0: r = inf).
+
+    Shape: dout like the input -> dx like the input, dweight normalized_shape or None.
+    """
+    x, rstd, weight, axes = cache.x, cache.rstd, cache.weight, cache.axes
+    dy = dout.astype(x.dtype, copy=False)
+    n = x.dtype.type(max(int(np.prod([x.shape[a] for a in axes])), 1))
+    lead = tuple(range(x.ndim - len(axes)))
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN pass through, as in torch
+        g = dy if weight is None else dy * weight
+        d_mean = (g * x).sum(axis=axes, keepdims=True) * x.dtype.type(-0.5) * rstd ** 3
+        dx = g * rstd + d_mean / n * (x.dtype.type(2) * x)
+        dweight = None if weight is None else (dy * (x * rstd)).sum(axis=lead).astype(weight.dtype, copy=False)
+    return dx.astype(cache.dtype, copy=False), dweight

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_array", "check_dim", "check_float", "check_input_kind", "check_size"]
+__all__ = ["check_array", "check_device", "check_dim", "check_float", "check_input_kind", "check_size"]
 
 
 def check_array(owner: str, what: str, value: Any) -> np.ndarray:
@@ -66,3 +66,9 @@ def check_dim(owner: str, name: str, dim: int, ndim: int) -> int:
         raise np.exceptions.AxisError(f"{owner}: {name} out of range (expected to be in range of [{low}, {high}], "
                                       f"but got {dim}) for a {ndim}-D input")
     return dim % max(ndim, 1)
+
+
+def check_device(owner: str, device: Any) -> None:
+    """``device=`` of a constructor that mirrors torch's signature: None or the CPU (scratch runs on NumPy only)."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{owner}: scratch runs on the CPU only, got device={device!r}")

@@ -1,14 +1,17 @@
-"""Sequential."""
+"""Containers of modules: Sequential, ModuleList, ModuleDict (ParameterList and ParameterDict are in
+``parameter_containers``)."""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from itertools import chain
 from typing import Any, overload
 
 from .module import Module
 
-__all__ = ["Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
 
 class Sequential(Module):
@@ -74,3 +77,181 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+
+def abs_index(owner: Module, idx: Any) -> str:
+    """torch's ``_get_abs_string_index``: an int in [-len, len) as the key "0", "1", ..."""
+    size = len(owner)  # type: ignore[arg-type]
+    idx = operator.index(idx)
+    if not -size <= idx < size:
+        raise IndexError(f"{type(owner).__name__}: index {idx} is out of range for length {size}")
+    return str(idx % size)
+
+
+class ModuleList(Module):
+    r"""Holds child modules in a list, registered as "0", "1", ... so that state_dict keys read
+    ``layers.0.weight``. Like torch's, it has no forward of its own: the owner calls the children.
+
+    Indexing takes negative indices; a slice returns a new ModuleList of the same children;
+    ``__setitem__``, ``__delitem__`` (an index or a slice: the rest are renumbered), ``append``,
+    ``extend``, ``insert``, ``pop``, ``+`` and ``+=`` behave as torch's.
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self += modules
+
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+
+    @overload
+    def __getitem__(self, idx: slice) -> ModuleList: ...
+
+    def __getitem__(self, idx: int | slice) -> Module | ModuleList:
+        if isinstance(idx, slice):
+            return self.__class__(list(self._modules.values())[idx])
+        return self._modules[abs_index(self, idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(abs_index(self, idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        if isinstance(idx, slice):
+            for k in range(len(self._modules))[idx]:
+                del self._modules[str(k)]
+        else:
+            del self._modules[abs_index(self, idx)]
+        _renumber(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        combined = ModuleList()
+        for i, module in enumerate(chain(self, other)):
+            combined.add_module(str(i), module)
+        return combined
+
+    def __repr__(self) -> str:
+        """torch's: a run of children with equal reprs is shown once, as "(0-5): 6 x Layer(...)"."""
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return "ModuleList()"
+        blocks: list[list] = []  # [first index, last index, repr]
+        for i, text in enumerate(reprs):
+            if blocks and blocks[-1][2] == text:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, text])
+        lines = [(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}").replace("\n", "\n  ")
+                 for a, b, text in blocks]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert before ``index``, as torch's (which shifts the later children up one key)."""
+        for i in range(len(self._modules), index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def pop(self, key: int | slice) -> Module | ModuleList:
+        value = self[key]
+        del self[key]
+        return value
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
+        offset = len(self)
+        for i, module in enumerate(modules):
+            self.add_module(str(offset + i), module)
+        return self
+
+
+def _renumber(modules: OrderedDict) -> None:
+    """Keys "0", "1", ... again after a deletion, the order kept (torch's ``__delitem__``)."""
+    values = list(modules.values())
+    modules.clear()
+    for i, module in enumerate(values):
+        modules[str(i)] = module
+
+
+def dict_pairs(owner: str, items: Any, sort_plain_dicts: bool) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of ``update``'s argument: a mapping or an iterable of pairs, checked as torch's."""
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{owner}.update should be called with an iterable of key/value pairs, but got "
+                        f"{type(items).__name__}")
+    if isinstance(items, (OrderedDict, Module)):  # an OrderedDict, a ModuleDict or a ParameterDict: ordered
+        return list(items.items())
+    if isinstance(items, Mapping):
+        # torch's quirk: ParameterDict.update sorts the keys of a plain (unordered) mapping; ModuleDict does not
+        return sorted(items.items()) if sort_plain_dicts else list(items.items())
+    pairs = []
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is {type(pair).__name__}")
+        pair = list(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(pair)}; 2 is required")
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+class ModuleDict(Module):
+    r"""Holds child modules by string key, in insertion order; state_dict keys read ``blocks.key.weight``.
+    No forward of its own. ``update`` takes a mapping (its order kept) or an iterable of (key, module) pairs.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        value = self[key]
+        del self[key]
+        return value
+
+    def keys(self) -> KeysView[str]:
+        return self._modules.keys()
+
+    def items(self) -> ItemsView[str, Module]:
+        return self._modules.items()
+
+    def values(self) -> ValuesView[Module]:
+        return self._modules.values()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        for key, module in dict_pairs("ModuleDict", modules, sort_plain_dicts=False):
+            self[key] = module

@@ -1,4 +1,4 @@
-"""Identity and Linear."""
+"""Identity, Linear and NonDynamicallyQuantizableLinear."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..parameter import Parameter
 from ._checks import check_size
 from .module import Module, resolve_dtype
 
-__all__ = ["Identity", "Linear"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -102,3 +102,8 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    r"""``Linear`` under the name torch gives MultiheadAttention's ``out_proj`` (a marker class for torch's
+    quantization tools; the same layer otherwise), so that the module trees and reprs match."""

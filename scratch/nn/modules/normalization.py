@@ -1,4 +1,4 @@
-"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm."""
+"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, RMSNorm."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 
 from .. import functional as F
 from ..parameter import Parameter
-from ._checks import check_input_kind, check_size
+from ._checks import check_device, check_input_kind, check_size
 from .module import Module, resolve_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dtype: np.dtype) -> None:
@@ -269,3 +269,62 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    r"""Root mean square layer normalization over the last ``len(normalized_shape)`` axes:
+
+    .. math:: y = \frac{x}{\sqrt{\epsilon + \frac{1}{n}\sum_i x_i^2}} \gamma
+
+    Backward, with :math:`\hat x = x / \mathrm{RMS}(x)` and :math:`g = dy\,\gamma`:
+    :math:`dx = (g - \hat x\,\frac{1}{n}\sum g \hat x) / \mathrm{RMS}(x)` over the n normalized values,
+    :math:`d\gamma = \sum dy\,\hat x` over the leading axes.
+
+    Args:
+        normalized_shape: an int or a tuple, the trailing shape normalized over.
+        eps: added to the mean square. Default: None, torch's choice: the machine epsilon of the
+            computation type (float32's for float16/float32 inputs, float64's for float64).
+        elementwise_affine: learn ``weight`` (ones) of normalized_shape. Default: True.
+        device: None or "cpu" (accepted for torch's signature).
+        dtype: floating dtype of the weight. Default: float32.
+
+    Shape:
+        - Input: :math:`(*, \text{normalized\_shape})`.
+        - Output: the same as the input.
+    """
+
+    _input_kind = "float"  # see ``_checks``
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        check_device("RMSNorm", device)
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(check_size("RMSNorm", "normalized_shape", s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=resolve_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        out, cache = F.rms_norm_forward(input, self.normalized_shape,
+                                        None if self.weight is None else self.weight.data, self.eps)
+        self._save(cache)
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_input, dweight = F.rms_norm_backward(grad_output, self._saved(grad_output))
+        if self.weight is not None and dweight is not None:
+            self.weight.accumulate_grad(dweight)
+        return grad_input
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
