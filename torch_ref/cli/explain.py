@@ -105,9 +105,11 @@ def _param_label(name: str, layer: int) -> str:
     return {"weight": f"dL/dW({layer})", "bias": f"dL/db({layer})"}.get(kind, f"dL/d{name}")
 
 
-def _row(phase: str, quantity: str, module: str, ours: Any, theirs: Any, tol: float) -> Row:
+def row(phase: str, quantity: str, module: str, ours: Any, theirs: Any, tol: float, scale: float = 0.0) -> Row:
+    """One value judged against torch's; ``scale``, where given, is the size of the terms it sums (see
+    ``relative_error``): a sum that cancels to 0 is judged by the rounding of its terms, not of itself."""
     ours, theirs = np.asarray(ours), np.asarray(theirs)
-    max_abs, max_rel = relative_error(ours, theirs)
+    max_abs, max_rel = relative_error(ours, theirs, scale)
     return Row(phase, quantity, module, ours.tolist(), theirs.tolist(), max_abs, max_rel, max_rel <= tol)
 
 
@@ -117,15 +119,15 @@ def explain_rows(model: nn.Sequential, criterion: nn.Module, x: np.ndarray, y: n
     names = [name for name, _ in model.named_children()]
     ours, theirs = _scratch_pass(model, criterion, x, y), _torch_pass(model, criterion, x, y)
     tol = rtol(x.dtype, reduction_length(x, *(p.data for p in model.parameters())))
-    rows = [_row("forward", label, name, a, b, tol)
+    rows = [row("forward", label, name, a, b, tol)
             for (label, _, _), name, a, b in zip(labels, names, ours["outputs"], theirs["outputs"])]
-    rows.append(_row("loss", "L", "", ours["loss"], theirs["loss"], tol))
+    rows.append(row("loss", "L", "", ours["loss"], theirs["loss"], tol))
     for k in reversed(range(len(names))):
         _, grad_label, layer = labels[k]
-        rows.append(_row("backward", grad_label, names[k], ours["grads"][k], theirs["grads"][k], tol))
+        rows.append(row("backward", grad_label, names[k], ours["grads"][k], theirs["grads"][k], tol))
         for full_name in ours["params"]:
             if full_name.rsplit(".", 1)[0] == names[k]:
-                rows.append(_row("backward", _param_label(full_name, layer), full_name, ours["params"][full_name],
+                rows.append(row("backward", _param_label(full_name, layer), full_name, ours["params"][full_name],
                                  theirs["params"][full_name], tol))
     return rows
 
@@ -168,7 +170,36 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _verdict(rows: list[Row]) -> str:
+    """The last line: ok, or the first value that differs."""
+    policy = "(each value judged by the tolerance of torch_ref/tolerance.py)"
+    bad = next((r for r in rows if not r.ok), None)
+    if bad is None:
+        return f"ok: scratch and torch agree on every value {policy}"
+    where = f" ({bad.module})" if bad.module else ""
+    return f"FAIL: scratch and torch differ, first at {bad.quantity}{where}: max rel err {bad.max_rel_err:.1e} {policy}"
+
+
+def command_explain_attention(args: argparse.Namespace) -> int:
+    """``parity explain attention``: see ``explain_attention``."""
+    from .explain_attention import attention_rows, case_header
+
+    if args.heads not in (1, 2):
+        return _fail(f"--heads must be 1 or 2 (the case's width is 2), got {args.heads}")
+    rows = attention_rows(args.heads, not args.no_mask, DTYPES[args.dtype])
+    ok = all(r.ok for r in rows)
+    if args.json:
+        print(json.dumps({"example": "attention", "heads": args.heads, "mask": not args.no_mask,
+                          "dtype": args.dtype, "ok": ok, "rows": [asdict(r) for r in rows]}, indent=2))
+    else:
+        print(f"parity explain attention: one self-attention layer, {args.dtype}\n"
+              f"{case_header(args.heads, not args.no_mask)}\n{format_rows(rows)}\n\n{_verdict(rows)}")
+    return 0 if ok else 1
+
+
 def command_explain(args: argparse.Namespace) -> int:
+    if args.example == "attention":
+        return command_explain_attention(args)
     try:
         example = examples.get(args.example)
     except KeyError as error:
@@ -190,17 +221,18 @@ def command_explain(args: argparse.Namespace) -> int:
     else:
         print(f"parity explain {example.name}: training sample {args.sample}, {dtype}\n"
               f"x = {format_values(x)}\ntarget = {format_values(y)}\n{format_rows(rows)}\n\n"
-              f"{'ok: scratch and torch agree on every value' if ok else 'FAIL: scratch and torch differ'} "
-              f"(each value judged by the tolerance of torch_ref/tolerance.py)")
+              f"{_verdict(rows)}")
     return 0 if ok else 1
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``explain`` subcommand on argparse's subparsers."""
     parser = commands.add_parser("explain", help="one sample's forward and backward values, scratch beside torch")
-    parser.add_argument("example", help="an example's name (e.g. backprop-exercise, xor, letters)")
+    parser.add_argument("example", help="an example's name (e.g. backprop-exercise, xor, letters), or 'attention'")
     parser.add_argument("--sample", type=int, default=0, metavar="I", help="the training sample (default 0)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     parser.add_argument("--json", action="store_true", help="print the values as JSON")
+    parser.add_argument("--heads", type=int, default=1, help="attention only: 1 or 2 heads (default 1)")
+    parser.add_argument("--no-mask", action="store_true", help="attention only: no causal mask")
     parser.set_defaults(handler=command_explain)
     one_line_errors(parser, "parity explain")

@@ -43,6 +43,15 @@ def softmax_rows(scores: np.ndarray, safe: bool) -> np.ndarray:
     return scores
 
 
+def softmax_rows_backward(d_weights: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    r"""dL/dS of A = softmax(S) along the last axis, from dL/dA: the softmax Jacobian
+    dA_i/dS_j = A_i (δ_ij - A_j) applied row by row, dS = A * (dA - rowsum(dA * A)).
+
+    Shapes: d_weights and weights (*, L, S) -> (*, L, S). A masked-out position (A = 0) gets dS = 0.
+    """
+    return weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+
+
 def draw_keep(shape: tuple[int, ...], p: float, rng: np.random.Generator | None) -> np.ndarray:
     """A boolean keep-mask, P(keep) = 1 - p, drawn as scratch's Dropout draws (``rng`` or the global generator)."""
     if p == 1:
@@ -90,7 +99,7 @@ def attend_backward(dout: np.ndarray, cache: AttendCache,
         d_dropped += grad_weights
     dv = dropped.swapaxes(-1, -2) @ dout
     d_weights = d_dropped if noise is None else d_dropped * noise
-    d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+    d_scores = softmax_rows_backward(d_weights, weights)
     dq = (d_scores @ k) * q_scaled.dtype.type(scale)
     dk = d_scores.swapaxes(-1, -2) @ q_scaled
     return dq, dk, dv
