@@ -193,7 +193,14 @@ def test_nested_modules_are_named_as_in_named_modules():
     first = report.first_divergence
     assert (first.step, first.module, first.quantity) == (0, "encoder.2", "weight.grad"), str(report)
     modules = {r.module for r in report.comparisons}
-    assert modules == {"encoder.0", "encoder.1", "encoder.2", "encoder.3", "head", "loss"}
+    assert modules == {"", "encoder", "encoder.0", "encoder.1", "encoder.2", "encoder.3", "head", "loss"}
+    # containers get their own rows, each once its computation is done: forward children first, backward too
+    rows = [(r.module, r.quantity) for r in report.comparisons if r.step == 0 and r.quantity in ("output",
+                                                                                              "grad_input")]
+    assert rows == [*((m, "output") for m in ("encoder.0", "encoder.1", "encoder.2", "encoder.3", "encoder", "head",
+                                              "", "loss")),
+                    *((m, "grad_input") for m in ("loss", "head", "encoder.3", "encoder.2", "encoder.1", "encoder.0",
+                                                  "encoder", ""))]
 
 
 def test_frozen_parameters_stay_frozen_in_both_engines():

@@ -6,6 +6,7 @@ Each function feeds both engines the same inputs and the same random upstream gr
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,12 @@ def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | No
     Inputs and outputs may be nested tuples (an RNN's ``(x, h_0)`` and ``(output, h_n)``): a module
     with several outputs gets ``backward(*grads)``, one gradient per output in the same structure,
     and returns one gradient per float input. Several leaves are named ``output[i]``, ``grad_input[i]``.
+
+    A module with children (a container, a composite layer) also gets the output and grad_input rows of
+    every module inside it that both engines call, named by its path (``Comparison.module``), forward ones
+    in the order they finish, then backward ones; a failing one is judged on its own computation, as in
+    ``torch_ref.training`` (fed torch's inputs, the modules inside it standing in with torch's results),
+    so the innermost module at fault is the one whose rows fail.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     twin = to_torch(module)
@@ -53,13 +60,10 @@ def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | No
     # clones, so an in-place twin is not applied to a leaf that requires grad
     torch_leaves = {id(x): torch.tensor(np.array(x), requires_grad=is_float(x)) for x in flat_inputs}
     torch_inputs = tree_map(lambda x: torch_leaves[id(x)].clone() if is_float(x) else torch_leaves[id(x)], inputs)
-    out = module(*inputs)
-    if grad_output is None:
-        grad_output = tree_map(lambda o: random_like(o, rng), out)
-    grad_input = module.backward(*grad_output) if isinstance(out, tuple) else module.backward(grad_output)
-    torch_outs = leaves(twin(*torch_inputs))
-    pairs = [(t, torch.from_numpy(np.array(g))) for t, g in zip(torch_outs, leaves(grad_output)) if t.requires_grad]
-    torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
+    from .training.recording import record_tree  # here: torch_ref.training imports this module
+
+    with record_tree(module, twin) if any(True for _ in module.children()) else nullcontext() as tapes:
+        out, grad_output, grad_input, torch_outs = _run_both(module, twin, inputs, torch_inputs, grad_output, rng)
     result = ParityResult()
     outs = leaves(out)
     for name, ours, theirs in zip(indexed_names("output", len(outs)), outs, torch_outs, strict=True):
@@ -77,7 +81,24 @@ def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | No
     torch_buffers = dict(twin.named_buffers())
     for name, buffer in module.named_buffers():
         result.add(name, buffer, torch_buffers.get(name, np.empty(0)), tol)
+    if tapes is not None:
+        from .training.localize import inner_rows
+
+        result.comparisons += inner_rows(module, tapes, tol)
     return result
+
+
+def _run_both(module: nn.Module, twin: torch.nn.Module, inputs: tuple, torch_inputs: tuple, grad_output: Any,
+              rng: np.random.Generator) -> tuple[Any, Any, Any, list]:
+    """Forward and backward of both engines (scratch first): (out, grad_output, grad_input, torch's outputs)."""
+    out = module(*inputs)
+    if grad_output is None:
+        grad_output = tree_map(lambda o: random_like(o, rng), out)
+    grad_input = module.backward(*grad_output) if isinstance(out, tuple) else module.backward(grad_output)
+    torch_outs = leaves(twin(*torch_inputs))
+    pairs = [(t, torch.from_numpy(np.array(g))) for t, g in zip(torch_outs, leaves(grad_output)) if t.requires_grad]
+    torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
+    return out, grad_output, grad_input, torch_outs
 
 
 def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...], target: np.ndarray, *,

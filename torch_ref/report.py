@@ -130,11 +130,12 @@ class Report(ParityResult):
 
 def _table(comparisons: list[Comparison]) -> str:
     width = max([16, *(len(c.module) for c in comparisons)])
-    header = (f"{'step':>5}  {'module':<{width}}  {'quantity':<24}  {'max abs err':>11}  {'max rel err':>11}  "
+    q_width = max([24, *(len(c.quantity) for c in comparisons)])
+    header = (f"{'step':>5}  {'module':<{width}}  {'quantity':<{q_width}}  {'max abs err':>11}  {'max rel err':>11}  "
               f"{'tol':>9}  ok")
     lines = ["worst comparisons (by rel err / tol):", header, "-" * len(header)]
     for c in comparisons:
         verdict = ("ok" if c.ok else "FAIL") + (" (local)" if c.local else "")
-        lines.append(f"{c.step:>5}  {c.module or '<model>':<{width}}  {c.quantity:<24}  {c.max_abs_err:>11.3e}  "
+        lines.append(f"{c.step:>5}  {c.module or '<model>':<{width}}  {c.quantity:<{q_width}}  {c.max_abs_err:>11.3e}  "
                      f"{c.max_rel_err:>11.3e}  {c.tol:>9.2e}  {verdict}")
     return "\n".join(lines)

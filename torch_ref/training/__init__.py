@@ -1,30 +1,44 @@
 """Train a scratch model and its torch twin side by side and report where and when they part.
 
 ``compare`` runs both engines step by step on the same batches and compares, in the order of
-computation, every leaf module's output (first to last) and the loss, then the loss's and every leaf
-module's grad_input and parameter gradients (last to first), then every parameter and optimizer
-state entry and every buffer (running statistics) after the update.
+computation, every module's output and the loss (each module once its forward is done: a container after
+the modules inside it), then the loss's and every module's grad_input and the gradients of the parameters
+it owns (each once its backward is done), then every parameter and optimizer state entry and every buffer
+(running statistics) after the update. Every module of the tree is compared, the model itself (named
+``""``) and each container and composite layer (Sequential, a user's residual block, MultiheadAttention,
+TransformerEncoderLayer, ...) too, as long as both engines call it: a torch layer that uses a child's
+weights without calling it (MultiheadAttention's ``out_proj``) leaves that child out, and a parameter's
+gradient is compared at the innermost compared module that holds it (``out_proj.weight.grad`` at the
+attention).
 
-Recording: each scratch leaf module and the criterion get instance attributes ``forward`` and
-``backward`` for the run, calling the module's own methods (a user's subclass is honoured) and keeping
-copies; the torch twin gets forward hooks and full backward hooks. Full backward hooks reject in-place
-modules, so the twin's ``inplace`` flags are off during the run (same values) and restored afterwards.
+Recording: each scratch module and the criterion get instance attributes ``forward`` and ``backward``
+for the run, calling the module's own methods (a user's subclass is honoured) and keeping copies; the torch
+twin gets forward hooks and full backward hooks. Full backward hooks reject in-place modules, so the twin's
+``inplace`` flags are off during the run (same values) and restored afterwards.
 
-Localization: when a module's comparison fails, its scratch computation is rerun on a deep copy fed
-torch's input (and, in the backward, torch's grad_output) and that local result is judged instead
-(``row.local``), so a module that merely received a diverged input or gradient is not blamed. The
-rerun replays the generator state the module drew from, so a Dropout draws the same mask (the torch
-Dropout twin applies scratch's last mask, so scratch runs first). The update rows are not localized:
+Localization: a bug is named at the innermost module that makes it, by one rule: each module is judged on
+its own computation. When a module's comparison fails, a deep copy of it is rerun fed torch's inputs (and,
+in the backward, torch's grad_output), with every module inside it that both engines recorded standing in
+with torch's recorded results for it (its output in the forward, its grad_input in the backward), and that
+local result is judged instead (``row.local``; ``localize.py``). For a leaf that is the whole layer; for a
+container it is only its own glue (a residual sum, a reshape, the sum of an attention's three input
+gradients). So a module that merely received a diverged input or gradient is not blamed, a composite whose
+child is the culprit agrees once the child's torch results stand in and is not blamed either, and a
+composite whose children all agree but whose own output or grad_input differs is the one named. The
+rerun replays the generator state each module that runs drew from, so a Dropout draws the same mask (the
+torch Dropout twin applies scratch's last mask, so scratch runs first). The update rows are not localized:
 after a wrong gradient the states it fed diverge too, but only after the first divergence.
 
-Tolerances: ``rtol(dtype, n)`` at step 0, n the module's longest reduction, ``trajectory_rtol(dtype, n,
-s)`` after s optimizer steps. The error is tolerance.py's measure, with its trajectory scale: the largest
-magnitude each quantity has had over the run so far (at step 0, the measure itself).
+Tolerances: ``rtol(dtype, n)`` at step 0, n the module's longest reduction (a container's: the longest of
+its own and of the modules inside it), ``trajectory_rtol(dtype, n, s)`` after s optimizer steps. The error
+is tolerance.py's measure, with its trajectory scale: the largest magnitude each quantity has had over the
+run so far (at step 0, the measure itself).
 
-Where it stops: only leaf modules are recorded, so a container that computes something itself (a
-residual sum) or owns parameters gets no output or gradient rows of its own, and its error shows up at
-the next recorded quantity. A gradient that is exactly 0 in exact arithmetic (the bias of a layer just
-before BatchNorm in training mode) is rounding noise in both engines and is reported as a divergence.
+Where it stops: a module called twice in one forward is recorded at its last call only (scratch keeps one
+cache per module), and a container that reads its children's state other than through their calls (a
+cached mask) sees the stand-in's, not torch's. A gradient that is exactly 0 in exact arithmetic (the bias
+of a layer just before BatchNorm in training mode) is rounding noise in both engines and is reported as a
+divergence.
 """
 
 from __future__ import annotations

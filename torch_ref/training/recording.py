@@ -8,6 +8,8 @@ out; the torch twin gets forward hooks and full backward hooks.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,30 +19,59 @@ import torch
 from scratch import nn
 from scratch import random as scratch_random
 
-from ..arrays import leaves, to_numpy
+from ..arrays import indexed_names, leaves, to_numpy, tree_map
 
 
 @dataclass
 class Tape:
     """What one engine's modules saw during one step, by module name, as NumPy copies."""
 
-    order: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # the modules in the order their forward finished
+    backward_order: list[str] = field(default_factory=list)  # ... and their backward (scratch only)
     inputs: dict[str, tuple] = field(default_factory=dict)
+    kwargs: dict[str, dict] = field(default_factory=dict)  # scratch only: the keyword arguments (masks, flags)
     outputs: dict[str, list] = field(default_factory=dict)
     grad_outputs: dict[str, tuple] = field(default_factory=dict)
     grad_inputs: dict[str, list] = field(default_factory=dict)
     rng_states: dict[str, Any] = field(default_factory=dict)
+    # scratch only: where the arrays of ``outputs`` / ``grad_inputs`` sit in the structure the module
+    # returned (True at each array, None elsewhere), so torch's values can stand in for them
+    output_skeletons: dict[str, Any] = field(default_factory=dict)
+    grad_input_skeletons: dict[str, Any] = field(default_factory=dict)
+
+
+def pairs(base: str, ours: list, theirs: list | None) -> list[tuple[str, Any, Any]]:
+    """(quantity, scratch value, torch value) for each recorded array: ``base``, or ``base[i]`` for several."""
+    theirs = [] if theirs is None else theirs
+    n = max(len(ours), len(theirs), 1)
+    return [(name, ours[i] if i < len(ours) else None, theirs[i] if i < len(theirs) else None)
+            for i, name in enumerate(indexed_names(base, n))]
 
 
 def copy_tree(tree: Any) -> list:
     return [to_numpy(leaf, copy=True) for leaf in leaves(tree) if leaf is not None]
 
 
+def skeleton(tree: Any) -> Any:
+    """``tree``'s structure with True for each leaf ``copy_tree`` keeps and None for each it drops."""
+    return tree_map(lambda leaf: None if leaf is None else True, tree)
+
+
+def fill(skeleton: Any, values: list) -> Any:
+    """The structure of ``skeleton`` with ``values`` (copies, in order) at its True leaves."""
+    remaining = iter(values)
+    return tree_map(lambda mark: None if mark is None else np.array(next(remaining), copy=True), skeleton)
+
+
+def count(skeleton: Any) -> int:
+    return sum(1 for mark in leaves(skeleton) if mark is not None)
+
+
 def generator_of(module: nn.Module) -> np.random.Generator | None:
     if "rng" not in vars(module) and not hasattr(type(module), "rng"):
         return None
     rng = getattr(module, "rng", None)
-    return rng if isinstance(rng, np.random.Generator) else scratch_random.defaultgenerator_of()
+    return rng if isinstance(rng, np.random.Generator) else scratch_random.default_generator()
 
 
 def record_scratch(module: nn.Module, name: str, tapes: dict[str, Tape]) -> None:
@@ -52,15 +83,18 @@ def record_scratch(module: nn.Module, name: str, tapes: dict[str, Tape]) -> None
         generator = generator_of(module)
         tape.rng_states[name] = None if generator is None else copy.deepcopy(generator.bit_generator.state)
         tape.inputs[name] = tuple(to_numpy(a, copy=True) for a in args)
+        tape.kwargs[name] = {k: to_numpy(v, copy=True) for k, v in kwargs.items()}
         out = forward(*args, **kwargs)
-        tape.outputs[name] = copy_tree(out)
+        tape.outputs[name], tape.output_skeletons[name] = copy_tree(out), skeleton(out)
         tape.order.append(name)
         return out
 
     def recorded_backward(*grads: Any) -> Any:
-        tapes["scratch"].grad_outputs[name] = tuple(to_numpy(g, copy=True) for g in grads)
+        tape = tapes["scratch"]
+        tape.grad_outputs[name] = tuple(to_numpy(g, copy=True) for g in grads)
         grad_input = backward(*grads)
-        tapes["scratch"].grad_inputs[name] = copy_tree(grad_input)
+        tape.grad_inputs[name], tape.grad_input_skeletons[name] = copy_tree(grad_input), skeleton(grad_input)
+        tape.backward_order.append(name)
         return grad_input
 
     object.__setattr__(module, "forward", recorded_forward)
@@ -84,3 +118,29 @@ def record_torch(module: torch.nn.Module, name: str, tapes: dict[str, Tape]) -> 
         tapes["torch"].grad_inputs[name] = copy_tree(grad_input)
 
     return [module.register_forward_hook(on_forward), module.register_full_backward_hook(on_backward)]
+
+
+@contextmanager
+def record_tree(model: nn.Module, twin: torch.nn.Module) -> Iterator[dict[str, Tape]]:
+    """Record every module inside ``model`` (not the model itself) and inside its twin while the block runs;
+    the twin's ``inplace`` flags are off meanwhile (full backward hooks reject in-place modules)."""
+    tapes = {"scratch": Tape(), "torch": Tape()}
+    modules = {n: m for n, m in model.named_modules() if n}
+    twin_modules = dict(twin.named_modules())
+    torch_modules = {n: twin_modules[n] for n in modules if n in twin_modules}
+    saved = {n: {a: m.__dict__[a] for a in ("forward", "backward") if a in m.__dict__} for n, m in modules.items()}
+    inplace = [m for m in torch_modules.values() if getattr(m, "inplace", False) is True]
+    for name, module in modules.items():
+        record_scratch(module, name, tapes)
+    for module in inplace:
+        module.inplace = False
+    handles = [h for name, m in torch_modules.items() for h in record_torch(m, name, tapes)]
+    try:
+        yield tapes
+    finally:
+        for name, module in modules.items():
+            stop_recording(module, saved[name])
+        for handle in handles:
+            handle.remove()
+        for module in inplace:
+            module.inplace = True

@@ -3,7 +3,6 @@ every recorded quantity (see ``torch_ref.training`` for what is compared and how
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -14,44 +13,15 @@ import torch
 import scratch.optim
 from scratch import nn
 
-from ..arrays import indexed_names, to_numpy
+from ..arrays import to_numpy
 from ..component import module_dtype
 from ..convert import to_torch, to_torch_optimizer
 from ..report import Comparison, compare_arrays
 from ..tolerance import reduction_length, relative_error, trajectory_rtol
-from .recording import Tape, copy_tree, record_scratch, record_torch, stop_recording
+from .localize import rerun
+from .recording import Tape, pairs, record_scratch, record_torch, stop_recording
 
 LOSS = "loss"
-
-
-def _rerun(module: nn.Module, tapes: dict[str, Tape], name: str, backward: bool) -> tuple[list, list, dict]:
-    """The module's own results on torch's inputs (and torch's grad_output): outputs, grad_inputs, param grads."""
-    clone = copy.deepcopy(module)
-    for attr in ("forward", "backward"):
-        clone.__dict__.pop(attr, None)
-    for param in clone.parameters():
-        param.grad = None
-    state = tapes["scratch"].rng_states.get(name)
-    if state is not None:
-        generator = np.random.default_rng()
-        generator.bit_generator.state = copy.deepcopy(state)
-        clone.rng = generator
-    ours, theirs = tapes["scratch"].inputs[name], tapes["torch"].inputs[name]
-    inputs = [t if isinstance(t, np.ndarray) and np.issubdtype(t.dtype, np.floating) else o
-              for o, t in zip(ours, theirs, strict=False)]
-    out = clone(*inputs)
-    if not backward:
-        return copy_tree(out), [], {}
-    grads = [g for g in tapes["torch"].grad_outputs[name]] if name != LOSS else []
-    grad_input = clone.backward(*grads)
-    return copy_tree(out), copy_tree(grad_input), {n: p.grad for n, p in clone.named_parameters()}
-
-
-def _pairs(base: str, ours: list, theirs: list | None) -> list[tuple[str, Any, Any]]:
-    theirs = [] if theirs is None else theirs
-    count = max(len(ours), len(theirs), 1)
-    return [(name, ours[i] if i < len(ours) else None, theirs[i] if i < len(theirs) else None)
-            for i, name in enumerate(indexed_names(base, count))]
 
 
 class Session:
@@ -67,7 +37,7 @@ class Session:
             torch_params[name].requires_grad_(param.requires_grad)
         self.torch_optimizer = to_torch_optimizer(
             self.optimizer, {id(p): torch_params[n] for n, p in model.named_parameters()})
-        self.modules = {n: m for n, m in model.named_modules() if not any(True for _ in m.children())}
+        self.modules = dict(model.named_modules())  # every module of the tree, containers too
         self.modules[LOSS] = criterion
         twin_modules = dict(self.twin.named_modules())
         self.torch_modules = {n: twin_modules[n] for n in self.modules if n in twin_modules}
@@ -108,14 +78,37 @@ class Session:
         torch_loss = self.torch_criterion(self.twin(tx), torch.from_numpy(np.array(y, copy=True)))
         torch_loss.backward()
         torch_grads = {n: to_numpy(p.grad) if p.grad is not None else None for n, p in self.twin.named_parameters()}
-        order = [n for n in self.tapes["scratch"].order if n in self.torch_modules]
-        self.sizes = {n: self._reduction(n) for n in order}
+        order = self._recorded(self.tapes["scratch"].order, self.tapes["torch"].outputs)
+        self._measure(order)
         rows = [row for n in order for row in self._forward_rows(step, n)]
-        rows += [row for n in reversed(order) for row in self._backward_rows(step, n, grads, torch_grads)]
+        backward_order = self._recorded(self.tapes["scratch"].backward_order, self.tapes["torch"].grad_inputs)
+        rows += [row for n in backward_order for row in self._backward_rows(step, n, grads, torch_grads)]
         self.optimizer.step()
         self.torch_optimizer.step()
         rows += self._update_rows(step)
         return rows, (float(loss), float(torch_loss.detach()))
+
+    def _recorded(self, scratch_order: list[str], torch_record: dict) -> list[str]:
+        """The modules both engines ran (a torch layer may use a child's weights without calling it, as
+        MultiheadAttention's out_proj), each once, in the order scratch finished them."""
+        return list(dict.fromkeys(n for n in scratch_order if n in self.torch_modules and n in torch_record))
+
+    def _measure(self, order: list[str]) -> None:
+        """Each compared module's longest reduction (a container's: its own and those of the modules inside
+        it) and the parameters whose gradients it is judged on: those of no compared module inside it."""
+        self.sizes = {n: self._reduction(n) for n in order}
+        for name in order:
+            inside = [m for m in order if _inside(m, name)]
+            self.sizes[name] = max([self.sizes[name], *(self.sizes[m] for m in inside)])
+        self.owned: dict[str, list[str]] = {n: [] for n in order}
+        self.param_owner: dict[str, tuple[str, str]] = {}
+        self.owned[LOSS] = [n for n, _ in self.criterion.named_parameters()]
+        for full, _ in self.model.named_parameters():
+            owner = max((n for n in order if n != LOSS and (n == "" or full.startswith(f"{n}."))), key=len,
+                        default=None)
+            if owner is not None:
+                self.owned[owner].append(full[len(owner) + 1:] if owner else full)
+                self.param_owner[full] = (owner, full[len(owner) + 1:] if owner else full)
 
     def _reduction(self, name: str) -> int:
         module = self.modules[name]
@@ -161,26 +154,26 @@ class Session:
         theirs = self.tapes["torch"].outputs.get(name)
 
         def local() -> list:
-            return _pairs("output", _rerun(self.modules[name], self.tapes, name, False)[0], theirs)
+            return pairs("output", rerun(self.modules[name], name, self.tapes, False)[0], theirs)
 
-        return self._judge(step, name, self._tol(name, step), _pairs("output", self.tapes["scratch"].outputs[name],
+        return self._judge(step, name, self._tol(name, step), pairs("output", self.tapes["scratch"].outputs[name],
                                                                       theirs), local)
 
     def _backward_rows(self, step: int, name: str, grads: dict, torch_grads: dict) -> list[Comparison]:
         module = self.modules[name]
         prefix = "" if name in ("", LOSS) else f"{name}."
-        params = [n for n, _ in module.named_parameters()]
+        params = self.owned.get(name, [])
         theirs_in = self.tapes["torch"].grad_inputs.get(name)
         ours_in = self.tapes["scratch"].grad_inputs.get(name, [])
         if name == LOSS:  # the gradient with respect to the model's output only, never the target
             theirs_in, ours_in = (theirs_in or [])[:1], ours_in[:1]
-        raw = _pairs("grad_input", ours_in, theirs_in)
+        raw = pairs("grad_input", ours_in, theirs_in)
         raw += [(f"{p}.grad", grads.get(prefix + p), torch_grads.get(prefix + p)) for p in params]
 
         def local() -> list:
-            _, grad_input, param_grads = _rerun(module, self.tapes, name, True)
-            pairs = _pairs("grad_input", grad_input[:len(ours_in)] if name == LOSS else grad_input, theirs_in)
-            return pairs + [(f"{p}.grad", param_grads.get(p), torch_grads.get(prefix + p)) for p in params]
+            _, grad_input, param_grads = rerun(module, name, self.tapes, True, grads=name != LOSS)
+            local_pairs = pairs("grad_input", grad_input[:len(ours_in)] if name == LOSS else grad_input, theirs_in)
+            return local_pairs + [(f"{p}.grad", param_grads.get(p), torch_grads.get(prefix + p)) for p in params]
 
         return self._judge(step, name, self._tol(name, step), raw, local)
 
@@ -188,7 +181,7 @@ class Session:
         torch_params = dict(self.twin.named_parameters())
         rows = []
         for full, param in self.model.named_parameters():
-            owner, _, local_name = full.rpartition(".")
+            owner, local_name = self.param_owner.get(full) or full.rpartition(".")[::2]
             tol = self._tol(owner, step + 1) if owner in self.sizes else self._param_tol(param, step + 1)
             tparam = torch_params[full]
             pairs = [(local_name, param.data, tparam.detach())]
@@ -214,6 +207,11 @@ class Session:
 
     def _param_tol(self, param: Any, steps: int) -> float:
         return self.rtol if self.rtol is not None else trajectory_rtol(param.dtype, reduction_length(param.data), steps)
+
+
+def _inside(name: str, container: str) -> bool:
+    """Whether module ``name`` is strictly inside module ``container`` of the model (the loss is in none)."""
+    return name not in (container, LOSS) and (container == "" or name.startswith(f"{container}."))
 
 
 def _state_pair(ours: Any, theirs: Any) -> tuple[Any, Any]:
