@@ -7,13 +7,18 @@ their key types and order), lists, tuples, arrays, NumPy scalars and the Python 
 so a file can never run code; object arrays are refused on both sides.
 
 Writes are atomic: the archive goes to a temporary file in the target's directory, is flushed and
-fsynced, then ``os.replace``-d over the target, so an interrupted save keeps the old checkpoint.
+fsynced, then ``os.replace``-d over the target, so an interrupted save keeps the old checkpoint
+(``atomic_write`` says what happens with links, devices, file modes and a killed process).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import json
 import os
+import stat
 import tempfile
 import zipfile
 from collections import OrderedDict
@@ -46,23 +51,81 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> None:
-    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``:
-    an interrupted write leaves the previous file intact and no temporary file behind."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``, so a
+    failed or interrupted write leaves the previous file intact.
+
+    - A symlink is followed: its target is replaced and the link kept, as torch.save writes through it.
+    - An existing file keeps its mode (and its owner, where the process may set it); a new one gets the
+      umask's mode.
+    - A character or block device (``/dev/null``) is written through, never renamed over; a FIFO or socket
+      is refused (ValueError), since opening one for writing waits for a reader.
+    - An exception during the write removes the temporary file; a process killed mid-write leaves it
+      behind (``.<name>.<random>.tmp`` beside the target) and the target untouched.
+    - OS errors (a full disk, a directory where files cannot be created) name the path.
+    """
+    path = os.path.realpath(os.fspath(path))
+    existing = _stat(path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return _write_through(path, existing, write)
+    directory = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as error:
+        raise OSError(error.errno, f"cannot save {path!r}: cannot create a temporary file in {directory!r}: "
+                                   f"{error.strerror} (a save writes one beside the target, then renames it over "
+                                   "the target)") from error
     try:
         with os.fdopen(fd, "wb") as file:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
+            _copy_mode(fd, existing)
             write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), path) from error
         raise
     _fsync_directory(directory)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _copy_mode(fd: int, existing: os.stat_result | None) -> None:
+    """The replaced file's mode and owner, or (a new file) an ordinary file's mode under the umask;
+    mkstemp makes the file private."""
+    if existing is None:
+        os.fchmod(fd, 0o666 & ~_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+    if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(PermissionError):  # only root may give a file away; else the saver owns it
+            os.fchown(fd, existing.st_uid, existing.st_gid)
+
+
+def _write_through(path: str, existing: os.stat_result, write: Callable[[IO[bytes]], Any]) -> None:
+    """Write into a device in place; refuse a directory, FIFO or socket."""
+    mode = existing.st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", path)
+    if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)):
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "special file"
+        raise ValueError(f"cannot save to {path!r}: it is a {kind}, not a regular file or a device")
+    buffer = io.BytesIO()  # the writers seek and tell, which a device does not keep
+    write(buffer)
+    try:
+        with open(path, "wb") as file:
+            file.write(buffer.getbuffer())
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), path) from error
+        raise
 
 
 def load(path: str | os.PathLike[str]) -> Any:

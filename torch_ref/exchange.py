@@ -167,7 +167,16 @@ def save_pt(state_dict_or_module: StateLike, path: PathLike) -> None:
     """
     arrays = _state_arrays(state_dict_or_module, "save_pt")
     tensors = OrderedDict((key, torch.from_numpy(np.array(array, copy=True))) for key, array in arrays.items())
-    _atomic_write(path, lambda file: torch.save(tensors, file))
+    _atomic_write(path, lambda file: _torch_save(tensors, file, os.fspath(path)))
+
+
+def _torch_save(tensors: OrderedDict[str, torch.Tensor], file: Any, path: str) -> None:
+    """torch.save, whose failed writes (a full disk) are RuntimeErrors naming a line of its C++ source,
+    as an OSError naming the path."""
+    try:
+        torch.save(tensors, file)
+    except RuntimeError as error:
+        raise OSError(f"cannot write {path!r}: torch.save failed ({error})") from error
 
 
 def load_pt(path: PathLike) -> OrderedDict[str, np.ndarray]:
