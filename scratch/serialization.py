@@ -17,6 +17,7 @@ import contextlib
 import errno
 import io
 import json
+import math
 import os
 import stat
 import tempfile
@@ -33,8 +34,13 @@ MANIFEST = "__manifest__"
 FORMAT = "scratch.save"
 VERSION = 1
 _SCALARS = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str"}
-# What a damaged archive may raise while being read (BadZipFile is not an OSError or ValueError).
-_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, OSError)
+# What a damaged archive may raise while being read: BadZipFile is not an OSError or ValueError, and zipfile
+# meets flipped flags of its central directory with NotImplementedError or RuntimeError ("is encrypted").
+# RecursionError: a manifest nested deeper than the interpreter's stack.
+_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, OSError,
+                NotImplementedError, RuntimeError)
+#: structures nested deeper than this are refused when saved (a structure that contains itself never ends)
+MAX_DEPTH = 200
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
@@ -44,7 +50,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     of any value that cannot be stored without pickle (object arrays, sets, arbitrary objects).
     """
     arrays: dict[str, np.ndarray] = {}
-    root = _encode(obj, "obj", arrays)
+    root = _encode(obj, "obj", arrays, 0)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}).encode("utf-8")
     arrays[MANIFEST] = np.frombuffer(manifest, dtype=np.uint8)
     atomic_write(path, lambda file: np.savez(file, **arrays))
@@ -154,15 +160,35 @@ def _decode_archive(archive: np.lib.npyio.NpzFile) -> Any:
     """Read the manifest and every array of an open archive, then rebuild the saved object."""
     if MANIFEST not in archive.files:
         raise ValueError("no manifest entry")
-    manifest = json.loads(archive[MANIFEST].tobytes().decode("utf-8"))
+    manifest = json.loads(_read_entry(archive, MANIFEST).tobytes().decode("utf-8"))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise ValueError(f"unknown manifest header (expected format {FORMAT!r} version {VERSION})")
-    arrays = {name: archive[name] for name in archive.files if name != MANIFEST}
+    arrays = {name: _read_entry(archive, name) for name in archive.files if name != MANIFEST}
     return _decode(manifest["root"], arrays)
 
 
-def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The manifest node for ``value`` (at key path ``where``); its arrays go into ``arrays``."""
+def _read_entry(archive: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """One array of the archive, once the size its header declares is known to fit in the bytes the entry
+    holds: a header claiming (10**12,) in a 300-byte file must not allocate terabytes first."""
+    info = archive.zip.getinfo(f"{name}.npy")
+    with archive.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member)
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size:
+        raise ValueError(f"entry {name!r} declares shape {shape} of {dtype} ({declared} bytes) but holds only "
+                         f"{info.file_size} bytes")
+    return archive[name]
+
+
+def _encode(value: Any, where: str, arrays: dict[str, np.ndarray], depth: int) -> dict[str, Any]:
+    """The manifest node for ``value`` (at key path ``where``, ``depth`` containers down); its arrays go
+    into ``arrays``."""
+    if depth > MAX_DEPTH:
+        shown = where if len(where) < 120 else f"{where[:60]}...{where[-50:]}"
+        raise ValueError(f"cannot save {shown}: nested more than {MAX_DEPTH} containers deep (a structure that "
+                         "contains itself?)")
     kind = type(value)
     if kind in _SCALARS:
         return {"t": _SCALARS[kind], "v": value}
@@ -174,14 +200,14 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> dict[str, 
         arrays[name] = array
         return {"t": "array" if kind is np.ndarray else "npscalar", "v": name}
     if kind in (list, tuple):
-        items = [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(value)]
+        items = [_encode(item, f"{where}[{i}]", arrays, depth + 1) for i, item in enumerate(value)]
         return {"t": kind.__name__, "v": items}
     if kind in (dict, OrderedDict):
         items = []
         for key, item in value.items():
             if type(key) not in (str, int):
                 raise TypeError(f"cannot save {where}: key {key!r} is a {type(key).__name__}, not str or int")
-            items.append([type(key).__name__, key, _encode(item, f"{where}[{key!r}]", arrays)])
+            items.append([type(key).__name__, key, _encode(item, f"{where}[{key!r}]", arrays, depth + 1)])
         return {"t": "odict" if kind is OrderedDict else "dict", "v": items}
     raise TypeError(f"cannot save {where}: values of type {kind.__name__} are not supported "
                     "(use arrays, numbers, str, None, lists, tuples and dicts)")

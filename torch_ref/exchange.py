@@ -129,7 +129,7 @@ def _read_header(path: str) -> dict[str, Any]:
         raw = file.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ValueError(f"{path!r} is corrupt or not a safetensors file: its header is not JSON ({error})") from error
     if not isinstance(header, dict):
         raise ValueError(f"{path!r} is corrupt or not a safetensors file: its header is not a JSON object")
