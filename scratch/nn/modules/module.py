@@ -47,6 +47,10 @@ def _anomaly_checked(backward: Callable) -> Callable:
     return checked_backward
 
 
+def _read_only(x: Any) -> bool:
+    return isinstance(x, np.ndarray) and not x.flags.writeable
+
+
 def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
     """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
 
@@ -85,6 +89,8 @@ class Module:
     #: What scratch's own layers require of their positional inputs, checked by ``_checks.check_input_kind``:
     #: "float", "loss", "array" or "index"; None (containers, user modules): no check.
     _input_kind: str | None = None
+    #: state_dict names this module's ``load_state_dict`` lets a checkpoint omit (it keeps its own value)
+    optional_state: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -121,6 +127,9 @@ class Module:
         """
         if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
             self._check_input_dtype(args)
+        if self.__dict__.get("inplace") is True and args and _read_only(args[0]):
+            raise ValueError(f"{type(self).__name__}(inplace=True): the input array is read-only, so it cannot be "
+                             "overwritten with the output; pass a writeable array or use inplace=False")
         out = self.forward(*args, **kwargs)
         if type(out) is np.ndarray:
             self.__dict__["_output_meta"] = (out.shape, out.dtype)  # __dict__ directly: __setattr__ is slow
