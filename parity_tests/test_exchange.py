@@ -409,3 +409,12 @@ def test_missing_safetensors_package_says_how_to_install(call, tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     with pytest.raises(ImportError, match=re.escape(INSTALL_HINT)):
         call(tmp_path / "weights.bin")
+
+
+def test_a_safetensors_header_nested_100000_deep_is_a_value_error(tmp_path):
+    header = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    message = "deep.safetensors' is corrupt or not a safetensors file: its header is not JSON"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_safetensors(path)

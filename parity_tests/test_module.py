@@ -226,3 +226,16 @@ def test_reassigning_a_child_or_parameter_keeps_its_place_like_torch():
     assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["Linear", "Tanh", "Linear"]
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert ours(np.ones((5, 4), dtype=np.float32)).shape == (5, 2)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.ReLU(inplace=True), lambda: nn.LeakyReLU(inplace=True),
+                                  lambda: nn.ELU(inplace=True), lambda: nn.Hardtanh(inplace=True),
+                                  lambda: nn.Dropout(inplace=True)], ids=["ReLU", "LeakyReLU", "ELU", "Hardtanh",
+                                                                          "Dropout"])
+def test_an_inplace_module_names_itself_on_a_read_only_input(make):
+    x = np.linspace(-1, 1, 6)
+    x.flags.writeable = False
+    module = make()
+    with pytest.raises(ValueError, match=rf"{type(module).__name__}\(inplace=True\): the input array is read-only"):
+        module(x)
+    np.testing.assert_array_equal(x, np.linspace(-1, 1, 6))

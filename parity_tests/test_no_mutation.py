@@ -233,3 +233,42 @@ def test_load_state_dict_copies_and_the_scalers_leave_their_input():
         scaler.inverse_transform(y)
         np.testing.assert_array_equal(x, before)
         np.testing.assert_array_equal(y, y_before)
+
+
+def _gradients(module, inputs, change_after_forward, rng):
+    """dL/d(inputs) and every parameter gradient, with the floating inputs changed in place (+ 100) between
+    forward and backward when ``change_after_forward``."""
+    out = module(*inputs)
+    if change_after_forward:
+        for leaf in leaves(inputs):
+            if leaf.dtype.kind == "f":
+                leaf += 100
+    grad_output = tree_map(lambda o: random_like(o, rng), out)
+    grads = module.backward(*grad_output) if isinstance(out, tuple) else module.backward(grad_output)
+    return [np.copy(g) for g in leaves(grads)] + [np.copy(p.grad) for p in module.parameters() if p.grad is not None]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_changing_an_input_in_place_after_forward_does_not_change_the_gradients(name):
+    """torch raises "modified by an inplace operation"; scratch's backward sees what forward saw (``Module._save``
+    keeps a private copy of any input it keeps), so ``x += 100`` after ``y = m(x)`` changes nothing."""
+    grads = [_gradients(*MODULES[name](np.float64, np.random.default_rng(0)), change, np.random.default_rng(1))
+             for change in (False, True)]
+    assert len(grads[0]) == len(grads[1]) > 0
+    for clean, changed in zip(*grads, strict=True):
+        np.testing.assert_array_equal(changed, clean)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_changing_a_loss_input_in_place_after_forward_does_not_change_its_gradient(name):
+    grads = []
+    for change in (False, True):
+        criterion, inputs, target = LOSSES[name](np.float64, np.random.default_rng(0), "none")
+        loss = criterion(*inputs, target)
+        if change:
+            for x in (*inputs, target):
+                if x.dtype.kind == "f":
+                    x += 100
+        grads.append(leaves(criterion.backward(random_like(loss, np.random.default_rng(1)))))
+    for clean, changed in zip(*grads, strict=True):
+        np.testing.assert_array_equal(changed, clean)

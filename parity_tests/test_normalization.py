@@ -304,3 +304,20 @@ def test_rms_norm_mean_square_underflowing_to_zero_with_eps_zero_gives_torchs_in
     np.testing.assert_array_equal(out, theirs.detach().numpy())
     np.testing.assert_allclose(ours, leaf.grad.numpy(), rtol=1e-6)  # equal_nan: inf at [0, 0], NaN at [0, 1]
     assert np.isinf(ours[0, 0]) and np.isnan(ours[0, 1])
+
+
+@pytest.mark.parametrize("scale", [1e19, 1e38])
+def test_float32_batch_norm_beyond_torchs_range_is_the_true_answer(scale):
+    """Deliberate (``functional/normalization._moments``): torch's float32 statistics overflow and its output
+    is 0; scratch's float64 statistics give the true normalized output, and a running_var beyond float32's
+    range is inf in both."""
+    x64 = np.random.default_rng(0).standard_normal((8, 3)) * scale
+    x = x64.astype(np.float32)
+    module, twin = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    out = module(x)
+    torch_out = twin(torch.from_numpy(x))
+    truth = (x64 - x64.mean(axis=0)) / np.sqrt(x64.var(axis=0))
+    np.testing.assert_allclose(out, truth, rtol=1e-6, atol=1e-6)
+    assert torch.any(torch.all(torch_out == 0, dim=0))  # a channel whose float32 variance overflowed
+    ours, theirs = np.isinf(module.running_var), torch.isinf(twin.running_var).numpy()
+    assert np.all(theirs[ours]) and (ours.all() if scale > 1e20 else not ours.any())  # inf only beyond float32

@@ -2,6 +2,8 @@
 every parameter and state buffer compared after every step): torch's validation, param-group options,
 repr, state_dict round trips, and each optimizer's own state rules."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -178,3 +180,12 @@ def test_adagrad_makes_state_for_a_parameter_group_added_later_as_torch():
         torch_opt.step()
     for key in ("weight", "bias"):
         np.testing.assert_allclose(ours[key].data, theirs[key].detach().numpy(), rtol=trajectory_rtol(np.float64, 1, 3))
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam"])
+@pytest.mark.parametrize("betas", [(0.9,), (0.9, 0.99, 0.5), 0.9])
+def test_betas_must_be_a_pair_at_construction(name, betas):
+    """torch takes (0.9,) and fails with an IndexError at its first step; scratch refuses it when built."""
+    message = rf"{name}: betas must be a pair \(beta1, beta2\), got {re.escape(repr(betas))}"
+    with pytest.raises(ValueError, match=message):
+        getattr(optim, name)([Parameter(np.ones(2))], betas=betas)

@@ -1,9 +1,11 @@
 """``scratch.save``/``scratch.load``: exact round trips of state dicts, atomic writes, and clear errors
 for corrupt files and values that would need pickle."""
 
+import io
 import math
 import os
 import re
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -228,3 +230,75 @@ def test_saved_file_has_an_ordinary_mode(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "ckpt.npz").stat().st_mode & 0o777 == 0o640
+
+
+def _write_npz(path, entries: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(f"{name}.npy", data)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _manifest(root: str) -> bytes:
+    text = '{"format": "scratch.save", "version": 1, "root": ' + root + "}"
+    return _npy(np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+def test_every_flip_of_the_central_directory_is_a_value_error_naming_the_file(tmp_path):
+    """zipfile meets some flipped flags with NotImplementedError ("zip file version 8.7", "strong encryption")
+    or RuntimeError ("is encrypted"); each must reach the user as ValueError naming the file."""
+    path, damaged = tmp_path / "ckpt.npz", tmp_path / "damaged.npz"
+    scratch.save({"w": np.ones(3)}, path)
+    data = path.read_bytes()
+    start = data.rfind(b"PK\x01\x02")
+    for offset in range(start, len(data)):
+        for value in (0x00, 0x41, 0xFF):
+            damaged.write_bytes(data[:offset] + bytes([value]) + data[offset + 1:])
+            try:
+                scratch.load(damaged)
+            except ValueError as error:
+                assert str(damaged) in str(error)
+
+
+def test_a_declared_shape_larger_than_the_file_is_refused_before_allocating(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    path = tmp_path / "huge.npz"
+    _write_npz(path, {"a0": header.getvalue() + bytes(16), "__manifest__": _manifest('{"t": "array", "v": "a0"}')})
+    with pytest.raises(ValueError, match=r"huge.npz.*entry 'a0' declares shape \(1000000000000,\) of float64"):
+        scratch.load(path)
+
+
+def test_a_manifest_nested_50000_deep_is_a_value_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    root = '{"t": "list", "v": [' * 50_000 + '{"t": "none", "v": null}' + "]}" * 50_000
+    _write_npz(path, {"__manifest__": _manifest(root)})
+    with pytest.raises(ValueError, match=r"deep\.npz' is truncated, corrupt or not a scratch checkpoint"):
+        scratch.load(path)
+
+
+def _self_referential() -> list:
+    loop: list = []
+    loop.append(loop)
+    return loop
+
+
+def _nested(depth: int) -> dict:
+    root = inner = []
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return {"model": root}
+
+
+@pytest.mark.parametrize("obj, where", [(_self_referential(), r"obj\[0\]\[0\]"),
+                                        (_nested(5000), r"obj\['model'\]\[0\]")], ids=["self-referential", "5000 deep"])
+def test_saving_a_structure_too_deep_names_its_key_path(obj, where, tmp_path):
+    with pytest.raises(ValueError, match=f"cannot save {where}.*nested more than 200 containers deep"):
+        scratch.save(obj, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []

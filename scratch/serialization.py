@@ -7,13 +7,19 @@ their key types and order), lists, tuples, arrays, NumPy scalars and the Python 
 so a file can never run code; object arrays are refused on both sides.
 
 Writes are atomic: the archive goes to a temporary file in the target's directory, is flushed and
-fsynced, then ``os.replace``-d over the target, so an interrupted save keeps the old checkpoint.
+fsynced, then ``os.replace``-d over the target, so an interrupted save keeps the old checkpoint
+(``atomic_write`` says what happens with links, devices, file modes and a killed process).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import json
+import math
 import os
+import stat
 import tempfile
 import zipfile
 from collections import OrderedDict
@@ -28,8 +34,13 @@ MANIFEST = "__manifest__"
 FORMAT = "scratch.save"
 VERSION = 1
 _SCALARS = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str"}
-# What a damaged archive may raise while being read (BadZipFile is not an OSError or ValueError).
-_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, OSError)
+# What a damaged archive may raise while being read: BadZipFile is not an OSError or ValueError, and zipfile
+# meets flipped flags of its central directory with NotImplementedError or RuntimeError ("is encrypted").
+# RecursionError: a manifest nested deeper than the interpreter's stack.
+_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, OSError,
+                NotImplementedError, RuntimeError)
+#: structures nested deeper than this are refused when saved (a structure that contains itself never ends)
+MAX_DEPTH = 200
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
@@ -39,30 +50,88 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     of any value that cannot be stored without pickle (object arrays, sets, arbitrary objects).
     """
     arrays: dict[str, np.ndarray] = {}
-    root = _encode(obj, "obj", arrays)
+    root = _encode(obj, "obj", arrays, 0)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}).encode("utf-8")
     arrays[MANIFEST] = np.frombuffer(manifest, dtype=np.uint8)
     atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> None:
-    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``:
-    an interrupted write leaves the previous file intact and no temporary file behind."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    """``write(file)`` into a temporary file beside ``path``, fsync it, then rename it over ``path``, so a
+    failed or interrupted write leaves the previous file intact.
+
+    - A symlink is followed: its target is replaced and the link kept, as torch.save writes through it.
+    - An existing file keeps its mode (and its owner, where the process may set it); a new one gets the
+      umask's mode.
+    - A character or block device (``/dev/null``) is written through, never renamed over; a FIFO or socket
+      is refused (ValueError), since opening one for writing waits for a reader.
+    - An exception during the write removes the temporary file; a process killed mid-write leaves it
+      behind (``.<name>.<random>.tmp`` beside the target) and the target untouched.
+    - OS errors (a full disk, a directory where files cannot be created) name the path.
+    """
+    path = os.path.realpath(os.fspath(path))
+    existing = _stat(path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return _write_through(path, existing, write)
+    directory = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as error:
+        raise OSError(error.errno, f"cannot save {path!r}: cannot create a temporary file in {directory!r}: "
+                                   f"{error.strerror} (a save writes one beside the target, then renames it over "
+                                   "the target)") from error
     try:
         with os.fdopen(fd, "wb") as file:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
+            _copy_mode(fd, existing)
             write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), path) from error
         raise
     _fsync_directory(directory)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _copy_mode(fd: int, existing: os.stat_result | None) -> None:
+    """The replaced file's mode and owner, or (a new file) an ordinary file's mode under the umask;
+    mkstemp makes the file private."""
+    if existing is None:
+        os.fchmod(fd, 0o666 & ~_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+    if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(PermissionError):  # only root may give a file away; else the saver owns it
+            os.fchown(fd, existing.st_uid, existing.st_gid)
+
+
+def _write_through(path: str, existing: os.stat_result, write: Callable[[IO[bytes]], Any]) -> None:
+    """Write into a device in place; refuse a directory, FIFO or socket."""
+    mode = existing.st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", path)
+    if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)):
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "special file"
+        raise ValueError(f"cannot save to {path!r}: it is a {kind}, not a regular file or a device")
+    buffer = io.BytesIO()  # the writers seek and tell, which a device does not keep
+    write(buffer)
+    try:
+        with open(path, "wb") as file:
+            file.write(buffer.getbuffer())
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), path) from error
+        raise
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -91,15 +160,35 @@ def _decode_archive(archive: np.lib.npyio.NpzFile) -> Any:
     """Read the manifest and every array of an open archive, then rebuild the saved object."""
     if MANIFEST not in archive.files:
         raise ValueError("no manifest entry")
-    manifest = json.loads(archive[MANIFEST].tobytes().decode("utf-8"))
+    manifest = json.loads(_read_entry(archive, MANIFEST).tobytes().decode("utf-8"))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise ValueError(f"unknown manifest header (expected format {FORMAT!r} version {VERSION})")
-    arrays = {name: archive[name] for name in archive.files if name != MANIFEST}
+    arrays = {name: _read_entry(archive, name) for name in archive.files if name != MANIFEST}
     return _decode(manifest["root"], arrays)
 
 
-def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The manifest node for ``value`` (at key path ``where``); its arrays go into ``arrays``."""
+def _read_entry(archive: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """One array of the archive, once the size its header declares is known to fit in the bytes the entry
+    holds: a header claiming (10**12,) in a 300-byte file must not allocate terabytes first."""
+    info = archive.zip.getinfo(f"{name}.npy")
+    with archive.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member)
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size:
+        raise ValueError(f"entry {name!r} declares shape {shape} of {dtype} ({declared} bytes) but holds only "
+                         f"{info.file_size} bytes")
+    return archive[name]
+
+
+def _encode(value: Any, where: str, arrays: dict[str, np.ndarray], depth: int) -> dict[str, Any]:
+    """The manifest node for ``value`` (at key path ``where``, ``depth`` containers down); its arrays go
+    into ``arrays``."""
+    if depth > MAX_DEPTH:
+        shown = where if len(where) < 120 else f"{where[:60]}...{where[-50:]}"
+        raise ValueError(f"cannot save {shown}: nested more than {MAX_DEPTH} containers deep (a structure that "
+                         "contains itself?)")
     kind = type(value)
     if kind in _SCALARS:
         return {"t": _SCALARS[kind], "v": value}
@@ -111,14 +200,14 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> dict[str, 
         arrays[name] = array
         return {"t": "array" if kind is np.ndarray else "npscalar", "v": name}
     if kind in (list, tuple):
-        items = [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(value)]
+        items = [_encode(item, f"{where}[{i}]", arrays, depth + 1) for i, item in enumerate(value)]
         return {"t": kind.__name__, "v": items}
     if kind in (dict, OrderedDict):
         items = []
         for key, item in value.items():
             if type(key) not in (str, int):
                 raise TypeError(f"cannot save {where}: key {key!r} is a {type(key).__name__}, not str or int")
-            items.append([type(key).__name__, key, _encode(item, f"{where}[{key!r}]", arrays)])
+            items.append([type(key).__name__, key, _encode(item, f"{where}[{key!r}]", arrays, depth + 1)])
         return {"t": "odict" if kind is OrderedDict else "dict", "v": items}
     raise TypeError(f"cannot save {where}: values of type {kind.__name__} are not supported "
                     "(use arrays, numbers, str, None, lists, tuples and dicts)")

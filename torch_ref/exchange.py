@@ -129,7 +129,7 @@ def _read_header(path: str) -> dict[str, Any]:
         raw = file.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ValueError(f"{path!r} is corrupt or not a safetensors file: its header is not JSON ({error})") from error
     if not isinstance(header, dict):
         raise ValueError(f"{path!r} is corrupt or not a safetensors file: its header is not a JSON object")
@@ -167,7 +167,16 @@ def save_pt(state_dict_or_module: StateLike, path: PathLike) -> None:
     """
     arrays = _state_arrays(state_dict_or_module, "save_pt")
     tensors = OrderedDict((key, torch.from_numpy(np.array(array, copy=True))) for key, array in arrays.items())
-    _atomic_write(path, lambda file: torch.save(tensors, file))
+    _atomic_write(path, lambda file: _torch_save(tensors, file, os.fspath(path)))
+
+
+def _torch_save(tensors: OrderedDict[str, torch.Tensor], file: Any, path: str) -> None:
+    """torch.save, whose failed writes (a full disk) are RuntimeErrors naming a line of its C++ source,
+    as an OSError naming the path."""
+    try:
+        torch.save(tensors, file)
+    except RuntimeError as error:
+        raise OSError(f"cannot write {path!r}: torch.save failed ({error})") from error
 
 
 def load_pt(path: PathLike) -> OrderedDict[str, np.ndarray]:

@@ -25,8 +25,28 @@ class Parameter:
         if not np.issubdtype(array.dtype, np.floating):
             raise TypeError(f"Parameter: expected a floating-point array, got dtype {array.dtype}")
         self.data: np.ndarray = array
-        self.grad: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: np.ndarray | None) -> None:
+        """Assign a gradient: None, or an array of the parameter's shape and dtype, as torch checks it (an
+        optimizer would otherwise broadcast a wrong-shaped gradient over every row, silently)."""
+        if grad is not None:
+            if not isinstance(grad, np.ndarray):
+                raise TypeError(f"Parameter.grad: assigned grad expected to be a numpy.ndarray or None but got "
+                                f"grad of type {type(grad).__name__}")
+            if grad.shape != self.data.shape:
+                raise RuntimeError(f"Parameter.grad: assigned grad has shape {grad.shape}, the parameter's is "
+                                   f"{self.data.shape}")
+            if grad.dtype != self.data.dtype:
+                raise RuntimeError(f"Parameter.grad: assigned grad has dtype {grad.dtype}, the parameter's is "
+                                   f"{self.data.dtype}")
+        self._grad = grad
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -66,11 +86,11 @@ class Parameter:
                 f"Parameter.accumulate_grad: gradient shape {grad.shape} does not match "
                 f"parameter shape {self.data.shape}"
             )
-        if self.grad is None:
+        if self._grad is None:
             keep = fresh and grad.dtype == self.data.dtype and grad.flags.writeable
-            self.grad = grad if keep else np.array(grad, dtype=self.data.dtype, copy=True)
+            self._grad = grad if keep else np.array(grad, dtype=self.data.dtype, copy=True)
         else:
-            self.grad += grad
+            self._grad += grad
 
     def __repr__(self) -> str:
         return f"Parameter containing:\n{self.data!r}"

@@ -56,8 +56,11 @@ def weight_decayed(param: Parameter, grad: np.ndarray, lr: float, weight_decay: 
     return grad + weight_decay * param.data
 
 
-def check_betas(betas: tuple[float, float]) -> None:
-    """Each beta in [0, 1), else torch's ValueError("Invalid beta parameter at index i: ...")."""
+def check_betas(betas: tuple[float, float], owner: str = "optimizer") -> None:
+    """A pair (β1, β2), each in [0, 1), else torch's ValueError("Invalid beta parameter at index i: ...").
+    torch takes a tuple of one beta and fails at its first step with an IndexError, and ignores a third."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
     for index, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {index}: {beta}")

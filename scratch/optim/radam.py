@@ -43,7 +43,7 @@ class RAdam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  maximize: bool = False) -> None:
         check_nonnegative(lr=lr, eps=eps)
-        check_betas(betas)
+        check_betas(betas, type(self).__name__)
         check_nonnegative(weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "decoupled_weight_decay": decoupled_weight_decay}

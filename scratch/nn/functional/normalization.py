@@ -39,7 +39,13 @@ __all__ = [
 
 
 def _moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and biased variance over ``axes`` (kept, size 1), two-pass, in float64."""
+    """Mean and biased variance over ``axes`` (kept, size 1), two-pass, in float64.
+
+    A deliberate difference from torch at the edge of float32's range: torch's float32 statistics overflow
+    for |x| beyond about 1e19 (x^2 passes float32's 3.4e38), and its output becomes 0 with NaN gradients;
+    in float64 the statistics stay finite, so scratch's output and gradients are the true ones. Only a
+    running_var that float32 cannot hold becomes inf, in both engines (``_update_running``). Everywhere
+    else the two agree to float32's round-off, which is why the statistics are computed this way."""
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=axes, keepdims=True)
     var = np.square(x64 - mean).mean(axis=axes, keepdims=True)
@@ -99,8 +105,10 @@ def _channel_shape(input: np.ndarray) -> tuple[int, ...]:
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float) -> None:
-    """running <- momentum * batch + (1 - momentum) * running, in place (computed in float64)."""
-    running[...] = momentum * batch + (1 - momentum) * running.astype(np.float64)
+    """running <- momentum * batch + (1 - momentum) * running, in place (computed in float64); a value
+    beyond the buffer's range becomes inf, as torch's does, silently as in torch."""
+    with np.errstate(over="ignore"):
+        running[...] = momentum * batch + (1 - momentum) * running.astype(np.float64)
 
 
 class BatchNormCache(NamedTuple):

@@ -44,10 +44,27 @@ def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
     return state
 
 
+def _entry(key: str, value: Any) -> tuple[np.ndarray | None, str]:
+    """A state_dict value as an array, or (None, why not) naming the key."""
+    try:
+        return as_numpy(value), ""
+    except (ValueError, TypeError) as error:
+        return None, (f'While copying the parameter named "{key}", expected an array from checkpoint but received '
+                      f"{type(value).__name__} ({error}).")
+
+
 def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-    """``root.load_state_dict(state_dict, strict)``: check every entry, then copy them all (casting)."""
+    """``root.load_state_dict(state_dict, strict)``: check every entry, then copy them all (casting).
+
+    A module's ``optional_state`` names (BatchNorm's ``num_batches_tracked``) may be absent: the module keeps
+    its own value, as torch fills them in for a state dict without its version metadata (scratch's never
+    has any)."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"{type(root).__name__}.load_state_dict: expected state_dict to be dict-like, got "
+                        f"{type(state_dict).__name__}")
     entries = state_entries(root)
-    missing = [key for key in entries if key not in state_dict]
+    missing = [key for key, (module, _, name) in entries.items()
+               if key not in state_dict and name not in module.optional_state]
     unexpected = [key for key in state_dict if key not in entries]
     errors, staged = [], []
     for key, (module, registry, name) in entries.items():
@@ -55,8 +72,10 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
             continue
         target = getattr(module, registry)[name]
         current = target.data if isinstance(target, Parameter) else target
-        value = as_numpy(state_dict[key])
-        if value.dtype.kind not in "biuf":
+        value, problem = _entry(key, state_dict[key])
+        if value is None:
+            errors.append(problem)
+        elif value.dtype.kind not in "biuf":
             errors.append(f"dtype mismatch for {key}: expected numbers, got dtype {value.dtype}.")
         elif value.shape != current.shape:
             errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "

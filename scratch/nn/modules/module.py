@@ -47,6 +47,31 @@ def _anomaly_checked(backward: Callable) -> Callable:
     return checked_backward
 
 
+def _private(value: Any, inputs: list[np.ndarray], copies: dict[int, np.ndarray]) -> Any:
+    """``value`` (an array, or tuples, NamedTuples, lists and dicts of them) with every array that may share
+    memory with one of ``inputs`` replaced by a copy (one copy per array, however often it appears)."""
+    if type(value) is np.ndarray:
+        if not any(np.may_share_memory(value, x) for x in inputs):
+            return value
+        if id(value) not in copies:
+            copies[id(value)] = value.copy()
+        return copies[id(value)]
+    if isinstance(value, tuple):
+        items = [_private(v, inputs, copies) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, list):
+        return [_private(v, inputs, copies) for v in value]
+    if isinstance(value, dict):
+        return {k: _private(v, inputs, copies) for k, v in value.items()}
+    return value
+
+
+def _read_only(x: Any) -> bool:
+    return isinstance(x, np.ndarray) and not x.flags.writeable
+
+
 def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
     """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
 
@@ -85,6 +110,8 @@ class Module:
     #: What scratch's own layers require of their positional inputs, checked by ``_checks.check_input_kind``:
     #: "float", "loss", "array" or "index"; None (containers, user modules): no check.
     _input_kind: str | None = None
+    #: state_dict names this module's ``load_state_dict`` lets a checkpoint omit (it keeps its own value)
+    optional_state: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -121,7 +148,14 @@ class Module:
         """
         if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
             self._check_input_dtype(args)
-        out = self.forward(*args, **kwargs)
+        if self.__dict__.get("inplace") is True and args and _read_only(args[0]):
+            raise ValueError(f"{type(self).__name__}(inplace=True): the input array is read-only, so it cannot be "
+                             "overwritten with the output; pass a writeable array or use inplace=False")
+        self.__dict__["_call_inputs"] = args if not kwargs else (*args, *kwargs.values())
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            self.__dict__["_call_inputs"] = ()
         if type(out) is np.ndarray:
             self.__dict__["_output_meta"] = (out.shape, out.dtype)  # __dict__ directly: __setattr__ is slow
         else:
@@ -173,7 +207,12 @@ class Module:
         return self._cache
 
     def _save(self, cache: Any) -> None:
-        self.__dict__["_cache"] = cache
+        """Keep ``cache`` for backward. An array in it that shares memory with one of this call's inputs is
+        copied first, so that changing an input in place between forward and backward (``x += 1``) cannot
+        change the gradient: torch raises "modified by an inplace operation" there; scratch's backward sees
+        what forward saw. Only layers that keep an input (Linear keeps x) pay for the copy."""
+        inputs = [x for x in self.__dict__.get("_call_inputs", ()) if type(x) is np.ndarray]
+        self.__dict__["_cache"] = _private(cache, inputs, {}) if inputs else cache
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

@@ -40,6 +40,8 @@ class _BatchNorm(Module):
     r"""Batch normalization over every axis but the channel axis 1 (see ``BatchNorm1d``)."""
 
     _input_kind = "float"  # see ``_checks``
+    # torch fills a missing num_batches_tracked in for checkpoints older than BatchNorm's version 2
+    optional_state = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype: Any = None, *, bias: bool = True,
