@@ -160,6 +160,22 @@ def _negative_or_zero(case: Case) -> bool:
     return (isinstance(padding, int) and padding < 0) or case.options.get("dilation", 1) == 0
 
 
+def _padded_axes(case: Case) -> list[tuple[int, int, int]]:
+    """(size, lo, hi) per padded axis of a padding layer's case, its widths torch's flat (last axis first)."""
+    k, x = int(case.name[-2]), np.asarray(case.inputs[0])
+    widths = case.options["padding"]
+    widths = tuple(widths) if isinstance(widths, tuple) else (widths,) * (2 * k)
+    return [(x.shape[x.ndim - 1 - i], widths[2 * i], widths[2 * i + 1]) for i in range(min(k, x.ndim))]
+
+
+def _wraps_past_the_crop(case: Case) -> bool:
+    return any(max(lo, hi) > size - max(-lo, 0) - max(-hi, 0) for size, lo, hi in _padded_axes(case))
+
+
+def _some_padded_axis_empty(case: Case) -> bool:
+    return any(size + lo + hi == 0 for size, lo, hi in _padded_axes(case))
+
+
 def _int32_target(case: Case) -> bool:
     return np.asarray(case.inputs[-1]).dtype == np.int32
 
@@ -176,7 +192,13 @@ DELIBERATE: list[Deliberate] = [
     *(Deliberate(name, "stricter", "padding >= 0, dilation >= 1 and output_padding < stride or dilation are checked "
                  "always; torch skips some checks for an empty batch or a padding_mode, and computes a crop there",
                  lambda case: np.size(case.inputs[0]) == 0 or _negative_or_zero(case))
-      for name in ("Conv1d", "Conv2d", "ConvTranspose2d")),
+      for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")),
+    *(Deliberate(f"CircularPad{k}d", "stricter", "a width wider than what is left of its axis after the crops is "
+                 "refused: torch wraps it with values read from memory it never wrote", _wraps_past_the_crop)
+      for k in (1, 2, 3)),
+    *(Deliberate(f"{kind}Pad{k}d", "mismatch", "an output with one padded axis empty and another not: torch's "
+                 "backward leaves the input gradient unwritten (uninitialised memory); scratch gives zeros",
+                 _some_padded_axis_empty) for kind in ("Reflection", "Replication") for k in (2, 3)),
     Deliberate("MultiMarginLoss", "laxer", "float16 works; torch's CPU kernel has none",
                lambda case: np.asarray(case.inputs[0]).dtype == np.float16),
     Deliberate("LSTM", "stricter", "proj_size > 0 (LSTM with projections) is not implemented: NotImplementedError "

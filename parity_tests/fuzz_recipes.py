@@ -91,8 +91,8 @@ def sequential(draw: Draw) -> Case:
 
 
 def conv(name: str) -> Callable[[Draw], Case]:
-    """Conv1d, Conv2d, ConvTranspose2d: channels, kernel, stride, padding, dilation, groups in and out of range."""
-    dims = 1 if name == "Conv1d" else 2
+    """Conv1d/2d/3d, ConvTranspose1d/2d/3d: channels, kernel, stride, padding, dilation, groups in and out of range."""
+    dims = int(name[-2])
 
     def recipe(draw: Draw) -> Case:
         dtype, groups = draw(dtypes(odd=False)), draw(st.sampled_from([1, 1, 2, 0]))
@@ -100,7 +100,7 @@ def conv(name: str) -> Callable[[Draw], Case]:
         options = {"in_channels": c_in, "out_channels": c_out, "kernel_size": draw(st.sampled_from([1, 2, 3, 0])),
                    "stride": draw(st.sampled_from([1, 2, 0])), "padding": draw(st.sampled_from([0, 1, -1])),
                    "dilation": draw(st.sampled_from([1, 2, 0])), "groups": groups, "bias": draw(st.booleans())}
-        if name == "ConvTranspose2d":
+        if name.startswith("ConvTranspose"):
             options["output_padding"] = draw(st.sampled_from([0, 1, 2]))
         else:
             options["padding_mode"] = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
@@ -108,6 +108,19 @@ def conv(name: str) -> Callable[[Draw], Case]:
         x = draw(arrays(shapes(draw, (draw(st.sampled_from([c_in, c_in, 3])),) + (draw(st.integers(1, 5)),) * dims),
                         draw(st.sampled_from([dtype] * 5 + ODD_DTYPES))))
         return Case(name, options, (x,), dtype, seed=draw(st.integers(0, 9)))
+    return recipe
+
+
+def padding(name: str) -> Callable[[Draw], Case]:
+    """The padding layers: an int or 2k widths (negative ones crop) up to past each mode's limits, a value."""
+    kind, k = name[:-5], int(name[-2])
+
+    def recipe(draw: Draw) -> Case:
+        widths = draw(st.one_of(st.integers(-2, 4), st.tuples(*[st.integers(-3, 4)] * (2 * k))))
+        options = {"padding": widths} | ({"value": draw(st.sampled_from([0.0, 1.5, -2.0]))} if kind == "Constant"
+                                         else {})
+        shape = shapes(draw, (draw(st.integers(1, 2)), *(draw(st.integers(1, 5)) for _ in range(k))))
+        return Case(name, options, (draw(arrays(shape, draw(dtypes(odd=False)))),))
     return recipe
 
 
@@ -295,7 +308,10 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: elementwise(name) for name in activation.__all__},  # a new activation is fuzzed with no edit here
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
     "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential,
-    **{name: conv(name) for name in ("Conv1d", "Conv2d", "ConvTranspose2d")},
+    **{name: conv(name) for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+                                     "ConvTranspose3d")},
+    **{f"{kind}Pad{k}d": padding(f"{kind}Pad{k}d") for kind in ("Zero", "Constant", "Reflection", "Replication",
+                                                                 "Circular") for k in (1, 2, 3)},
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "AvgPool2d")},
     "AdaptiveAvgPool2d": adaptive_avg_pool,
     **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d")},

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d and ConvTranspose2d on the catalog's cases (their parity with torch: test_catalog.py):
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d on the catalog's cases (their parity with torch: test_catalog.py):
 finite differences, state_dict layout and repr, dtype kept; default initialization, output_size, and
 the errors for bad inputs and bad constructor arguments."""
 
@@ -18,7 +18,8 @@ from torch_ref.tolerance import rtol
 from torch_ref.twins import build_torch
 
 C1, C2, CT = nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d
-CONVS = ("Conv1d", "Conv2d", "ConvTranspose2d")  # their parity with torch: test_catalog.py
+C3, CT1, CT3 = nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose3d
+CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")  # test_catalog.py
 
 
 @pytest.mark.parametrize("case", catalog_cases(*CONVS, kind="module", without=("large",)), ids=lambda c: c.name)
@@ -38,8 +39,9 @@ def test_state_dict_layout_and_repr_match_torch(case):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", ["Conv1d(3,5,3)", "Conv2d(padding='same')",
-                                  "ConvTranspose2d(stride=2,padding=1,output_padding=1)"])
+@pytest.mark.parametrize("case", ["Conv1d(3,5,3)", "Conv2d(padding='same')", "Conv3d(reflect)",
+                                  "ConvTranspose2d(stride=2,padding=1,output_padding=1)", "ConvTranspose1d(4,3,3)",
+                                  "ConvTranspose3d(unbatched)"])
 def test_output_and_gradients_keep_the_dtype(case, dtype):
     module, (x,) = build(case, dtype)
     out = module(x)
@@ -54,6 +56,9 @@ INIT_CASES = {
     "conv1d": (C1, (12, 16, 5), {"groups": 2}),
     "conv2d": (C2, (12, 16, (3, 2)), {"groups": 4}),
     "conv-transpose2d": (CT, (12, 16, (3, 2)), {"groups": 4}),
+    "conv3d": (C3, (6, 8, (3, 2, 2)), {"groups": 2}),
+    "conv-transpose1d": (CT1, (12, 16, 5), {"groups": 4}),
+    "conv-transpose3d": (CT3, (6, 8, (3, 2, 2)), {"groups": 2}),
 }
 
 
@@ -86,12 +91,18 @@ def test_default_init_has_torchs_bounds_and_distribution(case):
         assert result.ok, result.describe()
 
 
-# ------------------------------------------------------------------------ ConvTranspose2d output_size
+# ------------------------------------------------------------------------ ConvTranspose output_size
+OUTPUT_SIZES = [("ConvTranspose2d(stride=2,padding=1,output_padding=1)", size) for size in
+                [(11, 9), (12, 10), [2, 3, 12, 9]]] + [
+    ("ConvTranspose1d(stride=3,padding=1,output_padding=2)", size) for size in [(17,), (19,), [2, 3, 18]]] + [
+    ("ConvTranspose3d(unbatched)", size) for size in [(3, 5, 7), (4, 6, 8), [2, 4, 5, 8]]]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("output_size", [(11, 9), (12, 10), [2, 3, 12, 9]])
-def test_conv_transpose_output_size_matches_torch(output_size, dtype):
-    module, (x,) = build("ConvTranspose2d(stride=2,padding=1,output_padding=1)", dtype)
-    module.output_padding = (0, 0)
+@pytest.mark.parametrize("case, output_size", OUTPUT_SIZES)
+def test_conv_transpose_output_size_matches_torch(case, output_size, dtype):
+    module, (x,) = build(case, dtype)
+    module.output_padding = (0,) * len(module.kernel_size)
     twin = to_torch(module)
     out = module(x, output_size=output_size)
     xt = torch.tensor(x, requires_grad=True)
@@ -116,6 +127,10 @@ BAD_ARGS = [  # each rejected by torch too, with the message matched against bot
     ("Conv1d", (4, 4, 3), {"padding": "same", "stride": (2,)}, "padding='same' is not supported for strided"),
     ("Conv2d", (4, 4, 3), {"padding_mode": "mirror"}, "padding_mode must be one of"),
     ("ConvTranspose2d", (4, 4, 3), {"padding_mode": "reflect"}, 'Only "zeros" padding mode is supported'),
+    ("ConvTranspose1d", (4, 4, 3), {"padding_mode": "circular"}, 'Only "zeros" padding mode is supported'),
+    ("ConvTranspose3d", (4, 4, 3), {"padding_mode": "replicate"}, 'Only "zeros" padding mode is supported'),
+    ("Conv3d", (4, 4, 3), {"padding": "same", "stride": (1, 2, 1)}, "padding='same' is not supported for strided"),
+    ("ConvTranspose3d", (3, 4, 3), {"groups": 2}, "in_channels must be divisible by groups"),
 ]
 
 
@@ -148,7 +163,12 @@ BAD_INPUTS = [  # torch raises a RuntimeError for each; scratch a ValueError nam
     (lambda: C1(3, 4, 3, padding=3, padding_mode="reflect"), (2, 3, 3), "too large for padding_mode='reflect'"),
     (lambda: C2(3, 4, 3, padding=4, padding_mode="circular"), (2, 3, 3, 5), "too large for padding_mode='circular'"),
     (lambda: CT(4, 3, 3, stride=2, output_padding=2), (2, 4, 5, 5), "output padding must be smaller"),
-    (lambda: CT(4, 3, 2, padding=3), (2, 4, 2, 2), "non-positive output size"),
+    (lambda: CT(4, 3, 2, padding=3), (2, 4, 2, 2), "negative output size"),
+    (lambda: C3(3, 4, 3), (2, 5, 4, 4, 4), r"Conv3d: expected input of shape \(N, 3, D, H, W\) or \(3, D, H, W\)"),
+    (lambda: C3(3, 4, 3), (3, 4, 4), r"Conv3d: expected a 4-D \(unbatched\) or 5-D \(batched\) input"),
+    (lambda: C3(3, 4, 3, padding=(0, 3, 0), padding_mode="reflect"), (2, 3, 4, 3, 4), "too large for padding_mode"),
+    (lambda: CT1(4, 3, 3, stride=2, output_padding=2), (2, 4, 5), "output padding must be smaller"),
+    (lambda: CT3(4, 6, 3, groups=2), (2, 6, 3, 3, 3), r"ConvTranspose3d: expected input of shape \(N, 4, D, H, W\)"),
 ]
 
 
@@ -172,7 +192,19 @@ def test_conv_transpose_bad_output_size_is_rejected_like_torch(output_size):
         module(x, output_size=output_size)
 
 
-@pytest.mark.parametrize("cls, shape", [(C1, (2, 3, 8)), (C2, (2, 3, 8, 8)), (CT, (2, 3, 4, 4))])
+@pytest.mark.parametrize("cls, shape", [(C1, (2, 3, 8)), (C2, (2, 3, 8, 8)), (CT, (2, 3, 4, 4)), (C3, (2, 3, 4, 4, 4)),
+                                        (CT1, (2, 3, 4)), (CT3, (2, 3, 4, 4, 4))])
 def test_input_of_another_dtype_is_a_type_error(cls, shape):
     with pytest.raises(TypeError, match=f"{cls.__name__}: expected input of dtype float32"):
         cls(3, 4, 3)(normal(np.random.default_rng(0), np.float64, *shape))
+
+
+@pytest.mark.parametrize("output_size", [(5, 7), (2, 4, 9, 7), (4, 9, 7), (5, 9, 9)])
+def test_conv_transpose3d_bad_output_size_is_rejected_like_torch(output_size):
+    module = CT3(4, 3, 3, stride=2, padding=1)
+    x = normal(np.random.default_rng(0), np.float32, 2, 4, 3, 5, 4)
+    with pytest.raises(ValueError) as theirs:
+        to_torch(module)(torch.tensor(x), output_size=output_size)
+    with pytest.raises(ValueError) as ours:
+        module(x, output_size=output_size)
+    assert str(ours.value).split()[:7] == str(theirs.value).split()[:7]

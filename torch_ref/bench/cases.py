@@ -229,6 +229,22 @@ def _conv_case() -> Case:
                         3 * 2.0 * n * c * hw * hw * c * 9, quick=True)
 
 
+def _conv3d_case() -> Case:
+    n, c, d = 8, 16, 16
+    return _module_case(f"Conv3d {c}->{c} 3x3x3 pad 1, {n}x{c}x{d}x{d}x{d} fwd+bwd", "conv",
+                        lambda rng: nn.Conv3d(c, c, 3, padding=1, rng=rng), (n, c, d, d, d), (n, c, d, d, d),
+                        3 * 2.0 * n * c * d ** 3 * c * 27, quick=True)
+
+
+def _conv_transpose2d_case() -> Case:
+    """The upsampling layer of a decoder: 4x4 kernel, stride 2, padding 1 doubles H and W."""
+    n, c_in, c_out, hw = 32, 64, 32, 16
+    return _module_case(f"ConvTranspose2d {c_in}->{c_out} 4x4 stride 2 pad 1, {n}x{c_in}x{hw}x{hw} fwd+bwd", "conv",
+                        lambda rng: nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, rng=rng),
+                        (n, c_in, hw, hw), (n, c_out, 2 * hw, 2 * hw), 3 * 2.0 * n * c_in * hw * hw * c_out * 16,
+                        quick=True)
+
+
 def _lstm_case() -> Case:
     seq, batch, features, hidden = 35, 32, 128, 256
     return _module_case(f"LSTM {features}->{hidden}, seq {seq} batch {batch} fwd+bwd", "rnn",
@@ -245,5 +261,5 @@ def all_cases() -> list[Case]:
     optimizers = [_optimizer_case("SGD(momentum=0.9) step, 10M params", torch.optim.SGD, 10_000_000, lr=0.01,
                                   momentum=0.9),
                   _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
-    return [*_linear_cases(), *steps, _conv_case(), _lstm_case(), _cross_entropy_case(256, 1000), *optimizers,
-            *epochs]
+    convs = [_conv_case(), _conv3d_case(), _conv_transpose2d_case()]
+    return [*_linear_cases(), *steps, *convs, _lstm_case(), _cross_entropy_case(256, 1000), *optimizers, *epochs]

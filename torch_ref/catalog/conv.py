@@ -1,5 +1,5 @@
-"""Convolutions: Conv1d, Conv2d and ConvTranspose2d with strides, padding modes, dilation, groups and
-unbatched inputs."""
+"""Convolutions: Conv1d, Conv2d, Conv3d and ConvTranspose1d/2d/3d with strides, padding modes, dilation,
+groups and unbatched inputs."""
 
 from __future__ import annotations
 
@@ -26,7 +26,11 @@ def _case(cls: type, label: str, args: tuple, shape: tuple[int, ...], tags: tupl
 
 
 def _cases() -> list[Case]:
-    c1, c2, ct = nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d
+    return [*_conv1d_cases(), *_conv2d_cases(), *_transposed_cases(), *_conv3d_cases(), *_transposed_1d_3d_cases()]
+
+
+def _conv1d_cases() -> list[Case]:
+    c1 = nn.Conv1d
     return [
         _case(c1, "3,5,3", (3, 5, 3), (4, 3, 16)),
         _case(c1, "stride=2,padding=2", (3, 5, 4), (4, 3, 17), stride=2, padding=2),
@@ -44,6 +48,12 @@ def _cases() -> list[Case]:
         _case(c1, "reflect", (3, 4, 3), (2, 3, 9), padding=2, padding_mode="reflect"),
         _case(c1, "padding='same',replicate", (3, 4, 4), (2, 3, 9), padding="same", padding_mode="replicate"),
         _case(c1, "circular,stride=2", (3, 4, 3), (2, 3, 9), padding=3, padding_mode="circular", stride=2),
+    ]
+
+
+def _conv2d_cases() -> list[Case]:
+    c2 = nn.Conv2d
+    return [
         _case(c2, "3,8,3", (3, 8, 3), (4, 3, 10, 9)),
         _case(c2, "stride=2,padding=1", (3, 8, 3), (4, 3, 11, 10), stride=2, padding=1),
         _case(c2, "tuples", (3, 6, (3, 2)), (2, 3, 12, 9), stride=(2, 1), padding=(1, 2), dilation=(1, 3)),
@@ -67,6 +77,12 @@ def _cases() -> list[Case]:
         _case(c2, "replicate,even kernel", (3, 4, (4, 3)), (2, 3, 8, 7), padding="same", padding_mode="replicate"),
         _case(c2, "circular,stride=2", (3, 4, 3), (2, 3, 8, 7), stride=2, padding=(1, 3), padding_mode="circular"),
         _case(c2, "16,32,3,wide", (16, 32, 3), (8, 16, 16, 16), tags=("large",), padding=1),
+    ]
+
+
+def _transposed_cases() -> list[Case]:
+    ct = nn.ConvTranspose2d
+    return [
         _case(ct, "4,3,3", (4, 3, 3), (2, 4, 6, 5)),
         _case(ct, "stride=2,padding=1,output_padding=1", (4, 3, 3), (2, 4, 6, 5), stride=2, padding=1,
               output_padding=1),
@@ -76,6 +92,42 @@ def _cases() -> list[Case]:
               output_padding=(1, 1)),
         _case(ct, "depthwise,unbatched", (4, 4, 4), (4, 5, 6), groups=4, stride=2, padding=(1, 2)),
         _case(ct, "16,8,4,wide", (16, 8, 4), (8, 16, 8, 8), tags=("large",), stride=2, padding=1),
+    ]
+
+
+def _conv3d_cases() -> list[Case]:
+    c3 = nn.Conv3d
+    return [
+        _case(c3, "3,4,3", (3, 4, 3), (2, 3, 5, 6, 4)),
+        _case(c3, "stride,padding,dilation tuples", (2, 4, (3, 2, 2)), (2, 2, 7, 6, 8), stride=(2, 1, 3),
+              padding=(1, 0, 2), dilation=(1, 2, 1)),
+        _case(c3, "padding='same',even kernel", (2, 3, (2, 3, 4)), (2, 2, 5, 4, 6), padding="same"),
+        _case(c3, "padding='valid',bias=False", (2, 3, 2), (2, 2, 4, 3, 5), padding="valid", bias=False),
+        _case(c3, "groups=2", (4, 6, 3), (2, 4, 4, 5, 4), groups=2, padding=1),
+        _case(c3, "depthwise,unbatched", (3, 3, 3), (3, 5, 4, 6), groups=3, padding=(1, 0, 1)),
+        _case(c3, "reflect", (2, 3, 3), (2, 2, 4, 5, 4), padding=(1, 2, 3), padding_mode="reflect"),
+        _case(c3, "replicate,stride=2", (2, 3, 3), (2, 2, 5, 4, 6), padding=2, stride=2, padding_mode="replicate"),
+        _case(c3, "circular,same", (2, 3, (3, 2, 3)), (2, 2, 4, 5, 3), padding="same", padding_mode="circular"),
+        _case(c3, "8,16,3,wide", (8, 16, 3), (4, 8, 8, 8, 8), tags=("large",), padding=1),
+    ]
+
+
+def _transposed_1d_3d_cases() -> list[Case]:
+    t1, t3 = nn.ConvTranspose1d, nn.ConvTranspose3d
+    return [
+        _case(t1, "4,3,3", (4, 3, 3), (2, 4, 7)),
+        _case(t1, "stride=3,padding=1,output_padding=2", (4, 3, 4), (2, 4, 6), stride=3, padding=1,
+              output_padding=2),
+        _case(t1, "groups=2,dilation=2,bias=False", (4, 6, 3), (2, 4, 5), groups=2, dilation=2, bias=False),
+        _case(t1, "output_padding<dilation,unbatched", (3, 4, 3), (3, 6), dilation=3, output_padding=2),
+        _case(t1, "depthwise", (4, 4, 4), (3, 4, 5), groups=4, stride=2, padding=2),
+        _case(t3, "4,3,3", (4, 3, 3), (2, 4, 3, 4, 3)),
+        _case(t3, "stride,padding,output_padding tuples", (3, 4, (3, 2, 2)), (2, 3, 3, 4, 2), stride=(2, 1, 3),
+              padding=(1, 0, 1), output_padding=(1, 0, 2)),
+        _case(t3, "groups=2,dilation,bias=False", (4, 2, 2), (2, 4, 3, 2, 3), groups=2, dilation=(2, 1, 3),
+              bias=False),
+        _case(t3, "unbatched", (3, 2, 3), (3, 2, 3, 4), stride=2, padding=1, output_padding=1),
+        _case(t3, "8,4,4,wide", (8, 4, 4), (4, 8, 4, 4, 4), tags=("large",), stride=2, padding=1),
     ]
 
 

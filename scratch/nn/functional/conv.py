@@ -1,4 +1,4 @@
-r"""Convolution (Conv1d, Conv2d) and transposed convolution (ConvTranspose2d) as pure pairs.
+r"""Convolution (Conv1d/2d/3d) and transposed convolution (ConvTranspose1d/2d/3d) as pure pairs.
 
 Every function works for any number d of spatial dimensions: inputs are ``(N, C, *S)`` with
 ``S`` of length d, weights ``(C_out, C_in / groups, *K)``. ``padding`` is one ``(before, after)``
@@ -23,21 +23,18 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["conv_backward", "conv_forward", "conv_transpose_backward", "conv_transpose_forward", "pad_backward",
-           "pad_forward"]
+from .padding import pad_array, unpad_array
+
+__all__ = ["conv_backward", "conv_forward", "conv_transpose_backward", "conv_transpose_forward"]
 
 Ints = tuple[int, ...]
 Pairs = tuple[tuple[int, int], ...]
-
-#: torch's padding_mode names and the ``np.pad`` modes that compute the same values.
-NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
 
 def _channels_last(x: np.ndarray, padding: Pairs = (), mode: str = "zeros") -> np.ndarray:
     """x (N, C, *S) padded by ``padding`` and copied to (N, *S_padded, C), contiguous: im2col then copies
     runs of C contiguous values instead of gathering single elements (about 3x faster)."""
     if mode != "zeros" or not any(lo or hi for lo, hi in padding):
-        return np.ascontiguousarray(np.moveaxis(pad_forward(x, padding, mode) if padding else x, 1, -1))
+        return np.ascontiguousarray(np.moveaxis(pad_array(x, padding, mode) if padding else x, 1, -1))
     n, c, *size = x.shape
     xl = np.zeros((n, *(s + lo + hi for s, (lo, hi) in zip(size, padding)), c), dtype=x.dtype)
     xl[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))] = np.moveaxis(x, 1, -1)
@@ -135,38 +132,6 @@ def _full_correlation(dout: np.ndarray, weight: np.ndarray, dilation: Ints, grou
     return dxp
 
 
-def pad_forward(x: np.ndarray, padding: Pairs, mode: str = "zeros") -> np.ndarray:
-    r"""Pad the trailing ``len(padding)`` axes of x: zeros, or torch's 'reflect' / 'replicate' /
-    'circular' (NumPy's 'reflect' / 'edge' / 'wrap', which give the same values)."""
-    widths = [(0, 0)] * (x.ndim - len(padding)) + [tuple(p) for p in padding]
-    if not any(lo or hi for lo, hi in padding):
-        return x
-    return np.pad(x, widths, mode=NP_PAD_MODES[mode])
-
-
-def pad_backward(dxp: np.ndarray, padding: Pairs, mode: str = "zeros") -> np.ndarray:
-    r"""dL/dx of ``pad_forward``: every padded element is a copy x[idx(q)] of one input element, so
-    dL/dx[i] = sum_{q: idx(q) = i} dL/dxp[q]. For zeros that is the central slice; otherwise, per
-    padded axis, the source index map idx (np.pad applied to arange) drives one ``np.add.at``.
-
-    Shape: dxp (*, S_1 + pad_1, ...) -> (*, S_1, ...).
-    """
-    lead = dxp.ndim - len(padding)
-    if mode == "zeros":
-        return dxp[(Ellipsis, *(slice(lo, dxp.shape[lead + i] - hi) for i, (lo, hi) in enumerate(padding)))]
-    grad = dxp
-    for i, (lo, hi) in enumerate(padding):
-        axis = lead + i
-        size = grad.shape[axis] - lo - hi
-        source = np.pad(np.arange(size), (lo, hi), mode=NP_PAD_MODES[mode])
-        shape = list(grad.shape)
-        shape[axis] = size
-        out = np.zeros(shape, dtype=dxp.dtype)
-        np.add.at(out, (slice(None),) * axis + (source,), grad)
-        grad = out
-    return grad
-
-
 class ConvCache(NamedTuple):
     """What ``conv_backward`` needs from ``conv_forward``: the im2col matrix, the weight and the options."""
 
@@ -183,7 +148,7 @@ class ConvCache(NamedTuple):
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Pairs,
                  dilation: Ints, groups: int, padding_mode: str = "zeros") -> tuple[np.ndarray, ConvCache]:
-    r"""Cross-correlation, as torch's conv1d / conv2d:
+    r"""Cross-correlation, as torch's conv1d / conv2d / conv3d:
 
         y[n, o, p] = b[o] + sum_{c in group(o)} sum_k xp[n, c, p * stride + k * dilation] W[o, c - g(o) C_in/G, k]
 
@@ -206,7 +171,7 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
         dL/dW[o, c, k] = sum_{n, p} g[n, o, p] xp[n, c, p * stride + k * dilation]   (cols^T g, one GEMM)
         dL/dxp[n, c, q] = sum_{o, p, k: p * stride + k * dilation = q} g[n, o, p] W[o, c, k]
                         (col2im: one GEMM, then one strided add per kernel offset)
-        dL/dx = dL/dxp with the padding's contributions folded back (``pad_backward``)
+        dL/dx = dL/dxp with the padding's contributions folded back (``unpad_array``: padding.py)
         dL/db[o] = sum_{n, p} g[n, o, p]
 
     Shape: dout (N, C_out, *P) -> dx (N, C_in, *S), dW like W, db (C_out,) or None.
@@ -214,7 +179,7 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
     weight, groups = cache.weight, cache.groups
     dweight = _weight_grad(cache.cols, dout, weight.shape, groups)
     dxp = _correlate_transposed(dout, weight, cache.stride, cache.dilation, groups, cache.padded_shape[2:])
-    dx = np.ascontiguousarray(pad_backward(dxp, cache.padding, cache.padding_mode))
+    dx = np.ascontiguousarray(unpad_array(dxp, cache.padding, cache.padding_mode))
     dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if cache.has_bias else None
     return dx, dweight, dbias
 
@@ -234,7 +199,7 @@ class ConvTransposeCache(NamedTuple):
 def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Ints, padding: Ints,
                            output_padding: Ints, dilation: Ints,
                            groups: int) -> tuple[np.ndarray, ConvTransposeCache]:
-    r"""Transposed convolution, as torch's conv_transpose2d: the input gradient of a convolution
+    r"""Transposed convolution, as torch's conv_transpose1d / 2d / 3d: the input gradient of a convolution
     (``weight`` (C_in, C_out / groups, *K) in that convolution's (out, in / groups) layout):
 
         full[n, o, q] = sum_{c, p, k: p * stride + k * dilation = q} x[n, c, p] W[c, o - g(c) C_out/G, k]
@@ -248,7 +213,7 @@ def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
     full = tuple((s_in - 1) * s + dil * (k - 1) + 1 + op
                  for s_in, s, dil, k, op in zip(x.shape[2:], stride, dilation, weight.shape[2:], output_padding))
     pairs = tuple((p, p) for p in padding)
-    out = pad_backward(_correlate_transposed(x, weight, stride, dilation, groups, full), pairs)
+    out = unpad_array(_correlate_transposed(x, weight, stride, dilation, groups, full), pairs, "zeros")
     out = np.ascontiguousarray(out)
     if bias is not None:
         out += bias.reshape(-1, *(1,) * len(stride))
@@ -271,7 +236,7 @@ def conv_transpose_backward(dout: np.ndarray,
     # (torch allows output_padding < dilation even when >= stride): keep just what A reads
     used = tuple(slice(0, (s_in - 1) * s + dil * (k - 1) + 1)
                  for s_in, s, dil, k in zip(x.shape[2:], stride, dilation, weight.shape[2:]))
-    gp = pad_forward(dout, cache.pairs)[(slice(None), slice(None), *used)]
+    gp = pad_array(dout, cache.pairs, "zeros")[(slice(None), slice(None), *used)]
     dx, cols = _correlate(_channels_last(gp), weight, stride, dilation, groups)
     dweight = _weight_grad(cols, x, weight.shape, groups)
     dbias = dout.sum(axis=(0, *range(2, dout.ndim))) if cache.has_bias else None

@@ -13,6 +13,7 @@ from . import (
     loss,
     module,
     normalization,
+    padding,
     parameter_containers,
     pooling,
     rnn,
@@ -29,6 +30,7 @@ from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
+from .padding import *  # noqa: F403
 from .parameter_containers import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
@@ -37,6 +39,6 @@ from .transformer import *  # noqa: F403
 
 __all__ = [
     *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
-    *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
-    *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
+    *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
+    *parameter_containers.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
 ]

@@ -1,4 +1,5 @@
-"""Convolution: Conv1d, Conv2d, ConvTranspose2d."""
+"""Convolution: Conv1d, Conv2d, Conv3d and ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, one N-d
+implementation (``scratch.nn.functional.conv``) for all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from ..parameter import Parameter
 from ._checks import check_size
 from .module import Module, resolve_dtype
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+
+SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  #: the spatial axes named in an error
 
 PADDING_STRINGS = {"same", "valid"}
 PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -28,7 +31,7 @@ def _tuple(value: Any, n: int, name: str, owner: str) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    r"""What Conv1d, Conv2d and ConvTranspose2d share: argument checks (torch's), the parameters
+    r"""What every convolution shares: argument checks (torch's), the parameters
     and their initialization, and the input checks."""
 
     _input_kind = "float"  # see ``_checks``
@@ -108,7 +111,7 @@ class _ConvNd(Module):
                              f"got shape {input.shape}")
         x = input if input.ndim == dims + 2 else input[None]
         if x.shape[1] != self.in_channels:
-            spatial = ", ".join(("L",) if dims == 1 else ("H", "W"))
+            spatial = SPATIAL[dims]
             raise ValueError(f"{name}: expected input of shape (N, {self.in_channels}, {spatial}) or "
                              f"({self.in_channels}, {spatial}) (in_channels={self.in_channels}), got {input.shape}")
         return x, input.ndim == dims + 1
@@ -142,7 +145,7 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d / Conv2d forward: pad, check sizes, one windowed GEMM."""
+    """Conv1d / Conv2d / Conv3d forward: pad, check sizes, one windowed GEMM."""
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         x, unbatched = self._batched(input)
@@ -230,34 +233,62 @@ class Conv2d(_Conv):
                          padding_mode, dtype, rng, dims=2)
 
 
-class ConvTranspose2d(_ConvNd):
-    r"""2-D transposed convolution, as torch.nn.ConvTranspose2d: the gradient of a Conv2d with
-    respect to its input, with weight (C_in, C_out / groups, kH, kW) in that Conv2d's layout:
+class Conv3d(_Conv):
+    r"""3-D cross-correlation over an (N, C_in, D, H, W) volume, as torch.nn.Conv3d:
+
+    .. math:: y[n, o, p] = b[o] + \sum_{c \in g(o)} \sum_{k \in K} x_p[n, c, p\,s + k\,d]\, W[o, c, k]
+
+    with p, k, s, d triples over (D, H, W); forward and backward as Conv2d's, over three spatial axes
+    (the same N-d pair). Args: as Conv1d, each of kernel_size, stride, padding, dilation an int or a triple.
+
+    Shape:
+        - Input: (N, C_in, D_in, H_in, W_in) or (C_in, D_in, H_in, W_in).
+        - Output: (N, C_out, D_out, H_out, W_out) or unbatched, D_out = floor((D_in + 2 padding[0]
+          - dilation[0] (kD - 1) - 1) / stride[0]) + 1, H and W alike.
+
+    Attributes:
+        weight: (C_out, C_in / groups, kD, kH, kW), U(-sqrt(k), sqrt(k)), k = groups / (C_in kD kH kW).
+        bias: (C_out,), same distribution.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         padding_mode, dtype, rng, dims=3)
+
+
+class _ConvTransposeNd(_ConvNd):
+    r"""Transposed convolution, as torch.nn.ConvTranspose{1,2,3}d: the gradient of a convolution with
+    respect to its input, with weight (C_in, C_out / groups, *K) in that convolution's layout:
 
     .. math:: y[n, o, q] = b[o] + \sum_{c \in g(o)} \sum_{p, k:\ p\,s + k\,d = q + \text{pad}}
               x[n, c, p]\, W[c, o, k]
 
-    computed as Conv2d's input gradient (col2im, or a windowed GEMM for stride 1). Backward is
-    Conv2d's forward: :math:`\partial L/\partial x` is the convolution of the zero-padded
+    computed as the convolution's input gradient (col2im, or a windowed GEMM for stride 1). Backward is
+    the convolution's forward: :math:`\partial L/\partial x` is the convolution of the zero-padded
     :math:`\delta` with W, :math:`\partial L/\partial W` the GEMM of its windows with x, and
     :math:`\partial L/\partial b = \sum \delta`.
 
     Args: in_channels, out_channels, kernel_size, stride=1, padding=0 (ints only), output_padding=0
-        (extra rows/columns after, each smaller than the stride or the dilation), groups=1, bias=True,
-        dilation=1, padding_mode='zeros' (the only mode, as torch), dtype, rng (keyword-only).
+        (extra elements after, each smaller than the stride or the dilation), groups=1, bias=True,
+        dilation=1, padding_mode='zeros' (the only mode, as torch), dtype, rng (keyword-only);
+        forward(input, output_size=None): ``output_size`` (the spatial sizes, or the whole output shape)
+        picks the output_padding that gives it, as torch.
 
     Shape:
-        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
-        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), H_out = (H_in - 1) stride[0]
-          - 2 padding[0] + dilation[0] (kH - 1) + output_padding[0] + 1, W alike.
+        - Input: (N, C_in, *S_in) or (C_in, *S_in).
+        - Output: (N, C_out, *S_out) or (C_out, *S_out), S_out = (S_in - 1) stride - 2 padding
+          + dilation (K - 1) + output_padding + 1 per spatial axis.
 
     Attributes:
-        weight: (C_in, C_out / groups, kH, kW), U(-sqrt(k), sqrt(k)), k = groups / (C_out kH kW)
+        weight: (C_in, C_out / groups, *K), U(-sqrt(k), sqrt(k)), k = groups / (C_out prod(K))
             (torch's fan_in comes from the weight's layout).
         bias: (C_out,), same distribution.
     """
 
     _transposed = True
+    _dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
@@ -265,9 +296,9 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):  # torch's _pair would split the string and fail later
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair of ints, got {padding!r}")
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, padding_mode, dtype, rng, dims=2)
+                         bias, padding_mode, dtype, rng, dims=self._dims)
 
     def forward(self, input: np.ndarray, output_size: Any = None) -> np.ndarray:
         x, unbatched = self._batched(input)
@@ -277,8 +308,8 @@ class ConvTranspose2d(_ConvNd):
                              f"dilation, got output_padding={output_padding}, stride={self.stride}, "
                              f"dilation={self.dilation}")
         size = self._min_sizes(x)
-        if any(s + op <= 0 for s, op in zip(size, output_padding)):
-            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a non-positive output "
+        if any(s + op < 0 for s, op in zip(size, output_padding)):  # torch allows an empty output
+            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a negative output "
                              f"size {tuple(s + op for s, op in zip(size, output_padding))}")
         bias = None if self.bias is None else self.bias.data
         out, cache = F.conv_transpose_forward(x, self.weight.data, bias, self.stride, self.padding, output_padding,
@@ -295,15 +326,36 @@ class ConvTranspose2d(_ConvNd):
         shape of an ``ndim``-D output), as torch."""
         if output_size is None:
             return self.output_padding
-        output_size = list(output_size)
+        dims = self._dims  # sliced, not converted: torch's message prints the requested sizes as given
         if len(output_size) == ndim:
-            output_size = output_size[ndim - 2:]
-        if len(output_size) != 2:
-            raise ValueError(f"ConvTranspose2D: for {ndim}D input, output_size must have 2 or {ndim} elements "
-                             f"(got {len(output_size)})")
+            output_size = output_size[ndim - dims:]
+        if len(output_size) != dims:
+            raise ValueError(f"ConvTranspose{dims}D: for {ndim}D input, output_size must have {dims} or "
+                             f"{ndim} elements (got {len(output_size)})")
         min_sizes = self._min_sizes(x)
         max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
         if any(not lo <= size <= hi for size, lo, hi in zip(output_size, min_sizes, max_sizes)):
             raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} "
                              f"to {max_sizes} (for an input of {x.shape[2:]})")
         return tuple(size - lo for size, lo in zip(output_size, min_sizes))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C_in, L) or (C_in, L): see ``_ConvTransposeNd``; weight
+    (C_in, C_out / groups, kernel_size)."""
+
+    _dims = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C_in, H, W) or (C_in, H, W): see ``_ConvTransposeNd``; weight
+    (C_in, C_out / groups, kH, kW)."""
+
+    _dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution over (N, C_in, D, H, W) or (C_in, D, H, W): see ``_ConvTransposeNd``;
+    weight (C_in, C_out / groups, kD, kH, kW)."""
+
+    _dims = 3
