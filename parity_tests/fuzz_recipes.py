@@ -162,9 +162,42 @@ def batch_norm(name: str) -> Callable[[Draw], Case]:
                    "momentum": draw(st.sampled_from([0.1, None, 0.0, 1.0])), "affine": draw(st.booleans()),
                    "track_running_stats": draw(st.booleans())}
         spatial = draw(st.sampled_from([(), (3,)])) if name == "BatchNorm1d" else (2, draw(st.integers(1, 2)))
+        if name == "BatchNorm3d":
+            spatial = (*spatial, draw(st.integers(1, 2)))
         shape = shapes(draw, (channels, *spatial), unbatched=False)
         return Case(name, options, (draw(arrays(shape, dtype)),), dtype, train=draw(st.booleans()),
                     seed=draw(st.integers(0, 9)))
+    return recipe
+
+
+def instance_norm(name: str) -> Callable[[Draw], Case]:
+    """InstanceNorm1d/2d/3d: a channel count off num_features (an error with affine, a warning without), one
+    spatial element (an error with the input's statistics), batched and unbatched, running statistics."""
+    dims = int(name[-2])
+
+    def recipe(draw: Draw) -> Case:
+        dtype, channels = draw(dtypes(odd=False)), draw(st.integers(1, 3))
+        options = {"num_features": draw(st.sampled_from([channels, channels, channels + 1])),
+                   "eps": draw(st.sampled_from([1e-5, 0.0, 1.0])),
+                   "momentum": draw(st.sampled_from([0.1, None, 0.0, 1.0])), "affine": draw(st.booleans()),
+                   "track_running_stats": draw(st.booleans()), "bias": draw(st.booleans())}
+        spatial = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+        shape = shapes(draw, (channels, *spatial))
+        return Case(name, options, (draw(arrays(shape, dtype)),), dtype, train=draw(st.booleans()),
+                    seed=draw(st.integers(0, 9)))
+    return recipe
+
+
+def local_response_norm(name: str) -> Callable[[Draw], Case]:
+    """LocalResponseNorm (3-D and up) and CrossMapLRN2d (4-D): windows below, at and above the channel count."""
+    def recipe(draw: Draw) -> Case:
+        options = {"size": draw(st.sampled_from([1, 2, 3, 5, 0])), "alpha": draw(st.sampled_from([1e-4, 1.0, 0.0])),
+                   "beta": draw(st.sampled_from([0.75, 0.5, 2.0, 0.0])), "k": draw(st.sampled_from([1.0, 2.0, 0.0]))}
+        if name == "CrossMapLRN2d" and options["size"] == 1:
+            options["size"] = 2  # torch's backward fails for size 1 (test_local_response_norm.py)
+        core = (draw(st.integers(1, 4)), *(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))))
+        shape = shapes(draw, core, unbatched=False)
+        return Case(name, options, (draw(arrays(shape, draw(dtypes()))),))
     return recipe
 
 
@@ -298,7 +331,9 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: conv(name) for name in ("Conv1d", "Conv2d", "ConvTranspose2d")},
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "AvgPool2d")},
     "AdaptiveAvgPool2d": adaptive_avg_pool,
-    **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d")},
+    **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
+    **{name: instance_norm(name) for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    **{name: local_response_norm(name) for name in ("LocalResponseNorm", "CrossMapLRN2d")},
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
     **{name: rnn(name) for name in ("RNN", "LSTM", "GRU")},
     **{name: regression(name) for name in ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss",

@@ -37,14 +37,14 @@ def _verify_spatial_size(size: Sequence[int], owner: str) -> None:
 
 
 def _check_args(input: np.ndarray, channels: int, others: dict[str, np.ndarray | None], owner: str) -> None:
-    """aten's checks: each given per-channel array has C entries and the input's dtype (torch raises a
-    RuntimeError for the size, naming the repeated size N*C it sees)."""
+    """aten's checks: each given per-channel array has C entries and the input's dtype (torch's RuntimeError
+    for the size, naming the repeated size N*C it sees, is a ValueError here, as scratch's shape errors)."""
     n_batch = input.shape[0]
     for name, array in others.items():
         if array is None:
             continue
-        if array.shape != (channels,):
-            raise RuntimeError(f"{owner}: {name} should contain {input.shape[0] * input.shape[1]} elements not "
+        if n_batch * array.size != n_batch * channels:  # torch's check, on the repeated sizes (any for N = 0)
+            raise ValueError(f"{owner}: {name} should contain {input.shape[0] * input.shape[1]} elements not "
                                f"{n_batch * array.size} (expected shape ({channels},) for an input of shape "
                                f"{input.shape}, got {array.shape})")
         if array.dtype != input.dtype:
@@ -76,7 +76,7 @@ def instance_norm_forward(input: np.ndarray, running_mean: np.ndarray | None = N
     if use_input_stats:
         _verify_spatial_size(input.shape, owner)
     elif running_mean is None or running_var is None:
-        raise RuntimeError(f"{owner}: Expected running_mean and running_var to be defined when use_input_stats "
+        raise ValueError(f"{owner}: Expected running_mean and running_var to be defined when use_input_stats "
                            "is false")
     n_batch, channels = input.shape[:2]
     _check_args(input, channels, {"weight": weight, "bias": bias, "running_mean": running_mean,
@@ -85,10 +85,10 @@ def instance_norm_forward(input: np.ndarray, running_mean: np.ndarray | None = N
     mean_rep, var_rep = _repeat(running_mean, n_batch), _repeat(running_var, n_batch)
     out, cache = batch_norm_unchecked(view, mean_rep, var_rep, _repeat(weight, n_batch), _repeat(bias, n_batch),
                                       use_input_stats, momentum, eps)
-    with np.errstate(invalid="ignore", divide="ignore"):  # N = 0: the mean of nothing is NaN, as in torch
-        for running, repeated in ((running_mean, mean_rep), (running_var, var_rep)):
-            if running is not None:  # as torch, copied back even when unchanged (eval)
-                running[...] = repeated.reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
+    for running, repeated in ((running_mean, mean_rep), (running_var, var_rep)):
+        if running is not None and use_input_stats:  # unchanged otherwise (torch's copy of the same values)
+            # N = 0: the mean of nothing, NaN, as in torch
+            running[...] = repeated.reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
     return out.reshape(input.shape), InstanceNormCache(cache, input.shape)
 
 

@@ -17,8 +17,10 @@ gradient of that forward but
     dL/dx_c = dy_c D_c^-beta - (2 alpha beta / size) x_c sum_{j in B(c)} dy_j y_j / D_j,
     B(c) = [c - q, c - q + size - 1],   q = int(size - (size - 1) / 2),
 
-which is what torch's autograd returns, so what scratch returns. The window sums are sums over a
-sliding window of the zero-padded channel axis; no loop over channels or positions.
+which is what torch's autograd returns, so what scratch returns. LocalResponseNorm's window sums are
+sums over a sliding window of the zero-padded channel axis; CrossMapLRN2d's are torch's running sums
+(add the entering square, subtract the leaving one) as one sequential ``np.cumsum``, so rounding, and
+an inf leaving the window as NaN, follow torch's. No loop over channels or positions.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ __all__ = ["cross_map_lrn2d_backward", "cross_map_lrn2d_forward", "local_respons
 class LRNCache(NamedTuple):
     """What the backward of either normalization needs from its forward."""
 
-    x: np.ndarray  #: the input
-    out: np.ndarray  #: y = x D^-beta
+    x: np.ndarray  #: the input (y is recomputed from it, the same arithmetic: an in-place op may overwrite y)
     denom: np.ndarray  #: D = k + alpha S, like the input
-    window: tuple[int, int] | None  #: the gradient's window [c + low, c + high] (None for the identity)
+    window: tuple[int, int] | None  #: LRN: the gradient's window [c + low, c + high] (None: the identity);
+    #: CrossMapLRN2d: (size, q)
     coefficient: float  #: 2 alpha beta / size
     beta: float
 
@@ -65,14 +67,14 @@ def local_response_norm_forward(input: np.ndarray, size: int, alpha: float = 1e-
         raise ValueError(f"LocalResponseNorm: Expected 3D or higher dimensionality input (got {input.ndim} "
                          f"dimensions, shape {input.shape})")
     if input.size == 0:
-        return input, LRNCache(input, input, input, None, 0.0, beta)
+        return input, LRNCache(input, input, None, 0.0, beta)
     dtype = input.dtype.type
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # inf and NaN pass through, as in torch
         mean_square = _window_sum(input * input, -(size // 2), (size - 1) // 2) / dtype(size)
         denom = mean_square * dtype(alpha) + dtype(k)
         out = input / denom ** dtype(beta)
     # the gradient's window is the transpose: the channels c whose window holds j
-    return out, LRNCache(input, out, denom, (-((size - 1) // 2), size // 2), 2.0 * alpha * beta / size, beta)
+    return out, LRNCache(input, denom, (-((size - 1) // 2), size // 2), 2.0 * alpha * beta / size, beta)
 
 
 def local_response_norm_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
@@ -89,43 +91,60 @@ def _lrn_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
     """The shared gradient dy D^-beta - coefficient x window_sum(dy y / D) (y / D = x D^(-beta-1))."""
     x, denom, dtype = cache.x, cache.denom, dout.dtype.type
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        ratio = dout * cache.out / denom
+        ratio = dout * (x / denom ** dtype(cache.beta)) / denom
         return dout * denom ** dtype(-cache.beta) - dtype(cache.coefficient) * x * _window_sum(ratio, *cache.window)
+
+
+def _running_sum(start: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
+    """torch's running-sum loop along the channel axis, its order and rounding kept: the cumulative sums of
+    start_0, start_1, ..., then plus_0, -minus_0, plus_1, -minus_1, ... (one ``np.cumsum``, sequential as the
+    loop; an inf that leaves the sum leaves a NaN behind, as in torch)."""
+    steps = np.stack([plus, -minus], axis=2).reshape(plus.shape[0], 2 * plus.shape[1], *plus.shape[2:])
+    return np.cumsum(np.concatenate([start, steps], axis=1), axis=1)
 
 
 def cross_map_lrn2d_forward(input: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
                             k: float = 1.0) -> tuple[np.ndarray, LRNCache]:
-    r"""y_c = x_c (k + alpha / size * sum_{j in W(c)} x_j^2)^-beta with torch's legacy window W(c)
-    (see the module docstring: [c - p + 1, c + p - 1] and channel 0).
+    r"""y_c = x_c (k + alpha / size * S_c)^-beta with S_c torch's legacy running sum (see the module docstring):
+    S_0 = sum_{j < p} x_j^2, S_c = S_{c-1} + x_{c+p-1}^2 (for c + p - 1 < C) - x_{c-p}^2 (for c > p).
 
     Shape: input (N, C, H, W); output the same.
     """
     if input.ndim != 4:
         raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead (shape {input.shape})")
-    dtype = input.dtype.type
+    dtype, channels = input.dtype.type, input.shape[1]
     pre_pad = int((size - 1) / 2 + 1)
-    inverse_pre_pad = int(size - (size - 1) / 2)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         square = input * input
-        total = _window_sum(square, 1 - pre_pad, pre_pad - 1)
-        # torch's loop never removes channel 0 from its running sum: it stays in every later window
-        total[:, pre_pad:] += square[:, :1]
+        plus, minus = np.zeros_like(square[:, 1:]), np.zeros_like(square[:, 1:])  # the steps c = 1 .. C-1
+        plus[:, :channels - pre_pad] = square[:, pre_pad:]
+        minus[:, pre_pad:] = square[:, 1:channels - pre_pad]
+        start = square[:, :min(pre_pad, channels)]
+        total = _running_sum(start, plus, minus)[:, start.shape[1] - 1::2]
         denom = total * dtype(alpha / size) + dtype(k)
         out = denom ** dtype(-beta) * input
-    backward_window = (-inverse_pre_pad, size - 1 - inverse_pre_pad)
-    return out, LRNCache(input, out, denom, backward_window, 2.0 * alpha * beta / size, beta)
+    return out, LRNCache(input, denom, (size, int(size - (size - 1) / 2)), 2.0 * alpha * beta / size, beta)
 
 
 def cross_map_lrn2d_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
     r"""torch's hand-written gradient, with B(c) = [c - q, c - q + size - 1] (see the module docstring):
 
-        dL/dx_c = dy_c D_c^-beta - (2 alpha beta / size) x_c sum_{j in B(c)} dy_j y_j / D_j.
+        dL/dx_c = dy_c D_c^-beta - (2 alpha beta / size) x_c sum_{j in B(c)} dy_j y_j / D_j,
 
-    torch's backward fails for size = 1 (its padded buffer is one channel short), so scratch's raises too.
+    the window sums taken as torch's running sum over the zero-padded ratios r = dy y / D (``_running_sum``).
+    torch's backward fails for size = 1 (its padded buffer is one channel short): scratch's raises a ValueError.
 
     Shape: dout (N, C, H, W) -> dx (N, C, H, W).
     """
-    if cache.window[1] < 0:  # B(c) = [c - 1, c - 1]: size = 1
-        raise RuntimeError("CrossMapLRN2d.backward: torch's backward fails for size=1 (start (1) + length (C) "
-                           "exceeds dimension size (C)); scratch refuses it likewise")
-    return _lrn_backward(dout, cache)
+    size, shift = cache.window
+    if size == 1:
+        raise ValueError("CrossMapLRN2d.backward: torch's backward fails for size=1 (start (1) + length (C) "
+                         "exceeds dimension size (C)); scratch refuses it likewise")
+    x, denom, dtype, channels = cache.x, cache.denom, dout.dtype.type, dout.shape[1]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        scale = denom ** dtype(-cache.beta)
+        ratio = dout * (scale * x) / denom  # y = D^-beta x, as in the forward
+        padded = np.pad(ratio, [(0, 0), (shift, size - 1 - shift), (0, 0), (0, 0)])
+        start = padded[:, :size - 1]
+        accum = _running_sum(start, padded[:, size - 1:], padded[:, :channels])[:, size - 1::2]
+        return dout * scale - dtype(cache.coefficient) * x * accum

@@ -86,3 +86,6 @@ class CrossMapLRN2d(_LRN):
 
     _forward = staticmethod(F.cross_map_lrn2d_forward)
     _backward = staticmethod(F.cross_map_lrn2d_backward)
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__(size, alpha, beta, k)  # torch's default k is the int 1 here (its repr says k=1)
