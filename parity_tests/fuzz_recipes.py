@@ -39,6 +39,8 @@ ELEMENTWISE_OPTIONS: dict[str, Callable[[Draw], dict]] = {
     "Flatten": lambda d: {"start_dim": d(st.integers(-4, 3)), "end_dim": d(st.integers(-4, 3))},
     "Dropout": lambda d: {"p": d(st.sampled_from([0.0, 0.3, 0.5, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())},
     "Dropout2d": lambda d: {"p": d(st.sampled_from([0.0, 0.3, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())},
+    **{name: lambda d: {"p": d(st.sampled_from([0.0, 0.3, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())}
+       for name in ("Dropout1d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")},
 }
 
 
@@ -52,7 +54,7 @@ def elementwise(name: str) -> Callable[[Draw], Case]:
         shape = any_shape(draw)
         options = ELEMENTWISE_OPTIONS.get(name, lambda draw: {})(draw)  # by default, the default options
         return Case(name, options, (draw(arrays(shape, draw(dtypes()))),),
-                    train=draw(st.booleans()) if name.startswith("Dropout") else True, seed=draw(st.integers(0, 9)))
+                    train=draw(st.booleans()) if "Dropout" in name else True, seed=draw(st.integers(0, 9)))
     return recipe
 
 
