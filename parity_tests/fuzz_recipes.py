@@ -86,6 +86,31 @@ def linear(draw: Draw) -> Case:
                 seed=draw(st.integers(0, 9)))
 
 
+def bilinear(draw: Draw) -> Case:
+    dtype, n_in1, n_in2, n_out = draw(dtypes(odd=False)), features(draw), features(draw), features(draw)
+    leading = draw(st.sampled_from([(), (0,), (1,), (3,), (2, 2)]))
+    width1 = draw(st.sampled_from([n_in1, n_in1, 4])) if n_in1 >= 0 else 2
+    x1 = draw(arrays((*leading, width1), draw(st.sampled_from([dtype] * 4 + ODD_DTYPES))))
+    x2 = draw(arrays((*draw(st.sampled_from([leading] * 4 + [(2,)])), max(n_in2, 1)), dtype))
+    options = {"in1_features": n_in1, "in2_features": n_in2, "out_features": n_out, "bias": draw(st.booleans())}
+    return Case("Bilinear", options, (x1, x2), dtype, seed=draw(st.integers(0, 9)))
+
+
+def distance(name: str) -> Callable[[Draw], Case]:
+    """CosineSimilarity and PairwiseDistance: broadcast pairs, every dim, eps 0 and kinds of p."""
+    def recipe(draw: Draw) -> Case:
+        dtype = draw(dtypes())
+        shape = draw(st.sampled_from([(3, 4), (0, 4), (1, 1), (4,), (2, 3, 2), (3, 0)]))
+        other = draw(st.sampled_from([shape] * 4 + [shape[-1:], (1, *shape[1:]), (2, 5)]))
+        if name == "CosineSimilarity":
+            options = {"dim": draw(st.sampled_from([1, 0, -1, 2])), "eps": draw(st.sampled_from([1e-8, 0.0, 0.5]))}
+        else:  # p = 0 has no gradient in torch (None), scratch's is 0: test_distance.py
+            options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 1.5, 0.5, -1.0, np.inf, -np.inf])),
+                       "eps": draw(st.sampled_from([1e-6, 0.0])), "keepdim": draw(st.booleans())}
+        return Case(name, options, (draw(arrays(shape, dtype)), draw(arrays(other, dtype))))
+    return recipe
+
+
 def sequential(draw: Draw) -> Case:
     dtype, n_in, hidden = draw(dtypes(odd=False)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     x = draw(arrays(shapes(draw, (n_in,)), dtype))
@@ -329,7 +354,8 @@ def cosine_embedding(draw: Draw) -> Case:
 RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: elementwise(name) for name in activation.__all__},  # a new activation is fuzzed with no edit here
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
-    "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential,
+    "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential, "Bilinear": bilinear,
+    **{name: distance(name) for name in ("CosineSimilarity", "PairwiseDistance")},
     **{name: conv(name) for name in ("Conv1d", "Conv2d", "ConvTranspose2d")},
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "AvgPool2d")},
     "AdaptiveAvgPool2d": adaptive_avg_pool,

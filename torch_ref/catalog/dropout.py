@@ -1,6 +1,5 @@
 """Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout: the torch twin applies the scratch module's
-last mask (see
-``torch_ref.twins.dropout``), so train mode is compared with identical masks."""
+last mask (see ``torch_ref.twins.dropout``), so train mode is compared with identical masks."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from . import (
     activation,
     attention,
     conv,
+    distance,
     dropout,
     flatten,
     instancenorm,
@@ -23,6 +24,7 @@ from . import (
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .instancenorm import *  # noqa: F403
@@ -35,7 +37,7 @@ from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *instancenorm.__all__,
-    *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__, *pooling.__all__,
-    *rnn.__all__, *sparse.__all__,
+    *activation.__all__, *attention.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__,
+    *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__,
+    *pooling.__all__, *rnn.__all__, *sparse.__all__,
 ]

@@ -7,6 +7,7 @@ from . import (
     attention,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     instancenorm,
@@ -25,6 +26,7 @@ from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .instancenorm import *  # noqa: F403
@@ -40,8 +42,8 @@ from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
-    *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *module.__all__,
-    *normalization.__all__, *parameter_containers.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
-    *transformer.__all__,
+    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
+    *flatten.__all__, *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__,
+    *module.__all__, *normalization.__all__, *parameter_containers.__all__, *pooling.__all__, *rnn.__all__,
+    *sparse.__all__, *transformer.__all__,
 ]
