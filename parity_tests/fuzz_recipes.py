@@ -39,6 +39,8 @@ ELEMENTWISE_OPTIONS: dict[str, Callable[[Draw], dict]] = {
     "Flatten": lambda d: {"start_dim": d(st.integers(-4, 3)), "end_dim": d(st.integers(-4, 3))},
     "Dropout": lambda d: {"p": d(st.sampled_from([0.0, 0.3, 0.5, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())},
     "Dropout2d": lambda d: {"p": d(st.sampled_from([0.0, 0.3, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())},
+    **{name: lambda d: {"p": d(st.sampled_from([0.0, 0.3, 1.0, -0.1, 1.5])), "inplace": d(st.booleans())}
+       for name in ("Dropout1d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")},
 }
 
 
@@ -52,7 +54,7 @@ def elementwise(name: str) -> Callable[[Draw], Case]:
         shape = any_shape(draw)
         options = ELEMENTWISE_OPTIONS.get(name, lambda draw: {})(draw)  # by default, the default options
         return Case(name, options, (draw(arrays(shape, draw(dtypes()))),),
-                    train=draw(st.booleans()) if name.startswith("Dropout") else True, seed=draw(st.integers(0, 9)))
+                    train=draw(st.booleans()) if "Dropout" in name else True, seed=draw(st.integers(0, 9)))
     return recipe
 
 
@@ -82,6 +84,31 @@ def linear(draw: Draw) -> Case:
     x = draw(arrays((*leading, width), draw(st.sampled_from([dtype] * 4 + ODD_DTYPES))))
     return Case("Linear", {"in_features": n_in, "out_features": n_out, "bias": draw(st.booleans())}, (x,), dtype,
                 seed=draw(st.integers(0, 9)))
+
+
+def bilinear(draw: Draw) -> Case:
+    dtype, n_in1, n_in2, n_out = draw(dtypes(odd=False)), features(draw), features(draw), features(draw)
+    leading = draw(st.sampled_from([(), (0,), (1,), (3,), (2, 2)]))
+    width1 = draw(st.sampled_from([n_in1, n_in1, 4])) if n_in1 >= 0 else 2
+    x1 = draw(arrays((*leading, width1), draw(st.sampled_from([dtype] * 4 + ODD_DTYPES))))
+    x2 = draw(arrays((*draw(st.sampled_from([leading] * 4 + [(2,)])), max(n_in2, 1)), dtype))
+    options = {"in1_features": n_in1, "in2_features": n_in2, "out_features": n_out, "bias": draw(st.booleans())}
+    return Case("Bilinear", options, (x1, x2), dtype, seed=draw(st.integers(0, 9)))
+
+
+def distance(name: str) -> Callable[[Draw], Case]:
+    """CosineSimilarity and PairwiseDistance: broadcast pairs, every dim, eps 0 and kinds of p."""
+    def recipe(draw: Draw) -> Case:
+        dtype = draw(dtypes())
+        shape = draw(st.sampled_from([(3, 4), (0, 4), (1, 1), (4,), (2, 3, 2), (3, 0)]))
+        other = draw(st.sampled_from([shape] * 4 + [shape[-1:], (1, *shape[1:]), (2, 5)]))
+        if name == "CosineSimilarity":
+            options = {"dim": draw(st.sampled_from([1, 0, -1, 2])), "eps": draw(st.sampled_from([1e-8, 0.0, 0.5]))}
+        else:  # p = 0 has no gradient in torch (None), scratch's is 0: test_distance.py
+            options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 1.5, 0.5, -1.0, np.inf, -np.inf])),
+                       "eps": draw(st.sampled_from([1e-6, 0.0])), "keepdim": draw(st.booleans())}
+        return Case(name, options, (draw(arrays(shape, dtype)), draw(arrays(other, dtype))))
+    return recipe
 
 
 def sequential(draw: Draw) -> Case:
@@ -175,9 +202,42 @@ def batch_norm(name: str) -> Callable[[Draw], Case]:
                    "momentum": draw(st.sampled_from([0.1, None, 0.0, 1.0])), "affine": draw(st.booleans()),
                    "track_running_stats": draw(st.booleans())}
         spatial = draw(st.sampled_from([(), (3,)])) if name == "BatchNorm1d" else (2, draw(st.integers(1, 2)))
+        if name == "BatchNorm3d":
+            spatial = (*spatial, draw(st.integers(1, 2)))
         shape = shapes(draw, (channels, *spatial), unbatched=False)
         return Case(name, options, (draw(arrays(shape, dtype)),), dtype, train=draw(st.booleans()),
                     seed=draw(st.integers(0, 9)))
+    return recipe
+
+
+def instance_norm(name: str) -> Callable[[Draw], Case]:
+    """InstanceNorm1d/2d/3d: a channel count off num_features (an error with affine, a warning without), one
+    spatial element (an error with the input's statistics), batched and unbatched, running statistics."""
+    dims = int(name[-2])
+
+    def recipe(draw: Draw) -> Case:
+        dtype, channels = draw(dtypes(odd=False)), draw(st.integers(1, 3))
+        options = {"num_features": draw(st.sampled_from([channels, channels, channels + 1])),
+                   "eps": draw(st.sampled_from([1e-5, 0.0, 1.0])),
+                   "momentum": draw(st.sampled_from([0.1, None, 0.0, 1.0])), "affine": draw(st.booleans()),
+                   "track_running_stats": draw(st.booleans()), "bias": draw(st.booleans())}
+        spatial = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+        shape = shapes(draw, (channels, *spatial))
+        return Case(name, options, (draw(arrays(shape, dtype)),), dtype, train=draw(st.booleans()),
+                    seed=draw(st.integers(0, 9)))
+    return recipe
+
+
+def local_response_norm(name: str) -> Callable[[Draw], Case]:
+    """LocalResponseNorm (3-D and up) and CrossMapLRN2d (4-D): windows below, at and above the channel count."""
+    def recipe(draw: Draw) -> Case:
+        options = {"size": draw(st.sampled_from([1, 2, 3, 5, 0])), "alpha": draw(st.sampled_from([1e-4, 1.0, 0.0])),
+                   "beta": draw(st.sampled_from([0.75, 0.5, 2.0, 0.0])), "k": draw(st.sampled_from([1.0, 2.0, 0.0]))}
+        if name == "CrossMapLRN2d" and options["size"] == 1:
+            options["size"] = 2  # torch's backward fails for size 1 (test_local_response_norm.py)
+        core = (draw(st.integers(1, 4)), *(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))))
+        shape = shapes(draw, core, unbatched=False)
+        return Case(name, options, (draw(arrays(shape, draw(dtypes()))),))
     return recipe
 
 
@@ -307,14 +367,17 @@ def cosine_embedding(draw: Draw) -> Case:
 RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: elementwise(name) for name in activation.__all__},  # a new activation is fuzzed with no edit here
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
-    "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential,
+    "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential, "Bilinear": bilinear,
+    **{name: distance(name) for name in ("CosineSimilarity", "PairwiseDistance")},
     **{name: conv(name) for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
                                      "ConvTranspose3d")},
     **{f"{kind}Pad{k}d": padding(f"{kind}Pad{k}d") for kind in ("Zero", "Constant", "Reflection", "Replication",
                                                                  "Circular") for k in (1, 2, 3)},
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "AvgPool2d")},
     "AdaptiveAvgPool2d": adaptive_avg_pool,
-    **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d")},
+    **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
+    **{name: instance_norm(name) for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    **{name: local_response_norm(name) for name in ("LocalResponseNorm", "CrossMapLRN2d")},
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
     **{name: rnn(name) for name in ("RNN", "LSTM", "GRU")},
     **{name: regression(name) for name in ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss",

@@ -69,6 +69,7 @@ INITS = {  # every module class whose default initialization is random
     "Embedding": lambda rng: nn.Embedding(7, 3, padding_idx=0, rng=rng),
     "Sequential": lambda rng: nn.Sequential(nn.Linear(5, 4, rng=rng), nn.Tanh(), nn.Linear(4, 3, rng=rng)),
     "NonDynamicallyQuantizableLinear": lambda rng: nn.NonDynamicallyQuantizableLinear(6, 4, rng=rng),
+    "Bilinear": lambda rng: nn.Bilinear(3, 4, 2, rng=rng),
     "MultiheadAttention": lambda rng: nn.MultiheadAttention(8, 2, add_bias_kv=True, kdim=3, rng=rng),
     "TransformerEncoderLayer": lambda rng: nn.TransformerEncoderLayer(8, 2, 16, rng=rng),
     "TransformerDecoderLayer": lambda rng: nn.TransformerDecoderLayer(8, 2, 16, rng=rng),
@@ -77,7 +78,8 @@ INITS = {  # every module class whose default initialization is random
     "TransformerDecoder": lambda rng: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, rng=rng), 2),
     "Transformer": lambda rng: nn.Transformer(8, 2, 1, 1, 16, batch_first=True, rng=rng),
 }
-DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"}  # constants
+DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm",
+                      "RMSNorm"}  # constants
 
 
 def test_every_module_with_parameters_is_covered():

@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm: finite differences on the catalog's cases (their parity
+"""BatchNorm1d/2d/3d, LayerNorm, GroupNorm: finite differences on the catalog's cases (their parity
 with torch: test_catalog.py), running statistics step by step across train/eval switches, constant
 inputs, state dicts and bad inputs. RMSNorm: parity (eps None and given, affine or not, several normalized
 shapes), torch's default eps per dtype, inf and NaN where torch's autograd puts them, finite differences,
@@ -19,7 +19,7 @@ from torch_ref.testing import DTYPES, assert_close, assert_gradcheck, assert_mod
 from torch_ref.tolerance import reduction_length, rtol
 
 BN1, BN2, LN, GN = nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm
-NORMS = catalog_cases("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", kind="module")
+NORMS = catalog_cases("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", kind="module")
 
 
 @pytest.mark.parametrize("case", NORMS, ids=lambda c: c.name)
@@ -39,6 +39,7 @@ STATEFUL = {
     "bn2d": lambda d: BN2(5, dtype=d),
     "bn2d-momentum-none": lambda d: BN2(5, momentum=None, dtype=d),
     "bn2d-no-running-stats": lambda d: BN2(5, track_running_stats=False, dtype=d),
+    "bn3d-momentum-none": lambda d: nn.BatchNorm3d(5, momentum=None, dtype=d),
 }
 
 
@@ -48,7 +49,7 @@ def test_running_statistics_follow_torch_step_by_step(case, dtype):
     module = STATEFUL[case](dtype)
     twin = to_torch(module)
     rng = np.random.default_rng(3)
-    shape = (6, 5) if isinstance(module, BN1) else (4, 5, 3, 2)
+    shape = (6, 5) if isinstance(module, BN1) else (4, 5, 3, 2) if isinstance(module, BN2) else (2, 5, 3, 2, 2)
     for step, training in enumerate(MODES):
         module.train(training)
         twin.train(training)

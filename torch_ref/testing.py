@@ -71,8 +71,9 @@ def _assert_checked(result: GradcheckResult, expected: set[str]) -> None:
 def assert_gradcheck(module: nn.Module, *inputs: Any, seed: int = UPSTREAM_SEED) -> None:
     """dL/dinput and every parameter gradient match central differences, and none is trivially 0."""
     result = gradcheck(module, *inputs, rng=np.random.default_rng(seed))
-    float_input = any(np.issubdtype(np.asarray(x).dtype, np.floating) for x in inputs)  # not Embedding's indices
-    _assert_checked(result, ({"input"} if float_input else set()) | {name for name, _ in module.named_parameters()})
+    n_float = sum(np.issubdtype(np.asarray(x).dtype, np.floating) for x in inputs)  # not Embedding's indices
+    names = {"input"} if n_float == 1 else {f"input[{i}]" for i in range(n_float)}  # Bilinear's two inputs
+    _assert_checked(result, names | {name for name, _ in module.named_parameters()})
 
 
 def assert_gradcheck_loss(criterion: nn.Module, input: Any, target: Any, seed: int = UPSTREAM_SEED) -> None:

@@ -81,7 +81,7 @@ def _tensor(array: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
 
 
 def _module_case(name: str, family: str, make: Callable[[np.random.Generator], Any], x_shape: tuple[int, ...],
-                 out_shape: tuple[int, ...], flops: float, **options: Any) -> Case:
+                 out_shape: tuple[int, ...], flops: float | None, **options: Any) -> Case:
     """forward + backward of one module on input (x_shape) and a random upstream gradient (out_shape)."""
     def build(engines: Sequence[str]) -> Work:
         rng = np.random.default_rng(0)
@@ -252,6 +252,14 @@ def _lstm_case() -> Case:
                         3 * 2.0 * seq * batch * 4 * hidden * (features + hidden), quick=True)
 
 
+def _instance_norm_case() -> Case:
+    """No matrix products (flops None): two reductions per plane forward, two more backward."""
+    n, c, hw = 32, 64, 32
+    return _module_case(f"InstanceNorm2d affine, {n}x{c}x{hw}x{hw} fwd+bwd", "normalization",
+                        lambda rng: nn.InstanceNorm2d(c, affine=True), (n, c, hw, hw), (n, c, hw, hw), None,
+                        quick=True)
+
+
 def all_cases() -> list[Case]:
     """Every case, in table order. Building a case's work is deferred to ``case.build``."""
     steps = [_step_case(f"train step MLP {'-'.join(map(str, w))}@{b}, Adam", w, b, True)
@@ -262,4 +270,5 @@ def all_cases() -> list[Case]:
                                   momentum=0.9),
                   _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
     convs = [_conv_case(), _conv3d_case(), _conv_transpose2d_case()]
-    return [*_linear_cases(), *steps, *convs, _lstm_case(), _cross_entropy_case(256, 1000), *optimizers, *epochs]
+    return [*_linear_cases(), *steps, *convs, _lstm_case(), _instance_norm_case(), _cross_entropy_case(256, 1000),
+            *optimizers, *epochs]

@@ -23,10 +23,13 @@ from . import (
     clip_grad,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     init,
+    instancenorm,
     linear,
+    local_response_norm,
     loss,
     normalization,
     optim,
@@ -38,8 +41,8 @@ from . import (
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
-FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, normalization, dropout, sparse, rnn,
-            attention, optim, lr_scheduler_cases, clip_grad, init]
+FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, normalization, instancenorm,
+            local_response_norm, dropout, distance, sparse, rnn, attention, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

@@ -1,5 +1,5 @@
-"""Dropout and Dropout2d: the torch twin applies the scratch module's last mask (see
-``torch_ref.twins.dropout``), so train mode is compared with identical masks."""
+"""Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout: the torch twin applies the scratch module's
+last mask (see ``torch_ref.twins.dropout``), so train mode is compared with identical masks."""
 
 from __future__ import annotations
 
@@ -34,4 +34,21 @@ CASES: list[Case] = [
     module_case("Dropout2d(train,inplace)", _make(nn.Dropout2d, (4, 6, 3, 5), p=0.5, inplace=True)),
     module_case("Dropout2d(eval)", _make(nn.Dropout2d, (4, 6, 3, 5), training=False, p=0.4)),
     module_case("Dropout2d(train,global generator)", _global_rng),
+    module_case("Dropout1d(train)", _make(nn.Dropout1d, (4, 6, 5), p=0.4)),
+    module_case("Dropout1d(train,unbatched)", _make(nn.Dropout1d, (6, 5), p=0.4)),
+    module_case("Dropout1d(train,inplace)", _make(nn.Dropout1d, (4, 6, 5), inplace=True)),
+    module_case("Dropout1d(eval)", _make(nn.Dropout1d, (4, 6, 5), training=False)),
+    module_case("Dropout3d(train)", _make(nn.Dropout3d, (3, 5, 2, 3, 2), p=0.4)),
+    module_case("Dropout3d(train,unbatched)", _make(nn.Dropout3d, (5, 2, 3, 2), p=0.4)),
+    module_case("Dropout3d(train,inplace)", _make(nn.Dropout3d, (3, 5, 2, 3, 2), inplace=True)),
+    module_case("Dropout3d(eval)", _make(nn.Dropout3d, (3, 5, 2, 3, 2), training=False)),
+    module_case("AlphaDropout(train)", _make(nn.AlphaDropout, (8, 12), p=0.3)),
+    module_case("AlphaDropout(train,default p,3-D,inplace ignored)", _make(nn.AlphaDropout, (4, 5, 6), inplace=True)),
+    module_case("AlphaDropout(train,p=0.9)", _make(nn.AlphaDropout, (16, 12), p=0.9)),
+    module_case("AlphaDropout(train,p=0)", _make(nn.AlphaDropout, (8, 12), p=0.0)),
+    module_case("AlphaDropout(eval)", _make(nn.AlphaDropout, (8, 12), training=False, p=0.3)),
+    module_case("FeatureAlphaDropout(train)", _make(nn.FeatureAlphaDropout, (4, 6, 3, 5), p=0.4)),
+    module_case("FeatureAlphaDropout(train,(N,C))", _make(nn.FeatureAlphaDropout, (8, 6), p=0.2)),
+    module_case("FeatureAlphaDropout(train,5-D)", _make(nn.FeatureAlphaDropout, (2, 4, 2, 3, 2))),
+    module_case("FeatureAlphaDropout(eval)", _make(nn.FeatureAlphaDropout, (4, 6, 3, 5), training=False, p=0.4)),
 ]

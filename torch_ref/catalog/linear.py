@@ -1,4 +1,4 @@
-"""Linear and Identity: batched, unbatched and N-D inputs, with and without bias."""
+"""Linear, Identity and Bilinear: batched, unbatched and N-D inputs, with and without bias."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ def _linear(in_features: int, out_features: int, *shape: int, bias: bool = True)
     return lambda d, r: (nn.Linear(in_features, out_features, bias=bias, dtype=d, rng=r), [normal(r, d, *shape)])
 
 
+def _bilinear(in1: int, in2: int, out: int, lead: tuple[int, ...], bias: bool = True) -> Make:
+    """``Bilinear(in1, in2, out, bias)`` on two normal inputs with the leading dims ``lead``."""
+    return lambda d, r: (nn.Bilinear(in1, in2, out, bias=bias, dtype=d, rng=r),
+                         [normal(r, d, *lead, in1), normal(r, d, *lead, in2)])
+
+
 CASES: list[Case] = [
     module_case("Identity", elementwise(nn.Identity())),
     module_case("Identity(ignores its arguments)", lambda d, r: (nn.Identity(3, key="ignored"), [normal(r, d, 4, 5)])),
@@ -25,4 +31,10 @@ CASES: list[Case] = [
     module_case("Linear(300,200)", _linear(300, 200, 64, 300)),
     module_case("NonDynamicallyQuantizableLinear", lambda d, r: (
         nn.NonDynamicallyQuantizableLinear(5, 4, dtype=d, rng=r), [normal(r, d, 6, 5)])),
+    module_case("Bilinear", _bilinear(2, 3, 4, (8,))),
+    module_case("Bilinear(bias=False)", _bilinear(2, 3, 4, (8,), bias=False)),
+    module_case("Bilinear(unbatched)", _bilinear(2, 3, 4, ())),
+    module_case("Bilinear(3-D inputs)", _bilinear(5, 3, 6, (2, 4))),
+    module_case("Bilinear(one feature each)", _bilinear(1, 1, 1, (7,))),
+    module_case("Bilinear(20,30,16)", _bilinear(20, 30, 16, (32,))),
 ]

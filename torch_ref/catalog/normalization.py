@@ -1,4 +1,4 @@
-"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm and GroupNorm, in train and eval mode."""
+"""Normalization: BatchNorm1d/2d/3d, LayerNorm, GroupNorm and RMSNorm, in train and eval mode."""
 
 from __future__ import annotations
 
@@ -56,6 +56,20 @@ def _batch_norm() -> list[Case]:
                     norm(lambda d: bn2(4, track_running_stats=False, dtype=d), 4, 4, 3, 3)),
         module_case("BatchNorm2d(eval)", norm(lambda d: bn2(4, dtype=d), 8, 4, 5, 6, eval=True)),
         module_case("BatchNorm2d(16 channels,wide)", norm(lambda d: bn2(16, dtype=d), 32, 16, 8, 8), ("large",)),
+        *_batch_norm_3d(),
+    ]
+
+
+def _batch_norm_3d() -> list[Case]:
+    bn3 = nn.BatchNorm3d
+    return [
+        module_case("BatchNorm3d", norm(lambda d: bn3(3, dtype=d), 4, 3, 3, 4, 5)),
+        module_case("BatchNorm3d(momentum=None,eps=1e-3)", norm(lambda d: bn3(3, 1e-3, None, dtype=d), 2, 3, 4, 4, 4)),
+        module_case("BatchNorm3d(affine=False)", norm(lambda d: bn3(3, affine=False, dtype=d), 2, 3, 4, 2, 3)),
+        module_case("BatchNorm3d(bias=False)", norm(lambda d: bn3(3, bias=False, dtype=d), 2, 3, 4, 2, 3)),
+        module_case("BatchNorm3d(track_running_stats=False)",
+                    norm(lambda d: bn3(3, track_running_stats=False, dtype=d), 2, 3, 2, 3, 4)),
+        module_case("BatchNorm3d(eval)", norm(lambda d: bn3(3, dtype=d), 2, 3, 4, 4, 4, eval=True)),
     ]
 
 

@@ -5,13 +5,32 @@ One file per family, the same files as ``scratch.nn.modules``; each lists its pa
 and this package re-exports them all.
 """
 
-from . import activation, attention, conv, dropout, flatten, linear, loss, normalization, padding, pooling, rnn, sparse
+from . import (
+    activation,
+    attention,
+    conv,
+    distance,
+    dropout,
+    flatten,
+    instancenorm,
+    linear,
+    local_response_norm,
+    loss,
+    normalization,
+    padding,
+    pooling,
+    rnn,
+    sparse,
+)
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .instancenorm import *  # noqa: F403
 from .linear import *  # noqa: F403
+from .local_response_norm import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .padding import *  # noqa: F403
@@ -20,6 +39,7 @@ from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
-    *loss.__all__, *normalization.__all__, *padding.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
+    *activation.__all__, *attention.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__,
+    *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__,
+    *padding.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
 ]

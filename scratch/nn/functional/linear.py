@@ -1,4 +1,4 @@
-"""The affine op as a pure ``op_forward -> (out, cache)`` / ``op_backward(dout, cache)`` pair."""
+"""The affine and bilinear ops as pure ``op_forward -> (out, cache)`` / ``op_backward(dout, cache)`` pairs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["linear_backward", "linear_forward"]
+__all__ = ["bilinear_backward", "bilinear_forward", "linear_backward", "linear_forward"]
 
 
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
@@ -34,3 +34,40 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     dweight = dout_2d.T @ x.reshape(batch, weight.shape[1])
     dbias = dout_2d.sum(axis=0) if has_bias else None
     return dx, dweight, dbias
+
+
+def bilinear_forward(x1: np.ndarray, x2: np.ndarray, weight: np.ndarray,
+                     bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+    r"""y_o = x1^T A_o x2 + b_o = sum_ij x1_i A_oij x2_j + b_o, for every leading index.
+
+    Computed as two matrix products: t = x1 A (B, O, J), then y_o = t_o . x2.
+
+    Shapes: x1 (*, H_in1), x2 (*, H_in2), weight (H_out, H_in1, H_in2), bias (H_out,) or None -> y (*, H_out).
+    """
+    n_out, n_in1, n_in2 = weight.shape
+    lead = x1.shape[:-1]
+    batch = math.prod(lead)
+    a, b = x1.reshape(batch, n_in1), x2.reshape(batch, n_in2)
+    t = (a @ weight.transpose(1, 0, 2).reshape(n_in1, n_out * n_in2)).reshape(batch, n_out, n_in2)
+    out = (t @ b[:, :, None])[..., 0]
+    if bias is not None:
+        out += bias
+    return out.reshape(*lead, n_out), (a, b, t, weight, bias is not None, lead)
+
+
+def bilinear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Gradients of y_o = x1^T A_o x2 + b_o, summed over every leading index n:
+
+        dL/dx1_i = sum_o dy_o (A_o x2)_i        dL/dx2_j = sum_o dy_o (x1^T A_o)_j
+        dL/dA_oij = sum_n dy_no x1_ni x2_nj    dL/db_o = sum_n dy_no
+    """
+    a, b, t, weight, has_bias, lead = cache
+    n_out, n_in1, n_in2 = weight.shape
+    batch = a.shape[0]
+    g = dout.reshape(batch, n_out)
+    u = (b @ weight.transpose(2, 0, 1).reshape(n_in2, n_out * n_in1)).reshape(batch, n_out, n_in1)  # A_o x2
+    dx1 = (g[:, None, :] @ u)[:, 0, :]
+    dx2 = (g[:, None, :] @ t)[:, 0, :]
+    dweight = (g.T @ (a[:, :, None] * b[:, None, :]).reshape(batch, n_in1 * n_in2)).reshape(weight.shape)
+    dbias = g.sum(axis=0) if has_bias else None
+    return dx1.reshape(*lead, n_in1), dx2.reshape(*lead, n_in2), dweight, dbias

@@ -1,4 +1,4 @@
-r"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, RMSNorm: pure forward/backward pairs.
+r"""Normalization: BatchNorm1d/2d/3d, LayerNorm, GroupNorm, RMSNorm: pure forward/backward pairs.
 
 All of them normalize x over a set of axes A holding n values each:
 
@@ -139,6 +139,14 @@ def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, runni
     Shape: input (N, C, *); running_mean, running_var, weight, bias (C,); output (N, C, *).
     """
     _check_batch_norm_args(input, (running_mean, running_var, weight, bias), training, eps, owner)
+    return batch_norm_unchecked(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def batch_norm_unchecked(input: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+                         weight: np.ndarray | None, bias: np.ndarray | None, training: bool, momentum: float,
+                         eps: float) -> tuple[np.ndarray, BatchNormCache]:
+    """``batch_norm_forward`` without its checks (batch size, eps, dtypes): aten's kernel, which
+    ``instance_norm_forward`` reaches with checks of its own, as torch's ``instance_norm`` does."""
     dtype, shape = input.dtype, _channel_shape(input)
     axes = (0, *range(2, input.ndim))
     if training and input.size == 0:  # as torch: an empty batch gives an empty output, the running stats unchanged

@@ -7,9 +7,12 @@ from . import (
     attention,
     container,
     conv,
+    distance,
     dropout,
     flatten,
+    instancenorm,
     linear,
+    local_response_norm,
     loss,
     module,
     normalization,
@@ -24,9 +27,12 @@ from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .instancenorm import *  # noqa: F403
 from .linear import *  # noqa: F403
+from .local_response_norm import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
@@ -38,7 +44,8 @@ from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
-    *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
-    *parameter_containers.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
+    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
+    *flatten.__all__, *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__,
+    *module.__all__, *normalization.__all__, *padding.__all__, *parameter_containers.__all__, *pooling.__all__,
+    *rnn.__all__, *sparse.__all__, *transformer.__all__,
 ]

@@ -1,4 +1,4 @@
-"""Identity, Linear and NonDynamicallyQuantizableLinear."""
+"""Identity, Linear, NonDynamicallyQuantizableLinear and Bilinear."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from ._checks import check_size
+from ._checks import check_float, check_size
 from .module import Module, resolve_dtype
 
-__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear"]
+__all__ = ["Bilinear", "Identity", "Linear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -107,3 +107,75 @@ class Linear(Module):
 class NonDynamicallyQuantizableLinear(Linear):
     r"""``Linear`` under the name torch gives MultiheadAttention's ``out_proj`` (a marker class for torch's
     quantization tools; the same layer otherwise), so that the module trees and reprs match."""
+
+
+class Bilinear(Module):
+    r"""Applies a bilinear transformation: :math:`y = x_1^T A x_2 + b`, one matrix :math:`A_o` per output.
+
+    Backward, with :math:`\delta = \partial L / \partial y`: :math:`\partial L/\partial x_1 = \sum_o \delta_o A_o x_2`,
+    :math:`\partial L/\partial x_2 = \sum_o \delta_o A_o^T x_1`, :math:`\partial L/\partial A_o = \sum_n
+    \delta_{no} x_{1n} x_{2n}^T` and :math:`\partial L/\partial b = \sum_n \delta_n`, over all leading dimensions.
+
+    Args:
+        in1_features: size of each first input sample (> 0).
+        in2_features: size of each second input sample.
+        out_features: size of each output sample.
+        bias: if False, the layer learns no additive bias. Default: True.
+        dtype: floating NumPy dtype of the parameters. Default: float32.
+        rng: ``np.random.Generator`` for the initial weights (default: scratch's global one).
+
+    Shape:
+        - Input1: :math:`(*, H_{in1})`; Input2: :math:`(*, H_{in2})`, the same leading dimensions.
+        - Output: :math:`(*, H_{out})`.
+
+    Attributes:
+        weight: :math:`(H_{out}, H_{in1}, H_{in2})`, from :math:`U(-\sqrt{k}, \sqrt{k})`, :math:`k = 1 / H_{in1}`.
+        bias: :math:`(H_{out})`, from the same distribution.
+    """
+
+    _input_kind = "float"  # see ``_checks``
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        dtype = resolve_dtype(dtype)
+        self.in1_features = check_size("Bilinear", "in1_features", in1_features)
+        self.in2_features = check_size("Bilinear", "in2_features", in2_features)
+        self.out_features = check_size("Bilinear", "out_features", out_features)
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng=rng)
+
+    def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
+        if self.in1_features <= 0:  # torch's check and message
+            raise ValueError(f"Bilinear: in1_features must be > 0, but got (in1_features={self.in1_features})")
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound, rng=rng)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound, rng=rng)
+
+    def forward(self, input1: np.ndarray, input2: np.ndarray) -> np.ndarray:
+        check_float("Bilinear", "input2", input2)
+        if input1.ndim == 0 or input1.ndim != input2.ndim or input1.shape[:-1] != input2.shape[:-1] \
+                or input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
+            raise ValueError(f"Bilinear: expected inputs of shapes (*, {self.in1_features}) and (*, "
+                             f"{self.in2_features}) with the same leading dimensions (in1_features="
+                             f"{self.in1_features}, in2_features={self.in2_features}), got {input1.shape} and "
+                             f"{input2.shape}")
+        out, cache = F.bilinear_forward(input1, input2, self.weight.data, None if self.bias is None else self.bias.data)
+        self._save(cache)
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        grad1, grad2, grad_weight, grad_bias = F.bilinear_backward(grad_output, self._saved(grad_output))
+        self.weight.accumulate_grad(grad_weight)
+        if self.bias is not None:
+            self.bias.accumulate_grad(grad_bias)
+        return grad1, grad2
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

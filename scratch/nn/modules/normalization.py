@@ -1,4 +1,4 @@
-"""Normalization: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, RMSNorm."""
+"""Normalization: BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm, RMSNorm."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..parameter import Parameter
 from ._checks import check_device, check_input_kind, check_size
 from .module import Module, resolve_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm", "RMSNorm"]
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dtype: np.dtype) -> None:
@@ -161,6 +161,21 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input: np.ndarray) -> None:
         if input.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (got {input.ndim}D input of shape {input.shape})")
+
+
+class BatchNorm3d(_BatchNorm):
+    r"""Batch normalization of a 5-D input, per channel over the batch and the three spatial axes.
+
+    The math, arguments and running statistics are ``BatchNorm1d``'s.
+
+    Shape:
+        - Input: :math:`(N, C, D, H, W)`.
+        - Output: the same as the input.
+    """
+
+    def _check_input_dim(self, input: np.ndarray) -> None:
+        if input.ndim != 5:
+            raise ValueError(f"BatchNorm3d: expected 5D input (got {input.ndim}D input of shape {input.shape})")
 
 
 class LayerNorm(Module):
