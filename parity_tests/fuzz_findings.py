@@ -192,6 +192,9 @@ DELIBERATE: list[Deliberate] = [
       for name in ("NLLLoss", "MultiMarginLoss")),
     *(Deliberate(name, "laxer", "class indices may be of any integer dtype; torch's kernel wants int64 only",
                  _int32_target) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")),
+    *(Deliberate(name, "laxer", "an empty input works forward and backward; torch's autograd rejects the empty "
+                 "gradient its own backward returns (its shape differs from the input's)",
+                 lambda case: np.size(case.inputs[0]) == 0) for name in ("PixelShuffle", "PixelUnshuffle")),
 ]
 
 

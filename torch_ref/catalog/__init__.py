@@ -20,25 +20,29 @@ from ..report import Comparison, ParityResult
 from . import (
     activation,
     attention,
+    channelshuffle,
     clip_grad,
     container,
     conv,
     dropout,
     flatten,
+    fold,
     init,
     linear,
     loss,
     normalization,
     optim,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
+    upsampling,
 )
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
 FAMILIES = [linear, activation, flatten, container, loss, conv, pooling, normalization, dropout, sparse, rnn, attention,
-            optim, lr_scheduler_cases, clip_grad, init]
+            upsampling, pixelshuffle, channelshuffle, fold, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

@@ -5,20 +5,41 @@ One file per family, the same files as ``scratch.nn.modules``; each lists its pa
 and this package re-exports them all.
 """
 
-from . import activation, attention, conv, dropout, flatten, linear, loss, normalization, pooling, rnn, sparse
+from . import (
+    activation,
+    attention,
+    channelshuffle,
+    conv,
+    dropout,
+    flatten,
+    fold,
+    linear,
+    loss,
+    normalization,
+    pixelshuffle,
+    pooling,
+    rnn,
+    sparse,
+    upsampling,
+)
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
+from .channelshuffle import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .fold import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
+from .pixelshuffle import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
+from .upsampling import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
-    *loss.__all__, *normalization.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
+    *activation.__all__, *attention.__all__, *channelshuffle.__all__, *conv.__all__, *dropout.__all__,
+    *flatten.__all__, *fold.__all__, *linear.__all__, *loss.__all__, *normalization.__all__, *pixelshuffle.__all__,
+    *pooling.__all__, *rnn.__all__, *sparse.__all__, *upsampling.__all__,
 ]
