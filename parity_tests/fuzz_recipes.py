@@ -269,6 +269,28 @@ def embedding(draw: Draw) -> Case:
     return Case("Embedding", options, (x,), draw(dtypes(odd=False)), seed=draw(st.integers(0, 9)))
 
 
+def embedding_bag(draw: Draw) -> Case:
+    """Modes (and one torch refuses), padding_idx, max_norm, offsets with empty bags, include_last_offset,
+    2-D inputs, per-sample weights. Never empty offsets, nor a single one with include_last_offset: torch's
+    kernel crashes the process there (scratch refuses both, test_sparse.py)."""
+    n, dtype = draw(st.sampled_from([1, 4, 5])), draw(dtypes(odd=False))
+    options = {"num_embeddings": n, "embedding_dim": draw(st.sampled_from([1, 3, 0])),
+               "mode": draw(st.sampled_from(["sum", "mean", "max", "sum", "mean", "max", "median"])),
+               "padding_idx": draw(st.sampled_from([None, 0, -1, n])), "max_norm": draw(st.sampled_from([None, 1.0])),
+               "scale_grad_by_freq": draw(st.sampled_from([False, False, True])),
+               "include_last_offset": draw(st.booleans())}
+    if draw(st.booleans()):
+        return Case("EmbeddingBag", options, (classes(draw, draw(st.sampled_from([(2, 3), (0, 3), (3, 1)])), n),),
+                    dtype, seed=draw(st.integers(0, 9)))
+    length = draw(st.sampled_from([0, 1, 5]))
+    cuts = sorted(draw(st.lists(st.integers(0, length), min_size=1, max_size=3)))
+    offsets = np.array([0, *cuts] + ([length] if options["include_last_offset"] else []), dtype=np.int64)
+    inputs = (classes(draw, (length,), n), offsets)
+    if draw(st.booleans()):
+        inputs = (*inputs, draw(arrays((length,), dtype)))
+    return Case("EmbeddingBag", options, inputs, dtype, seed=draw(st.integers(0, 9)))
+
+
 def rnn(name: str) -> Callable[[Draw], Case]:
     def recipe(draw: Draw) -> Case:
         dtype, n_in, hidden = draw(dtypes(odd=False)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -370,6 +392,7 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     "ChannelShuffle": channel_shuffle, "Fold": fold, "Unfold": unfold,
     **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d")},
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
+    "EmbeddingBag": embedding_bag,
     **{name: rnn(name) for name in ("RNN", "LSTM", "GRU")},
     **{name: regression(name) for name in ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss",
                                            "HingeEmbeddingLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")},

@@ -81,7 +81,7 @@ def _tensor(array: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
 
 
 def _module_case(name: str, family: str, make: Callable[[np.random.Generator], Any], x_shape: tuple[int, ...],
-                 out_shape: tuple[int, ...], flops: float, **options: Any) -> Case:
+                 out_shape: tuple[int, ...], flops: float | None, **options: Any) -> Case:
     """forward + backward of one module on input (x_shape) and a random upstream gradient (out_shape)."""
     def build(engines: Sequence[str]) -> Work:
         rng = np.random.default_rng(0)
@@ -236,6 +236,13 @@ def _lstm_case() -> Case:
                         3 * 2.0 * seq * batch * 4 * hidden * (features + hidden), quick=True)
 
 
+def _upsample_case() -> Case:
+    n, c, hw = 8, 32, 64
+    return _module_case(f"Upsample bilinear x2, {n}x{c}x{hw}x{hw} fwd+bwd", "upsampling",
+                        lambda rng: nn.Upsample(scale_factor=2, mode="bilinear"), (n, c, hw, hw),
+                        (n, c, 2 * hw, 2 * hw), None, quick=True)
+
+
 def all_cases() -> list[Case]:
     """Every case, in table order. Building a case's work is deferred to ``case.build``."""
     steps = [_step_case(f"train step MLP {'-'.join(map(str, w))}@{b}, Adam", w, b, True)
@@ -245,5 +252,5 @@ def all_cases() -> list[Case]:
     optimizers = [_optimizer_case("SGD(momentum=0.9) step, 10M params", torch.optim.SGD, 10_000_000, lr=0.01,
                                   momentum=0.9),
                   _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
-    return [*_linear_cases(), *steps, _conv_case(), _lstm_case(), _cross_entropy_case(256, 1000), *optimizers,
-            *epochs]
+    return [*_linear_cases(), *steps, _conv_case(), _lstm_case(), _upsample_case(), _cross_entropy_case(256, 1000),
+            *optimizers, *epochs]

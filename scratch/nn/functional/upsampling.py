@@ -198,13 +198,16 @@ def _apply(x: np.ndarray, axis: int, taps: Taps) -> np.ndarray:
 def _scatter(g: np.ndarray, axis: int, taps: Taps) -> np.ndarray:
     """The transpose of ``_apply``: dx[..., i, ...] = sum_{o, k: i_k(o) = i} w_k(o) g[..., o, ...], each tap's
     runs of equal (non-decreasing) indices summed by ``np.add.reduceat``."""
-    g = np.moveaxis(g, axis, -1)
-    dx = np.zeros((*g.shape[:-1], taps.in_size), dtype=g.dtype)
+    shape = [1] * g.ndim
+    shape[axis] = -1
+    dx = np.zeros((*g.shape[:axis], taps.in_size, *g.shape[axis + 1:]), dtype=g.dtype)
+    lead = (slice(None),) * axis
     for k, index in enumerate(taps.index):
-        values = g if taps.weight is None else g * taps.weight[k]
+        values = g if taps.weight is None else g * taps.weight[k].reshape(shape)
         rows, starts = np.unique(index, return_index=True)
-        dx[..., rows] += np.add.reduceat(values, starts, axis=-1)
-    return np.moveaxis(dx, -1, axis)
+        contiguous = rows[-1] - rows[0] + 1 == len(rows)  # then a slice, not a fancy index, takes the sums
+        dx[(*lead, slice(rows[0], rows[-1] + 1) if contiguous else rows)] += np.add.reduceat(values, starts, axis=axis)
+    return dx
 
 
 def interpolate_forward(input: np.ndarray, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
