@@ -195,9 +195,6 @@ DELIBERATE: list[Deliberate] = [
     *(Deliberate(name, "laxer", "an empty input works forward and backward; torch's autograd rejects the empty "
                  "gradient its own backward returns (its shape differs from the input's)",
                  lambda case: np.size(case.inputs[0]) == 0) for name in ("PixelShuffle", "PixelUnshuffle")),
-    Deliberate("EmbeddingBag", "laxer", "embedding_dim=0 gives an empty (B, 0) output; torch's float32 sum and mean "
-               "kernel fails an internal check ('Expected i < index_size') there, float64 and max work",
-               lambda case: case.options["embedding_dim"] == 0),
 ]
 
 

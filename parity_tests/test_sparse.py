@@ -252,3 +252,11 @@ BAG_ERRORS = [
 def test_embedding_bag_errors_name_it(options, inputs, error, message):
     with pytest.raises(error, match=f"EmbeddingBag.*{message}"):
         nn.EmbeddingBag(6, 2, dtype=np.float64, **options)(*inputs)
+
+
+def test_embedding_bag_of_zero_width_rows_is_empty():
+    """embedding_dim=0: an empty (B, 0) output and gradient (torch's float64 kernel agrees; its float32 sum and
+    mean kernel fails an internal check, so the fuzz recipe leaves 0 out)."""
+    bag = nn.EmbeddingBag(4, 0, mode="sum", dtype=np.float64)
+    out, theirs, grad, their_grad = bag_both(bag, np.array([[0, 1, 3], [2, 2, 1]]))
+    assert out.shape == theirs.shape == (2, 0) and grad.shape == their_grad.shape == (4, 0)

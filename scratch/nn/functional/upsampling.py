@@ -12,8 +12,8 @@ dtype (float32 arithmetic for float32, as torch's ``opmath``):
 - scale r = (L_in - 1) / (L_out - 1) with ``align_corners`` (0 when L_out = 1), else 1 / scale_factor
   when one is given (and ``recompute_scale_factor`` is not set), else L_in / L_out
   (``area_pixel_compute_scale``);
-- source coordinate s(o) = r o with ``align_corners``, else r (o + 1/2) - 1/2, clamped at 0 except for
-  bicubic (``area_pixel_compute_source_index``);
+- source coordinate s(o) = r o with ``align_corners``, else r (o + 1/2) - 1/2 (rounded once: torch's build
+  fuses the multiply-add), clamped at 0 except for bicubic (``area_pixel_compute_source_index``);
 - nearest: i(o) = min(floor(o r), L_in - 1) in float32 (o itself when L_out = L_in, o // 2 when
   L_out = 2 L_in); nearest-exact: min(floor((o + 1/2) r), L_in - 1);
 - linear (and bilinear, trilinear along each axis): i_0 = min(floor(s), L_in - 1), lambda = clamp(s -
@@ -85,6 +85,13 @@ def _nearest_taps(in_size: int, out_size: int, scale: float | None, exact: bool)
     return Taps(index[None], None, in_size)
 
 
+def _fused_source(r: Any, o: np.ndarray, op: np.dtype) -> np.ndarray:
+    """r (o + 1/2) - 1/2 rounded once, as the fused multiply-add torch's compiled kernel performs: the product
+    is exact in a wider type (float64 for float32; long double, exact for o < 2^10, for float64)."""
+    wide = np.float64 if op == np.float32 else np.longdouble
+    return (wide(r) * (o + 0.5).astype(wide) - wide(0.5)).astype(op)
+
+
 def _floor_lambda(source: np.ndarray, in_size: int, op: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """torch's ``guard_index_and_lambda``: i = min(floorf(s), L_in - 1), lambda = clamp(s - i, 0, 1)."""
     index = np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), in_size - 1)
@@ -98,8 +105,7 @@ def _linear_taps(in_size: int, out_size: int, scale: float | None, align_corners
         index = np.stack([o, o])
         return Taps(index, np.stack([np.ones(out_size), np.zeros(out_size)]).astype(dtype), in_size)
     r = _scale(in_size, out_size, align_corners, scale, op)
-    source = r * o.astype(op) if align_corners else np.maximum(r * (o.astype(op) + op.type(0.5)) - op.type(0.5),
-                                                               op.type(0))
+    source = r * o.astype(op) if align_corners else np.maximum(_fused_source(r, o, op), op.type(0))
     i0, lam1 = _floor_lambda(source, in_size, op)
     lam1 = lam1.astype(dtype)
     index = np.stack([i0, i0 + (i0 < in_size - 1)])
@@ -109,7 +115,7 @@ def _linear_taps(in_size: int, out_size: int, scale: float | None, align_corners
 def _cubic_taps(in_size: int, out_size: int, scale: float | None, align_corners: bool, dtype: np.dtype) -> Taps:
     op, o = _opmath(dtype), np.arange(out_size)
     r = _scale(in_size, out_size, align_corners, scale, op)
-    source = r * o.astype(op) if align_corners else r * (o.astype(op) + op.type(0.5)) - op.type(0.5)
+    source = r * o.astype(op) if align_corners else _fused_source(r, o, op)
     i0, t = _floor_lambda(source, in_size, op)
     a, one = op.type(CUBIC_A), op.type(1)
 
