@@ -142,11 +142,12 @@ def run_torch(case: Case) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = build(case, torch.nn)
-    differentiable = case.name != "Embedding"
+    indexed = case.name in ("Embedding", "EmbeddingBag")  # integer inputs; EmbeddingBag's per_sample_weights float
     inputs = fresh_inputs(case)
     leaves_in = inputs[:-1] if case.is_loss else inputs
     # fed as clones, as in module_parity, so an in-place module is not applied to a leaf that requires grad
-    tensors = tree_map(lambda x: torch.tensor(x, requires_grad=differentiable).clone(), leaves_in)
+    tensors = tree_map(lambda x: torch.tensor(x, requires_grad=not indexed or np.asarray(x).dtype.kind == "f").clone(),
+                       leaves_in)
     if case.is_loss:
         tensors = (*tensors, torch.tensor(inputs[-1]))
     with warnings.catch_warnings():

@@ -218,6 +218,9 @@ DELIBERATE: list[Deliberate] = [
       for name in ("NLLLoss", "MultiMarginLoss")),
     *(Deliberate(name, "laxer", "class indices may be of any integer dtype; torch's kernel wants int64 only",
                  _int32_target) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")),
+    *(Deliberate(name, "laxer", "an empty input works forward and backward; torch's autograd rejects the empty "
+                 "gradient its own backward returns (its shape differs from the input's)",
+                 lambda case: np.size(case.inputs[0]) == 0) for name in ("PixelShuffle", "PixelUnshuffle")),
 ]
 
 
@@ -372,7 +375,13 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  ("AdaptiveAvgPool2d",), ("stricter", "laxer"),
                  lambda case: _empty(case) or 0 in np.atleast_1d(np.asarray(case.options["output_size"], float)),
                  lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2, 3, 3)),))),
-
+    KnownFinding("interpolation where huge (|x| >= 1e29) values cancel: scratch applies one axis after the other "
+                 "as torch's generic kernel does, torch's float32 bilinear kernel sums the weighted corners in an "
+                 "order not yet pinned down, so what survives the cancellation differs (agreement to round-off "
+                 "otherwise, test_upsampling.py)", ("Upsample",), ("mismatch",),
+                 lambda case: any((np.abs(x[np.isfinite(x)]) >= 1e29).any() for x in _float_expected(case)),
+                 lambda name: Case(name, {"scale_factor": 0.5, "mode": "bilinear"},
+                                   (np.array([[[[-1e30, -0.132], [1e30, 0.105]]]], np.float32),))),
 ]
 
 

@@ -67,6 +67,7 @@ INITS = {  # every module class whose default initialization is random
     "LSTM": lambda rng: nn.LSTM(3, 4, bias=False, rng=rng),
     "GRU": lambda rng: nn.GRU(3, 4, bidirectional=True, rng=rng),
     "Embedding": lambda rng: nn.Embedding(7, 3, padding_idx=0, rng=rng),
+    "EmbeddingBag": lambda rng: nn.EmbeddingBag(7, 3, padding_idx=0, rng=rng),
     "Sequential": lambda rng: nn.Sequential(nn.Linear(5, 4, rng=rng), nn.Tanh(), nn.Linear(4, 3, rng=rng)),
     "NonDynamicallyQuantizableLinear": lambda rng: nn.NonDynamicallyQuantizableLinear(6, 4, rng=rng),
     "Bilinear": lambda rng: nn.Bilinear(3, 4, 2, rng=rng),

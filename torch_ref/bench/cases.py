@@ -260,6 +260,13 @@ def _instance_norm_case() -> Case:
                         quick=True)
 
 
+def _upsample_case() -> Case:
+    n, c, hw = 8, 32, 64
+    return _module_case(f"Upsample bilinear x2, {n}x{c}x{hw}x{hw} fwd+bwd", "upsampling",
+                        lambda rng: nn.Upsample(scale_factor=2, mode="bilinear"), (n, c, hw, hw),
+                        (n, c, 2 * hw, 2 * hw), None, quick=True)
+
+
 def all_cases() -> list[Case]:
     """Every case, in table order. Building a case's work is deferred to ``case.build``."""
     steps = [_step_case(f"train step MLP {'-'.join(map(str, w))}@{b}, Adam", w, b, True)
@@ -270,5 +277,6 @@ def all_cases() -> list[Case]:
                                   momentum=0.9),
                   _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
     convs = [_conv_case(), _conv3d_case(), _conv_transpose2d_case()]
-    return [*_linear_cases(), *steps, *convs, _lstm_case(), _instance_norm_case(), _cross_entropy_case(256, 1000),
+    return [*_linear_cases(), *steps, *convs, _lstm_case(), _instance_norm_case(), _upsample_case(),
+            _cross_entropy_case(256, 1000),
             *optimizers, *epochs]

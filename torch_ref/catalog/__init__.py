@@ -20,12 +20,14 @@ from ..report import Comparison, ParityResult
 from . import (
     activation,
     attention,
+    channelshuffle,
     clip_grad,
     container,
     conv,
     distance,
     dropout,
     flatten,
+    fold,
     init,
     instancenorm,
     linear,
@@ -34,15 +36,18 @@ from . import (
     normalization,
     optim,
     padding,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
+    upsampling,
 )
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
 FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, normalization, instancenorm,
-            local_response_norm, dropout, distance, sparse, rnn, attention, optim, lr_scheduler_cases, clip_grad, init]
+            local_response_norm, dropout, distance, sparse, rnn, attention, upsampling, pixelshuffle, channelshuffle,
+            fold, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

@@ -1,6 +1,6 @@
-"""Twins of Embedding: its constructor takes ``_weight`` and ``_freeze``, which it keeps as no attribute, so the
-generic twin cannot build it. ``to_torch`` copies the weight afterwards, ``from_torch`` passes torch's weight as
-``_weight`` (so building the twin draws nothing from scratch's generator)."""
+"""Twins of Embedding and EmbeddingBag: their constructors take ``_weight`` (and Embedding's ``_freeze``), which
+they keep as no attribute, so the generic twin cannot build them. ``to_torch`` copies the weight afterwards,
+``from_torch`` passes torch's weight as ``_weight`` (so building the twin draws nothing from scratch's generator)."""
 
 from __future__ import annotations
 
@@ -25,4 +25,24 @@ def _from_torch(t: T.Embedding) -> nn.Embedding:
                         _weight=t.weight.detach().numpy(), _freeze=not t.weight.requires_grad)
 
 
-TWINS = [Twin(nn.Embedding, T.Embedding, _to_torch, _from_torch)]
+def _bag_options(m: nn.EmbeddingBag | T.EmbeddingBag) -> dict:
+    return {"max_norm": m.max_norm, "norm_type": m.norm_type, "scale_grad_by_freq": m.scale_grad_by_freq,
+            "mode": m.mode, "sparse": m.sparse, "include_last_offset": m.include_last_offset,
+            "padding_idx": m.padding_idx}
+
+
+def _bag_to_torch(m: nn.EmbeddingBag) -> T.EmbeddingBag:
+    dtype = torch.from_numpy(m.weight.data[:0]).dtype
+    twin = T.EmbeddingBag(m.num_embeddings, m.embedding_dim, **_bag_options(m), dtype=dtype)
+    twin.weight.requires_grad = m.weight.requires_grad
+    return twin
+
+
+def _bag_from_torch(t: T.EmbeddingBag) -> nn.EmbeddingBag:
+    bag = nn.EmbeddingBag(t.num_embeddings, t.embedding_dim, **_bag_options(t), _weight=t.weight.detach().numpy())
+    bag.weight.requires_grad = t.weight.requires_grad
+    return bag
+
+
+TWINS = [Twin(nn.Embedding, T.Embedding, _to_torch, _from_torch),
+         Twin(nn.EmbeddingBag, T.EmbeddingBag, _bag_to_torch, _bag_from_torch)]

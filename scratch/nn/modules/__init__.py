@@ -5,11 +5,13 @@ plus ``module``, ``container`` and ``parameter_containers``, and ``transformer``
 from . import (
     activation,
     attention,
+    channelshuffle,
     container,
     conv,
     distance,
     dropout,
     flatten,
+    fold,
     instancenorm,
     linear,
     local_response_norm,
@@ -18,18 +20,22 @@ from . import (
     normalization,
     padding,
     parameter_containers,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
     transformer,
+    upsampling,
 )
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
+from .channelshuffle import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .fold import *  # noqa: F403
 from .instancenorm import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .local_response_norm import *  # noqa: F403
@@ -38,14 +44,17 @@ from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .padding import *  # noqa: F403
 from .parameter_containers import *  # noqa: F403
+from .pixelshuffle import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .upsampling import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
-    *flatten.__all__, *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__,
-    *module.__all__, *normalization.__all__, *padding.__all__, *parameter_containers.__all__, *pooling.__all__,
-    *rnn.__all__, *sparse.__all__, *transformer.__all__,
+    *activation.__all__, *attention.__all__, *channelshuffle.__all__, *container.__all__, *conv.__all__,
+    *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__,
+    *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
+    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
+    *transformer.__all__, *upsampling.__all__,
 ]
