@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from scratch.nn.modules import activation
+from scratch.nn.modules import activation, softmax
 
 from .fuzz_engine import ODD_DTYPES, Case, arrays, classes, dtypes, shapes
 from .fuzz_recipes_resampling import RESAMPLING_RECIPES
@@ -390,7 +390,8 @@ def cosine_embedding(draw: Draw) -> Case:
 
 
 RECIPES: dict[str, Callable[[Draw], Case]] = {
-    **{name: elementwise(name) for name in activation.__all__},  # a new activation is fuzzed with no edit here
+    # a new activation is fuzzed with no edit here
+    **{name: elementwise(name) for name in (*activation.__all__, *softmax.__all__)},
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
     "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential, "Bilinear": bilinear,
     **{name: distance(name) for name in ("CosineSimilarity", "PairwiseDistance")},

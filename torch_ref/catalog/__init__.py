@@ -39,6 +39,7 @@ from . import (
     pixelshuffle,
     pooling,
     rnn,
+    softmax,
     sparse,
     upsampling,
 )
@@ -46,8 +47,8 @@ from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
 FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, normalization, instancenorm,
-            local_response_norm, dropout, distance, sparse, rnn, attention, upsampling, pixelshuffle, channelshuffle,
-            fold, optim, lr_scheduler_cases, clip_grad, init]
+            local_response_norm, dropout, distance, softmax, sparse, rnn, attention, upsampling, pixelshuffle,
+            channelshuffle, fold, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

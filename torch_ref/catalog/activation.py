@@ -49,11 +49,6 @@ def _with_zeros(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, l
     return nn.ReLU(), [x]
 
 
-def _shifted(module: nn.Module, shift: float, scale: float = 1.0) -> Make:
-    """``shift`` plus a (6, 5) normal input times ``scale``: large logits for the softmaxes."""
-    return lambda d, r: (fresh(module), [(shift + normal(r, d, 6, 5, scale=scale)).astype(d)])
-
-
 def _basic() -> list[Case]:
     return [
         module_case("ReLU", elementwise(nn.ReLU())),
@@ -63,14 +58,6 @@ def _basic() -> list[Case]:
         module_case("Sigmoid(saturated)", elementwise(nn.Sigmoid(), scale=15)),
         module_case("Tanh", elementwise(nn.Tanh())),
         module_case("Tanh(saturated)", elementwise(nn.Tanh(), scale=8)),
-        module_case("Softmax(dim=1)", elementwise(nn.Softmax(dim=1))),
-        module_case("Softmax(dim=0)", elementwise(nn.Softmax(dim=0))),
-        module_case("Softmax(dim=-1,3-D)", lambda d, r: (nn.Softmax(dim=-1), [normal(r, d, 4, 3, 6, scale=3)])),
-        module_case("Softmax(logits near 1e3)", _shifted(nn.Softmax(dim=1), 1e3)),
-        module_case("LogSoftmax(dim=1)", elementwise(nn.LogSoftmax(dim=1))),
-        module_case("LogSoftmax(dim=0,3-D)", lambda d, r: (nn.LogSoftmax(dim=0), [normal(r, d, 4, 3, 6, scale=3)])),
-        module_case("LogSoftmax(logits near 1e3)", _shifted(nn.LogSoftmax(dim=1), 1e3)),
-        module_case("LogSoftmax(logits spread to ±1e3)", _shifted(nn.LogSoftmax(dim=1), 0.0, scale=1e3)),
     ]
 
 

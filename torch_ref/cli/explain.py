@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from scratch import nn
-from scratch.nn.modules import activation
+from scratch.nn.modules import activation, softmax
 
 from .. import examples
 from ..convert import to_torch
@@ -26,7 +26,7 @@ from ..tolerance import reduction_length, relative_error, rtol
 from .common import one_line_errors
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
-ACTIVATIONS = tuple(getattr(activation, name) for name in activation.__all__)
+ACTIVATIONS = tuple(getattr(module, name) for module in (activation, softmax) for name in module.__all__)
 
 
 class NotExplainableError(ValueError):

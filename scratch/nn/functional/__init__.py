@@ -23,6 +23,7 @@ from . import (
     pixelshuffle,
     pooling,
     rnn,
+    softmax,
     sparse,
     upsampling,
 )
@@ -43,6 +44,7 @@ from .padding import *  # noqa: F403
 from .pixelshuffle import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
@@ -50,5 +52,5 @@ __all__ = [
     *activation.__all__, *attention.__all__, *channelshuffle.__all__, *conv.__all__, *distance.__all__,
     *dropout.__all__, *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__,
     *local_response_norm.__all__, *loss.__all__, *normalization.__all__, *padding.__all__, *pixelshuffle.__all__,
-    *pooling.__all__, *rnn.__all__, *sparse.__all__, *upsampling.__all__,
+    *pooling.__all__, *rnn.__all__, *softmax.__all__, *sparse.__all__, *upsampling.__all__,
 ]

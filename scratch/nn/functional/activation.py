@@ -1,6 +1,6 @@
 """Activations as pure ``op_forward -> (out, cache)`` / ``op_backward(dout, cache)`` pairs.
 
-Every op is elementwise except softmax and log_softmax, which act along ``dim``.
+Every op is elementwise (softmax and log_softmax, which act along ``dim``, are in ``softmax``).
 Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
 ``inplace=True`` writes y into x and returns x, as torch's in-place variants do.
 """
@@ -15,11 +15,11 @@ from ...special import erf
 
 __all__ = [
     "celu_backward", "celu_forward", "elu_backward", "elu_forward", "gelu_backward", "gelu_forward",
-    "hardtanh_backward", "hardtanh_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax",
-    "log_softmax_backward", "log_softmax_forward", "mish_backward", "mish_forward", "prelu_backward",
+    "hardtanh_backward", "hardtanh_forward", "leaky_relu_backward", "leaky_relu_forward",
+    "mish_backward", "mish_forward", "prelu_backward",
     "prelu_forward", "relu6_backward", "relu6_forward", "relu_backward", "relu_forward", "selu_backward",
-    "selu_forward", "sigmoid_backward", "sigmoid_forward", "silu_backward", "silu_forward", "softmax_backward",
-    "softmax_forward", "softplus_backward", "softplus_forward", "softshrink_backward", "softshrink_forward",
+    "selu_forward", "sigmoid_backward", "sigmoid_forward", "silu_backward", "silu_forward",
+    "softplus_backward", "softplus_forward", "softshrink_backward", "softshrink_forward",
     "softsign_backward", "softsign_forward", "tanh_backward", "tanh_forward",
 ]
 
@@ -77,41 +77,6 @@ def _one_minus_square(y: np.ndarray) -> np.ndarray:
     e = ((hi * hi - p) + 2 * hi * lo) + lo * lo
     s = 1 - p
     return s + (((1 - s) - p) - e)
-
-
-def softmax_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:
-    r"""y_i = e^{x_i - m} / sum_j e^{x_j - m} along ``dim``, with m = max_j x_j for stability."""
-    shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: a 0-size input has no max
-    exp = np.exp(shifted)
-    out = exp / exp.sum(axis=dim, keepdims=True)
-    return out, (out.copy(), dim)  # a copy: a later in-place module may overwrite out
-
-
-def softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""The Jacobian is diag(y) - y y^T, so dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)."""
-    out, dim = cache
-    return out * (dout - (dout * out).sum(axis=dim, keepdims=True))
-
-
-def log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    r"""y_i = x_i - m - log sum_j e^{x_j - m} along ``dim``, with m = max_j x_j (a new array)."""
-    out = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: a 0-size input has no max
-    if out.size == 0:  # log(0) of an empty sum would warn; the result is empty anyway
-        return out
-    out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))  # in place: out is our own array
-    return out
-
-
-def log_softmax_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:
-    r"""y_i = x_i - m - log sum_j e^{x_j - m} along ``dim``, with m = max_j x_j."""
-    out = log_softmax(x, dim)
-    return out, (out.copy(), dim)  # a copy: a later in-place module may overwrite out
-
-
-def log_softmax_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dy_i/dx_j = [i = j] - softmax_j, so dL/dx = dL/dy - e^y * sum_i dL/dy_i."""
-    out, dim = cache
-    return dout - np.exp(out) * dout.sum(axis=dim, keepdims=True)
 
 
 # ------------------------------------------------------------------ helpers shared by the pairs below

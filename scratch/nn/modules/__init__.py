@@ -23,6 +23,7 @@ from . import (
     pixelshuffle,
     pooling,
     rnn,
+    softmax,
     sparse,
     transformer,
     upsampling,
@@ -47,6 +48,7 @@ from .parameter_containers import *  # noqa: F403
 from .pixelshuffle import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .upsampling import *  # noqa: F403
@@ -55,6 +57,6 @@ __all__ = [
     *activation.__all__, *attention.__all__, *channelshuffle.__all__, *container.__all__, *conv.__all__,
     *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__,
     *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
-    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
-    *transformer.__all__, *upsampling.__all__,
+    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *rnn.__all__, *softmax.__all__,
+    *sparse.__all__, *transformer.__all__, *upsampling.__all__,
 ]

@@ -15,11 +15,10 @@ import numpy as np
 from .. import functional as F
 from ..init import constant_
 from ..parameter import Parameter
-from ._checks import check_dim
 from .module import Module, resolve_dtype
 
-__all__ = ["CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU",
-           "SiLU", "Sigmoid", "Softmax", "Softplus", "Softshrink", "Softsign", "Tanh"]
+__all__ = ["CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "Mish", "PReLU", "ReLU", "ReLU6", "SELU",
+           "SiLU", "Sigmoid", "Softplus", "Softshrink", "Softsign", "Tanh"]
 
 
 class _Elementwise(Module):
@@ -385,51 +384,3 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
-
-
-def _softmax_dim(name: str, dim: int | None, ndim: int, owner: str) -> int:
-    if dim is not None:
-        check_dim(owner, "dim", dim, ndim)
-        return dim
-    # torch's legacy rule for dim=None, with its deprecation warning (pointing at the module's caller)
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                  "Change the call to include dim=X as an argument.", stacklevel=5)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-class Softmax(_Elementwise):
-    r"""y_i = e^{x_i} / sum_j e^{x_j} along ``dim``;  dL/dx = y * (dL/dy - sum_j dL/dy_j y_j).
-
-    Shape: Input (*), Output (*), the same; each slice along ``dim`` sums to 1.
-    """
-
-    _backward = staticmethod(F.softmax_backward)
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
-        return F.softmax_forward(input, _softmax_dim("softmax", self.dim, input.ndim, "Softmax"))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(_Elementwise):
-    r"""y_i = x_i - log sum_j e^{x_j} along ``dim``;  dL/dx = dL/dy - e^y * sum_i dL/dy_i.
-
-    Shape: Input (*), Output (*), the same.
-    """
-
-    _backward = staticmethod(F.log_softmax_backward)
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:
-        return F.log_softmax_forward(input, _softmax_dim("log_softmax", self.dim, input.ndim, "LogSoftmax"))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"

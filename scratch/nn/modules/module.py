@@ -13,6 +13,7 @@ from ..parameter import Parameter, zero_grads
 from ..utils import anomaly
 from . import _state_dict
 from ._checks import check_input_kind
+from ._saved import private_copies, read_only
 from ._state_dict import IncompatibleKeys
 
 __all__ = ["Module"]
@@ -45,31 +46,6 @@ def _anomaly_checked(backward: Callable) -> Callable:
 
     checked_backward.__anomaly_checked__ = True  # type: ignore[attr-defined]
     return checked_backward
-
-
-def _private(value: Any, inputs: list[np.ndarray], copies: dict[int, np.ndarray]) -> Any:
-    """``value`` (an array, or tuples, NamedTuples, lists and dicts of them) with every array that may share
-    memory with one of ``inputs`` replaced by a copy (one copy per array, however often it appears)."""
-    if type(value) is np.ndarray:
-        if not any(np.may_share_memory(value, x) for x in inputs):
-            return value
-        if id(value) not in copies:
-            copies[id(value)] = value.copy()
-        return copies[id(value)]
-    if isinstance(value, tuple):
-        items = [_private(v, inputs, copies) for v in value]
-        if all(a is b for a, b in zip(items, value)):
-            return value
-        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
-    if isinstance(value, list):
-        return [_private(v, inputs, copies) for v in value]
-    if isinstance(value, dict):
-        return {k: _private(v, inputs, copies) for k, v in value.items()}
-    return value
-
-
-def _read_only(x: Any) -> bool:
-    return isinstance(x, np.ndarray) and not x.flags.writeable
 
 
 def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
@@ -148,7 +124,7 @@ class Module:
         """
         if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
             self._check_input_dtype(args)
-        if self.__dict__.get("inplace") is True and args and _read_only(args[0]):
+        if self.__dict__.get("inplace") is True and args and read_only(args[0]):
             raise ValueError(f"{type(self).__name__}(inplace=True): the input array is read-only, so it cannot be "
                              "overwritten with the output; pass a writeable array or use inplace=False")
         self.__dict__["_call_inputs"] = args if not kwargs else (*args, *kwargs.values())
@@ -212,7 +188,7 @@ class Module:
         change the gradient: torch raises "modified by an inplace operation" there; scratch's backward sees
         what forward saw. Only layers that keep an input (Linear keeps x) pay for the copy."""
         inputs = [x for x in self.__dict__.get("_call_inputs", ()) if type(x) is np.ndarray]
-        self.__dict__["_cache"] = _private(cache, inputs, {}) if inputs else cache
+        self.__dict__["_cache"] = private_copies(cache, inputs, {}) if inputs else cache
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

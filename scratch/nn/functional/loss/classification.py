@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..activation import log_softmax, sigmoid_forward
+from ..activation import sigmoid_forward
+from ..softmax import log_softmax
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
 
 __all__ = [
