@@ -142,11 +142,10 @@ def run_torch(case: Case) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = build(case, torch.nn)
-    differentiable = case.name != "Embedding"
     inputs = fresh_inputs(case)
     leaves_in = inputs[:-1] if case.is_loss else inputs
     # fed as clones, as in module_parity, so an in-place module is not applied to a leaf that requires grad
-    tensors = tree_map(lambda x: torch.tensor(x, requires_grad=differentiable).clone(), leaves_in)
+    tensors = tuple(_tensors(arg, _differentiable(case, i)) for i, arg in enumerate(leaves_in))
     if case.is_loss:
         tensors = (*tensors, torch.tensor(inputs[-1]))
     with warnings.catch_warnings():
@@ -154,6 +153,15 @@ def run_torch(case: Case) -> None:
         outs = [o for o in leaves(module(*tensors)) if o.requires_grad]
         rng = np.random.default_rng(1)
         torch.autograd.backward(outs, [torch.from_numpy(random_like(o.detach().numpy(), rng)) for o in outs])
+
+
+def _tensors(arg: Any, requires_grad: bool) -> Any:
+    return tree_map(lambda x: torch.tensor(x, requires_grad=requires_grad).clone(), arg)
+
+
+def _differentiable(case: Case, position: int) -> bool:
+    """Whether the input at ``position`` is float-expected: not Embedding's indices, not MaxUnpool's (the 2nd)."""
+    return case.name != "Embedding" and not (case.name.startswith("MaxUnpool") and position == 1)
 
 
 def outcome(run: Callable[[], Any]) -> BaseException | None:

@@ -3,7 +3,8 @@
 ``parity check`` prints one row per case and dtype, and ``parity_tests/test_catalog.py`` runs the same
 cases; other tests (no mutation, stability, fuzzing, finite differences) take their samples from the
 module and loss cases here. The files mirror ``scratch.nn.modules`` (activation, linear, flatten,
-container, conv, pooling, normalization, dropout, sparse, rnn, loss/) and ``scratch.optim`` (optim,
+container, conv, pooling, pooling_adaptive,
+            pooling_fractional, normalization, dropout, sparse, rnn, loss/) and ``scratch.optim`` (optim,
 lr_scheduler), plus ``scratch.nn.init`` and ``scratch.nn.utils`` (init, clip_grad).
 
 A new component needs one entry in its family file, e.g. ``module_case("Softshrink", elementwise(nn.Softshrink()))``.
@@ -31,13 +32,16 @@ from . import (
     normalization,
     optim,
     pooling,
+    pooling_adaptive,
+    pooling_fractional,
     rnn,
     sparse,
 )
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
-FAMILIES = [linear, activation, flatten, container, loss, conv, pooling, normalization, dropout, sparse, rnn, attention,
+FAMILIES = [linear, activation, flatten, container, loss, conv, pooling, pooling_adaptive,
+            pooling_fractional, normalization, dropout, sparse, rnn, attention,
             optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],

@@ -5,7 +5,21 @@ One file per family, the same files as ``scratch.nn.modules``; each lists its pa
 and this package re-exports them all.
 """
 
-from . import activation, attention, conv, dropout, flatten, linear, loss, normalization, pooling, rnn, sparse
+from . import (
+    activation,
+    attention,
+    conv,
+    dropout,
+    flatten,
+    linear,
+    loss,
+    normalization,
+    pooling,
+    pooling_adaptive,
+    pooling_fractional,
+    rnn,
+    sparse,
+)
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .conv import *  # noqa: F403
@@ -15,10 +29,13 @@ from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .pooling_adaptive import *  # noqa: F403
+from .pooling_fractional import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
     *activation.__all__, *attention.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
-    *loss.__all__, *normalization.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
+    *loss.__all__, *normalization.__all__, *pooling.__all__, *pooling_adaptive.__all__,
+    *pooling_fractional.__all__, *rnn.__all__, *sparse.__all__,
 ]

@@ -15,6 +15,8 @@ from . import (
     normalization,
     parameter_containers,
     pooling,
+    pooling_adaptive,
+    pooling_fractional,
     rnn,
     sparse,
     transformer,
@@ -31,6 +33,8 @@ from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .parameter_containers import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .pooling_adaptive import *  # noqa: F403
+from .pooling_fractional import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
@@ -38,5 +42,6 @@ from .transformer import *  # noqa: F403
 __all__ = [
     *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
     *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
-    *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
+    *pooling.__all__, *pooling_adaptive.__all__, *pooling_fractional.__all__, *rnn.__all__, *sparse.__all__,
+    *transformer.__all__,
 ]
