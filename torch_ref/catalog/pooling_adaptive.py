@@ -35,9 +35,9 @@ def _cases() -> list[Case]:
         module_case("AdaptiveMaxPool2d(None,return_indices)", on(am2((None, 3), return_indices=True), 2, 3, 5, 8)),
         module_case("AdaptiveMaxPool2d(larger than input,unbatched)", on(am2((6, 7)), 3, 4, 5)),
         module_case("AdaptiveMaxPool2d(ties)", on(am2(3), 2, 3, 7, 8, ties=True)),
+        module_case("AdaptiveMaxPool3d(None,unbatched)", on(am3((2, None, 3)), 3, 5, 4, 7)),
         module_case("AdaptiveMaxPool3d(does not divide,return_indices)",
                     on(am3((3, 2, 4), return_indices=True), 2, 3, 7, 5, 9)),
-        module_case("AdaptiveMaxPool3d(None,unbatched)", on(am3((2, None, 3)), 3, 5, 4, 7)),
         module_case("AdaptiveMaxPool3d(global,ties)", on(am3(1), 2, 2, 3, 4, 5, ties=True)),
     ]
 
