@@ -184,6 +184,8 @@ BAD = {
     "avg3d-output-too-small": (lambda n: n.AvgPool3d(6), X3, ValueError),
     "avg3d-zero-divisor": (lambda n: n.AvgPool3d(2, divisor_override=0), X3, ValueError),
     "avg3d-zero-stride": (lambda n: n.AvgPool3d(2, stride=0), X3, ValueError),
+    "avg3d-padded-input-smaller-than-kernel": (lambda n: n.AvgPool3d(3, 1, 1), X3[..., :2, :, :], ValueError),
+    "lp3d-ceil-mode-input-smaller-than-kernel": (lambda n: n.LPPool3d(2, 2, ceil_mode=True), X3[..., :1], ValueError),
     "lp1d-output-too-small": (lambda n: n.LPPool1d(2, 6), X1, ValueError),
     "lp2d-zero-kernel": (lambda n: n.LPPool2d(2, 0), X2, ValueError),
     "lp3d-4d-batch-of-2d": (lambda n: n.LPPool3d(2, 2), X3[0, 0], ValueError),
@@ -218,8 +220,10 @@ def test_errors_name_the_module_and_the_sizes():
         nn.AvgPool2d(6)(X2)
     with pytest.raises(ValueError, match=r"MaxPool1d: expected a 2-D \(unbatched\) or 3-D \(batched\) input"):
         nn.MaxPool1d(2)(X2)
-    with pytest.raises(ValueError, match=r"AvgPool3d: Given input size: \(3x4x5x5\).*\(3x0x0x0\).*too small"):
-        nn.AvgPool3d(6)(X3)
+    with pytest.raises(ValueError, match=r"MaxPool3d: Given input size: \(3x4x5x5\).*\(3x0x0x0\).*too small"):
+        nn.MaxPool3d(6)(X3)
+    with pytest.raises(ValueError, match=r"AvgPool3d: input image \(T: 4 H: 5 W: 5\) smaller than kernel size"):
+        nn.AvgPool3d(6)(X3)  # torch's avg_pool3d checks this first, even where padding would make room
     with pytest.raises(ValueError, match=r"MaxPool3d: expected a 4-D \(unbatched\) or 5-D \(batched\) input"):
         nn.MaxPool3d(2)(X2[0])
     with pytest.raises(ValueError, match=r"LPPool1d: kernel_size must be greater than zero"):

@@ -270,6 +270,10 @@ def avg_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = N
     kernel, stride, padding, _ = pool_options(owner, dims, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{owner}: divisor must be not zero")
+    sizes = x.shape[-dims:]
+    if dims == 3 and any(n < k for n, k in zip(sizes, kernel)):  # torch's avg_pool3d only, padding or not: matched
+        raise ValueError(f"{owner}: input image (T: {sizes[0]} H: {sizes[1]} W: {sizes[2]}) smaller than kernel "
+                         f"size (kT: {kernel[0]} kH: {kernel[1]} kW: {kernel[2]})")
     out, extra = _geometry(owner, x.shape, kernel, stride, padding, (1,) * dims, ceil_mode)
     xp = _padded_planes(x, padding, extra, 0.0)
     divisor = _avg_divisor(x.shape[-dims:], out, kernel, stride, padding, count_include_pad, divisor_override,
