@@ -142,12 +142,10 @@ def run_torch(case: Case) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = build(case, torch.nn)
-    indexed = case.name in ("Embedding", "EmbeddingBag")  # integer inputs; EmbeddingBag's per_sample_weights float
     inputs = fresh_inputs(case)
     leaves_in = inputs[:-1] if case.is_loss else inputs
     # fed as clones, as in module_parity, so an in-place module is not applied to a leaf that requires grad
-    tensors = tree_map(lambda x: torch.tensor(x, requires_grad=not indexed or np.asarray(x).dtype.kind == "f").clone(),
-                       leaves_in)
+    tensors = tuple(_tensors(case, i, arg) for i, arg in enumerate(leaves_in))
     if case.is_loss:
         tensors = (*tensors, torch.tensor(inputs[-1]))
     with warnings.catch_warnings():
@@ -155,6 +153,16 @@ def run_torch(case: Case) -> None:
         outs = [o for o in leaves(module(*tensors)) if o.requires_grad]
         rng = np.random.default_rng(1)
         torch.autograd.backward(outs, [torch.from_numpy(random_like(o.detach().numpy(), rng)) for o in outs])
+
+
+def _tensors(case: Case, position: int, arg: Any) -> Any:
+    """Each leaf as a fresh tensor that requires grad where the input is float-expected (so that torch refuses
+    an integer one there, as scratch does): not Embedding's and EmbeddingBag's integer leaves (indices, offsets),
+    not MaxUnpool's indices (its 2nd input)."""
+    indexed = case.name in ("Embedding", "EmbeddingBag")
+    unpool_indices = case.name.startswith("MaxUnpool") and position == 1
+    return tree_map(lambda x: torch.tensor(x, requires_grad=not unpool_indices and (
+        not indexed or np.asarray(x).dtype.kind == "f")).clone(), arg)
 
 
 def outcome(run: Callable[[], Any]) -> BaseException | None:

@@ -180,6 +180,19 @@ def _int32_target(case: Case) -> bool:
     return np.asarray(case.inputs[-1]).dtype == np.int32
 
 
+def _repeated_indices(case: Case) -> bool:
+    """MaxUnpool's indices repeat within a plane (where the values may differ)."""
+    indices, dims = np.asarray(case.inputs[1]), int(case.name[-2])
+    if indices.ndim < dims or indices.size == 0:
+        return False
+    rows = np.sort(indices.reshape(-1, int(np.prod(indices.shape[-dims:]))), axis=1)
+    return bool((np.diff(rows, axis=1) == 0).any())
+
+
+def _half(case: Case) -> bool:
+    return np.asarray(case.inputs[0]).dtype == np.float16
+
+
 DELIBERATE: list[Deliberate] = [
     *(Deliberate(name, "stricter", "the target must have the input's shape and dtype: scratch neither broadcasts "
                  "(torch does, with a UserWarning: almost always a bug) nor promotes dtypes", _other_target)
@@ -209,6 +222,14 @@ DELIBERATE: list[Deliberate] = [
                "naming the module", lambda case: case.options.get("proj_size", 0) > 0),
     Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
                "pools the last two dims of any input", lambda case: np.ndim(case.inputs[0]) not in (3, 4)),
+    *(Deliberate(name, "mismatch", "repeated indices: torch's CPU kernel writes them in parallel, so which value "
+                 "stays is unspecified (torch's docs); scratch keeps the last", _repeated_indices)
+      for name in ("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")),
+    Deliberate("FractionalMaxPool2d", "stricter", "kernel_size <= 0 is refused at construction, as torch's "
+               "FractionalMaxPool3d does; torch's 2-D pool then gives -inf from windows of no cell",
+               lambda case: min(np.atleast_1d(case.options["kernel_size"])) <= 0),
+    *(Deliberate(name, "laxer", "float16 works; torch's CPU avg_pool3d kernel has none", _half)
+      for name in ("AvgPool3d", "LPPool3d")),
     Deliberate("MultiMarginLoss", "mismatch", "torch returns uninitialised memory for reduction='sum' over an "
                "empty batch; scratch returns 0", lambda case: np.size(case.inputs[0]) == 0),
     Deliberate("CrossEntropyLoss", "stricter", "label_smoothing < 0 is refused, as torch documents ([0.0, 1.0]); "
@@ -241,6 +262,8 @@ def _float_expected(case: Case) -> list[np.ndarray]:
     """The inputs that must be floats: every input but a loss's target and Embedding's indices."""
     if case.name == "Embedding":
         return []
+    if case.name.startswith("MaxUnpool"):
+        return [np.asarray(case.inputs[0])]
     return [np.asarray(x) for x in leaves(case.inputs[:-1] if case.is_loss else case.inputs)]
 
 
@@ -371,10 +394,6 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  ("LayerNorm", "GroupNorm"), ("mismatch",),
                  lambda case: any(x.dtype == np.float32 and (np.abs(x) > 1e19).any() for x in _float_expected(case)),
                  lambda name: _simple(name, np.array([[1e30, 1.0], [2.0, -1.0]], np.float32))),
-    KnownFinding("a 0-size spatial input refused, and output_size 0 accepted (torch's backward refuses it)",
-                 ("AdaptiveAvgPool2d",), ("stricter", "laxer"),
-                 lambda case: _empty(case) or 0 in np.atleast_1d(np.asarray(case.options["output_size"], float)),
-                 lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2, 3, 3)),))),
     KnownFinding("interpolation where huge (|x| >= 1e29) values cancel: scratch applies one axis after the other "
                  "as torch's generic kernel does, torch's float32 bilinear kernel sums the weighted corners in an "
                  "order not yet pinned down, so what survives the cancellation differs (agreement to round-off "
@@ -401,6 +420,9 @@ FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
      lambda name: Case(name, {"p": 1.5}, (np.ones((1, 2, 3, 3), np.float32),), np.float32)),
     ("a NaN or inf in AdaptiveAvgPool2d's input stays in the windows that hold it", ("AdaptiveAvgPool2d",),
      lambda name: Case(name, {"output_size": 2}, (np.array([[[np.nan, 1.0]]]),))),
+    ("output_size 0 is refused, as torch's backward refuses it", ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+                                                                 "AdaptiveAvgPool3d"),
+     lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2) + (3,) * int(name[-2])),))),
     ("class-probability targets with ignore_index >= 0 are refused, as torch does", ("CrossEntropyLoss",),
      lambda name: Case(name, {"ignore_index": 0}, (np.ones((2, 3)), np.full((2, 3), 0.3)))),
 ]

@@ -2,9 +2,9 @@
 
 ``parity check`` prints one row per case and dtype, and ``parity_tests/test_catalog.py`` runs the same
 cases; other tests (no mutation, stability, fuzzing, finite differences) take their samples from the
-module and loss cases here. The files mirror ``scratch.nn.modules`` (activation, linear, flatten,
-container, conv, padding, pooling, normalization, dropout, sparse, rnn, loss/) and ``scratch.optim`` (optim,
-lr_scheduler), plus ``scratch.nn.init`` and ``scratch.nn.utils`` (init, clip_grad).
+module and loss cases here. The files mirror ``scratch.nn.modules``, one per family (activation, linear,
+conv, pooling, normalization, ..., loss/), and ``scratch.optim`` (optim, lr_scheduler), plus ``scratch.nn.init``
+and ``scratch.nn.utils`` (init, clip_grad).
 
 A new component needs one entry in its family file, e.g. ``module_case("Softshrink", elementwise(nn.Softshrink()))``.
 """
@@ -38,6 +38,8 @@ from . import (
     padding,
     pixelshuffle,
     pooling,
+    pooling_adaptive,
+    pooling_fractional,
     rnn,
     softmax,
     sparse,
@@ -46,9 +48,9 @@ from . import (
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
-FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, normalization, instancenorm,
-            local_response_norm, dropout, distance, softmax, sparse, rnn, attention, upsampling, pixelshuffle,
-            channelshuffle, fold, optim, lr_scheduler_cases, clip_grad, init]
+FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, pooling_adaptive,
+            pooling_fractional, normalization, instancenorm, local_response_norm, dropout, distance, softmax, sparse,
+            rnn, attention, upsampling, pixelshuffle, channelshuffle, fold, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

@@ -22,6 +22,8 @@ from . import (
     padding,
     pixelshuffle,
     pooling,
+    pooling_adaptive,
+    pooling_fractional,
     rnn,
     softmax,
     sparse,
@@ -43,6 +45,8 @@ from .normalization import *  # noqa: F403
 from .padding import *  # noqa: F403
 from .pixelshuffle import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .pooling_adaptive import *  # noqa: F403
+from .pooling_fractional import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
@@ -52,5 +56,6 @@ __all__ = [
     *activation.__all__, *attention.__all__, *channelshuffle.__all__, *conv.__all__, *distance.__all__,
     *dropout.__all__, *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__,
     *local_response_norm.__all__, *loss.__all__, *normalization.__all__, *padding.__all__, *pixelshuffle.__all__,
-    *pooling.__all__, *rnn.__all__, *softmax.__all__, *sparse.__all__, *upsampling.__all__,
+    *pooling.__all__, *pooling_adaptive.__all__, *pooling_fractional.__all__, *rnn.__all__, *softmax.__all__,
+    *sparse.__all__, *upsampling.__all__,
 ]

@@ -1,9 +1,10 @@
-r"""Pooling: MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d: pure forward/backward pairs.
+r"""Pooling: MaxPool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d/3d: pure forward/backward pairs.
 
-Every op works on the last one or two axes of an input of any leading shape (batch and channels are
-flattened into B independent planes). Windows are strided views (``sliding_window_view``), never a
-Python loop over planes or output pixels; backward is a scatter-add (``np.add.at``) in the order torch
-accumulates, so overlapping windows round the same way.
+Every op works on the last n = 1, 2 or 3 axes of an input of any leading shape (batch and channels are
+flattened into B independent planes); one N-dimensional implementation serves the three. Windows are
+strided views (``sliding_window_view``), never a Python loop over planes or output cells; max-pool
+backward is a scatter-add (``np.add.at``) in the order torch accumulates, so overlapping windows round
+the same way; avg-pool backward is one strided add per kernel offset.
 
 Sizes along one spatial axis of length L, kernel k, stride s, padding p, dilation d (torch's
 ``pooling_output_shape``):
@@ -15,14 +16,17 @@ Sizes along one spatial axis of length L, kernel k, stride s, padding p, dilatio
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
-    "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "avg_pool2d_backward", "avg_pool2d_forward",
-    "max_pool1d_backward", "max_pool1d_forward", "max_pool2d_backward", "max_pool2d_forward", "pool_output_size",
+    "avg_pool1d_forward", "avg_pool2d_backward", "avg_pool2d_forward", "avg_pool3d_forward", "avg_pool_backward",
+    "avg_pool_forward", "lp_pool_backward", "lp_pool_forward", "max_pool1d_backward", "max_pool1d_forward",
+    "max_pool2d_backward", "max_pool2d_forward", "max_pool3d_forward", "max_pool_backward", "max_pool_forward",
+    "pool_output_size",
 ]
 
 
@@ -61,91 +65,126 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     return out
 
 
+def pool_options(owner: str, n: int, kernel_size: Any, stride: Any, padding: Any,
+                 dilation: Any) -> tuple[tuple[int, ...], ...]:
+    """kernel, stride (None or [] : the kernel), padding and dilation as n-tuples, checked as torch does."""
+    kernel = ntuple(kernel_size, n, "kernel_size", owner)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else ntuple(stride, n, "stride", owner)
+    padding, dilation = ntuple(padding, n, "padding", owner), ntuple(dilation, n, "dilation", owner)
+    check_pool_args(owner, kernel, stride, padding, dilation)
+    return kernel, stride, padding, dilation
+
+
 def _geometry(owner: str, shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
               ceil_mode: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Output sizes and the extra right padding that ceil_mode's last windows reach into."""
-    check_pool_args(owner, kernel, stride, padding, dilation)
-    sizes = shape[-2:]
-    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
-                for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation))
+    n = len(kernel)
+    sizes = shape[-n:]
+    out = tuple(pool_output_size(size, k, s, p, d, ceil_mode)
+                for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation))
     if min(out) < 1:
-        lead = "x".join(str(n) for n in shape[-3:-2])
-        raise ValueError(f"{owner}: Given input size: ({lead}x{sizes[0]}x{sizes[1]}). Calculated output size: "
-                         f"({lead}x{out[0]}x{out[1]}). Output size is too small")
-    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
-                  for o, s, d, k, n, p in zip(out, stride, dilation, kernel, sizes, padding))
+        lead = [str(c) for c in shape[-n - 1:-n]]
+        raise ValueError(f"{owner}: Given input size: ({'x'.join(lead + [str(s) for s in sizes])}). Calculated "
+                         f"output size: ({'x'.join(lead + [str(o) for o in out])}). Output size is too small")
+    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+                  for o, s, d, k, size, p in zip(out, stride, dilation, kernel, sizes, padding))
     return out, extra
 
 
 def _padded_planes(x: np.ndarray, padding: tuple, extra: tuple, value: float) -> np.ndarray:
-    """x as (B, H_p, W_p): leading axes flattened, ``padding`` on both sides plus ``extra`` on the right."""
-    planes = x.reshape(-1, *x.shape[-2:])
-    widths = ((0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
-    return np.pad(planes, widths, constant_values=value)
+    """x as (B, *padded sizes): leading axes flattened, ``padding`` on both sides plus ``extra`` on the right."""
+    n = len(padding)
+    planes = x.reshape(-1, *x.shape[-n:])
+    if not any(padding) and not any(extra):
+        return planes
+    return np.pad(planes, ((0, 0), *((p, p + e) for p, e in zip(padding, extra))), constant_values=value)
 
 
 def _windows(xp: np.ndarray, out: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """A (B, H_out, W_out, kH, kW) view: window (i, j) holds xp[:, i s + a d, j s + b d]."""
+    """A (B, *out, *kernel) view: window i holds xp[:, i s + a d] along each spatial axis."""
+    n = len(kernel)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    view = sliding_window_view(xp, span, axis=(1, 2))
-    return view[:, ::stride[0], ::stride[1], ::dilation[0], ::dilation[1]][:, :out[0], :out[1]]
+    view = sliding_window_view(xp, span, axis=tuple(range(1, n + 1)))
+    view = view[(slice(None), *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride)),
+                 *(slice(None, None, d) for d in dilation))]
+    return view
 
 
-def _cells(out: tuple, kernel: tuple, stride: tuple, dilation: tuple, offset: tuple) -> tuple[np.ndarray, ...]:
-    """Row and column of every window cell, (H_out, 1, kH, 1) and (1, W_out, 1, kW), minus ``offset``."""
-    rows = np.arange(out[0])[:, None] * stride[0] + np.arange(kernel[0]) * dilation[0] - offset[0]
-    cols = np.arange(out[1])[:, None] * stride[1] + np.arange(kernel[1]) * dilation[1] - offset[1]
-    return rows[:, None, :, None], cols[None, :, None, :]
+def _cells(out: tuple, kernel: tuple, stride: tuple, dilation: tuple, offset: tuple) -> list[np.ndarray]:
+    """Along each axis, the coordinate of every window cell, (*out, *kernel) flattened to (prod(out), K),
+    minus ``offset``."""
+    n = len(kernel)
+    coords = []
+    for axis, (o, k, s, d, p) in enumerate(zip(out, kernel, stride, dilation, offset)):
+        c = np.arange(o)[:, None] * s + np.arange(k) * d - p
+        shape = [1] * (2 * n)
+        shape[axis], shape[n + axis] = o, k
+        coords.append(np.broadcast_to(c.reshape(shape), (*out, *kernel)).reshape(int(np.prod(out)), -1))
+    return coords
 
 
 class MaxPoolCache(NamedTuple):
-    """What ``max_pool2d_backward`` (and ``max_pool1d_backward``) needs: where each output came from."""
+    """What ``max_pool_backward`` needs: where each output came from."""
 
     indices: np.ndarray  #: torch's ``return_indices``: each output's chosen cell, flat within its plane (int64)
     input_shape: tuple[int, ...]
+    dims: int  #: the number of spatial dims
 
 
-def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                       ceil_mode: bool = False, owner: str = "MaxPool2d") -> tuple[np.ndarray, MaxPoolCache]:
-    r"""y[i, j] = max_{a, b} x_pad[i s + a d, j s + b d] over each kH x kW window, x_pad padded with -inf.
-
-    The cache holds torch's ``return_indices``: for every output the flat index h W + w of the chosen
-    input cell. Torch scans a window row by row and keeps the first maximum (``>``, so ties go to the
-    earliest cell); a NaN wins over everything and the last NaN is kept; a window of -inf only keeps
-    its first cell inside the input. Gradient (see ``max_pool2d_backward``):
-
-        dL/dx[h, w] = sum over outputs (i, j) whose chosen cell is (h, w) of dL/dy[i, j]
-
-    Shape: x (*, H, W) -> y (*, H_out, W_out), indices int64 of the same shape.
-    """
-    kernel = ntuple(kernel_size, 2, "kernel_size", owner)
-    stride = kernel if stride is None or stride == [] else ntuple(stride, 2, "stride", owner)
-    padding, dilation = ntuple(padding, 2, "padding", owner), ntuple(dilation, 2, "dilation", owner)
-    out, extra = _geometry(owner, x.shape, kernel, stride, padding, dilation, ceil_mode)
-    xp = _padded_planes(x, padding, extra, -np.inf)
-    win = _windows(xp, out, kernel, stride, dilation).reshape(xp.shape[0], *out, kernel[0] * kernel[1])
+def window_argmax(win: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Torch's choice in each window (last axis, in scan order): the first maximum (``>``), the last NaN
+    (``val > maxval || isnan(val)``), and for a window of -inf its first cell ``inside`` the input."""
     arg = np.argmax(win, axis=-1)
     isnan = np.isnan(win)
-    if isnan.any():  # torch's `val > maxval || isnan(val)` keeps the last NaN of the window
+    if isnan.any():
         last_nan = win.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1)
         arg = np.where(isnan.any(axis=-1), last_nan, arg)
-    rows, cols = _cells(out, kernel, stride, dilation, padding)
-    rows, cols = np.broadcast_to(rows, (*out, *kernel)), np.broadcast_to(cols, (*out, *kernel))
-    rows, cols = rows.reshape(*out, -1), cols.reshape(*out, -1)
-    inside = (rows >= 0) & (rows < x.shape[-2]) & (cols >= 0) & (cols < x.shape[-1])
-    # argmax lands on padding only when the window is all -inf: torch then keeps its first cell inside
-    arg = np.where(np.take_along_axis(np.broadcast_to(inside, win.shape), arg[..., None], -1)[..., 0],
-                   arg, np.argmax(inside, axis=-1))
+    inside = np.broadcast_to(inside, win.shape)
+    return np.where(np.take_along_axis(inside, arg[..., None], -1)[..., 0], arg, np.argmax(inside, axis=-1))
+
+
+def max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                     dilation: Any = 1, ceil_mode: bool = False,
+                     owner: str = "MaxPool") -> tuple[np.ndarray, MaxPoolCache]:
+    r"""y[i] = max_a x_pad[i s + a d] over each window of the last ``dims`` axes, x_pad padded with -inf.
+
+    The cache holds torch's ``return_indices``: for every output the flat (row-major) index of the chosen
+    input cell within its plane. Torch scans a window in row-major order and keeps the first maximum
+    (``>``, so ties go to the earliest cell); a NaN wins over everything and the last NaN is kept; a
+    window of -inf keeps its first cell inside the input. Gradient (see ``max_pool_backward``):
+
+        dL/dx[h] = sum over outputs i whose chosen cell is h of dL/dy[i]
+
+    Shape: x (*, *spatial) -> y (*, *spatial_out), indices int64 of the same shape.
+    """
+    kernel, stride, padding, dilation = pool_options(owner, dims, kernel_size, stride, padding, dilation)
+    out, extra = _geometry(owner, x.shape, kernel, stride, padding, dilation, ceil_mode)
+    xp = _padded_planes(x, padding, extra, -np.inf)
+    positions, cells = int(np.prod(out)), int(np.prod(kernel))
+    win = _windows(xp, out, kernel, stride, dilation).reshape(xp.shape[0], positions, cells)
+    coords = _cells(out, kernel, stride, dilation, padding)
+    sizes = x.shape[-dims:]
+    inside = np.logical_and.reduce([(c >= 0) & (c < n) for c, n in zip(coords, sizes)])
+    arg = window_argmax(win, inside)
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    flat = (rows * x.shape[-1] + cols).reshape(-1, rows.shape[-1])
-    indices = flat[np.arange(flat.shape[0]), arg.reshape(xp.shape[0], flat.shape[0])].astype(np.int64)
-    outside = ~inside.any(axis=-1).reshape(-1)
+    flat = _flat_index(coords, sizes)
+    indices = flat[np.arange(positions), arg]
+    outside = ~inside.any(axis=-1)
     if outside.any():  # a window all padding (dilation skips the input): torch's index is its first cell past
         # the leading padding, which can lie past the input; its output is -inf and its gradient goes nowhere
-        past_padding = (_first_nonnegative(rows) * x.shape[-1] + _first_nonnegative(cols)).reshape(-1)
+        past_padding = _flat_index([_first_nonnegative(c)[:, None] for c in coords], sizes)[:, 0]
         indices = np.where(outside, past_padding, indices)
-    lead = x.shape[:-2]
-    return y.reshape(*lead, *out), MaxPoolCache(indices.reshape(*lead, *out), x.shape)
+    lead = x.shape[:-dims]
+    return y.reshape(*lead, *out), MaxPoolCache(indices.astype(np.int64).reshape(*lead, *out), x.shape, dims)
+
+
+def _flat_index(coords: list[np.ndarray], sizes: tuple) -> np.ndarray:
+    """Row-major flat index of per-axis coordinates within a plane of ``sizes``."""
+    flat = coords[0]
+    for c, n in zip(coords[1:], sizes[1:]):
+        flat = flat * n + c
+    return flat
 
 
 def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
@@ -153,15 +192,15 @@ def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
     return np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1)
 
 
-def max_pool2d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
-    r"""dL/dx[h, w] = sum_{(i, j): index[i, j] = h W + w} dL/dy[i, j]: each output's gradient goes to
-    its one chosen cell (the first maximum of its window), added in output order as torch does."""
-    indices, shape = cache
-    planes = int(np.prod(shape[:-2], dtype=np.int64))
-    area = shape[-2] * shape[-1]
+def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
+    r"""dL/dx[h] = sum_{i: index[i] = h} dL/dy[i]: each output's gradient goes to its one chosen cell (the
+    first maximum of its window), added in output order as torch does. Any number of spatial dims."""
+    indices, shape, spatial = cache
+    planes = int(np.prod(shape[:-spatial], dtype=np.int64))
+    area = int(np.prod(shape[-spatial:], dtype=np.int64))
     dx = np.zeros(planes * area, dtype=dout.dtype)
     offsets = (np.arange(planes, dtype=np.int64) * area)[:, None]
-    indices = indices.reshape(planes, indices.shape[-2] * indices.shape[-1])
+    indices = indices.reshape(planes, int(np.prod(indices.shape[indices.ndim - spatial:], dtype=np.int64)))
     grads = dout.reshape(indices.shape)
     inside = indices < area  # a window all padding points past the input: its gradient goes nowhere, as in torch
     np.add.at(dx, (indices + offsets)[inside], grads[inside])
@@ -170,140 +209,163 @@ def max_pool2d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
 
 def max_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                        ceil_mode: bool = False, owner: str = "MaxPool1d") -> tuple[np.ndarray, MaxPoolCache]:
-    r"""y[i] = max_a x_pad[i s + a d]: ``max_pool2d_forward`` on x viewed as (*, 1, L) with a 1 x k kernel.
-
-    Gradient: dL/dx[l] = sum_{i: index[i] = l} dL/dy[i]. Shape: x (*, L) -> y (*, L_out), indices alike.
-    """
-    one = lambda value, name: (1, ntuple(value, 1, name, owner)[0])  # noqa: E731
-    stride = kernel_size if stride is None or stride == [] else stride
-    y, (indices, _) = max_pool2d_forward(x[..., None, :], one(kernel_size, "kernel_size"), one(stride, "stride"),
-                                         (0, ntuple(padding, 1, "padding", owner)[0]), one(dilation, "dilation"),
-                                         ceil_mode, owner)
-    return y[..., 0, :], MaxPoolCache(indices[..., 0, :], x.shape)
+    r"""``max_pool_forward`` over the last axis: y[i] = max_a x_pad[i s + a d]. Shape: (*, L) -> (*, L_out)."""
+    return max_pool_forward(x, 1, kernel_size, stride, padding, dilation, ceil_mode, owner)
 
 
-def max_pool1d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
-    r"""dL/dx[l] = sum_{i: index[i] = l} dL/dy[i] (see ``max_pool2d_backward``)."""
-    indices, shape = cache
-    planes = MaxPoolCache(indices[..., None, :], (*shape[:-1], 1, shape[-1]))
-    return max_pool2d_backward(dout[..., None, :], planes)[..., 0, :]
+def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                       ceil_mode: bool = False, owner: str = "MaxPool2d") -> tuple[np.ndarray, MaxPoolCache]:
+    r"""``max_pool_forward`` over the last two axes. Shape: (*, H, W) -> (*, H_out, W_out)."""
+    return max_pool_forward(x, 2, kernel_size, stride, padding, dilation, ceil_mode, owner)
 
 
-def _avg_divisor(shape: tuple, out: tuple, kernel: tuple, stride: tuple, padding: tuple, count_include_pad: bool,
+def max_pool3d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                       ceil_mode: bool = False, owner: str = "MaxPool3d") -> tuple[np.ndarray, MaxPoolCache]:
+    r"""``max_pool_forward`` over the last three axes. Shape: (*, D, H, W) -> (*, D_out, H_out, W_out)."""
+    return max_pool_forward(x, 3, kernel_size, stride, padding, dilation, ceil_mode, owner)
+
+
+max_pool1d_backward = max_pool2d_backward = max_pool_backward  # the backward does not depend on the dims
+
+
+def _avg_divisor(sizes: tuple, out: tuple, kernel: tuple, stride: tuple, padding: tuple, count_include_pad: bool,
                  divisor_override: int | None, dtype: np.dtype) -> np.ndarray:
-    """(H_out, W_out) divisors: torch's window [i s - p, min(i s - p + k, L + p)) counts its padding
-    cells (count_include_pad) but never the cells past L + p that ceil_mode adds; otherwise only cells
-    inside the input count."""
+    """(*out) divisors: torch's window [i s - p, min(i s - p + k, L + p)) counts its padding cells
+    (count_include_pad) but never the cells past L + p that ceil_mode adds; otherwise only cells inside
+    the input count. The count is a product over the axes."""
     if divisor_override is not None:
         return np.full(out, divisor_override, dtype=dtype)
-    counts = []
-    for n, o, k, s, p in zip(shape[-2:], out, kernel, stride, padding):
+    divisor = np.ones((), dtype=np.int64)
+    for n, o, k, s, p in zip(sizes, out, kernel, stride, padding):
         start = np.arange(o) * s - p
         end = np.minimum(start + k, n + p)
-        counts.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
-    return np.outer(counts[0], counts[1]).astype(dtype)
+        count = end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+        divisor = np.multiply.outer(divisor, count)
+    return divisor.astype(dtype)
 
 
 class AvgPoolCache(NamedTuple):
-    """What ``avg_pool2d_backward`` needs from ``avg_pool2d_forward``."""
+    """What ``avg_pool_backward`` needs from ``avg_pool_forward``."""
 
     input_shape: tuple[int, ...]
-    padded_shape: tuple[int, ...]  #: the input as (B, H_p, W_p) planes, padded (and extended for ceil_mode)
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    divisor: np.ndarray  #: each window's D[i, j], (H_out, W_out)
+    padded_shape: tuple[int, ...]  #: the input as (B, *spatial) planes, padded (and extended for ceil_mode)
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    divisor: np.ndarray  #: each window's D[i], (*out)
+
+
+def avg_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                     ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
+                     owner: str = "AvgPool") -> tuple[np.ndarray, AvgPoolCache]:
+    r"""y[i] = (sum_a x_pad[i s + a]) / D[i] over each window of the last ``dims`` axes, x_pad zero-padded.
+
+    D[i] = divisor_override, or the window's volume clipped to the padded input (count_include_pad),
+    or its volume clipped to the input. Gradient (every cell of a window gets an equal share):
+
+        dL/dx[h] = sum over windows i containing h of dL/dy[i] / D[i]
+
+    Shape: x (*, *spatial) -> y (*, *spatial_out).
+    """
+    kernel, stride, padding, _ = pool_options(owner, dims, kernel_size, stride, padding, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError(f"{owner}: divisor must be not zero")
+    sizes = x.shape[-dims:]
+    if dims == 3 and any(n < k for n, k in zip(sizes, kernel)):  # torch's avg_pool3d only, padding or not: matched
+        raise ValueError(f"{owner}: input image (T: {sizes[0]} H: {sizes[1]} W: {sizes[2]}) smaller than kernel "
+                         f"size (kT: {kernel[0]} kH: {kernel[1]} kW: {kernel[2]})")
+    out, extra = _geometry(owner, x.shape, kernel, stride, padding, (1,) * dims, ceil_mode)
+    xp = _padded_planes(x, padding, extra, 0.0)
+    divisor = _avg_divisor(x.shape[-dims:], out, kernel, stride, padding, count_include_pad, divisor_override,
+                           x.dtype)
+    y = _windows(xp, out, kernel, stride, (1,) * dims).sum(axis=tuple(range(-dims, 0))) / divisor
+    cache = AvgPoolCache(x.shape, xp.shape, kernel, stride, padding, divisor)
+    return y.reshape(*x.shape[:-dims], *out).astype(x.dtype, copy=False), cache
+
+
+def avg_pool_backward(dout: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
+    r"""dL/dx[h] = sum_{i whose window holds h} dL/dy[i] / D[i], added into the padded input (padding cells
+    included) and cropped back. One strided add per kernel offset (a Python loop over at most prod(kernel)
+    offsets, each adding every window's share at once: no scatter)."""
+    shape, kernel, stride, padding = cache.input_shape, cache.kernel, cache.stride, cache.padding
+    dims = len(kernel)
+    out = dout.shape[-dims:]
+    share = (dout.reshape(-1, *out) / cache.divisor).astype(dout.dtype, copy=False)
+    dxp = np.zeros(cache.padded_shape, dtype=dout.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        dxp[(slice(None), *(slice(a, a + (o - 1) * s + 1, s) for a, o, s in zip(offset, out, stride)))] += share
+    crop = tuple(slice(p, p + n) for p, n in zip(padding, shape[-dims:]))
+    return dxp[(slice(None), *crop)].reshape(shape)
+
+
+def avg_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       ceil_mode: bool = False, count_include_pad: bool = True,
+                       owner: str = "AvgPool1d") -> tuple[np.ndarray, AvgPoolCache]:
+    r"""``avg_pool_forward`` over the last axis (torch's avg_pool1d has no divisor_override)."""
+    return avg_pool_forward(x, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, owner)
 
 
 def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                        count_include_pad: bool = True, divisor_override: int | None = None,
                        owner: str = "AvgPool2d") -> tuple[np.ndarray, AvgPoolCache]:
-    r"""y[i, j] = (sum_{a, b} x_pad[i s_H + a, j s_W + b]) / D[i, j], x_pad padded with zeros.
+    r"""``avg_pool_forward`` over the last two axes. Shape: (*, H, W) -> (*, H_out, W_out)."""
+    return avg_pool_forward(x, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, owner)
 
-    D[i, j] = divisor_override, or the window's area clipped to the padded input (count_include_pad),
-    or its area clipped to the input. Gradient (every cell of a window gets an equal share):
 
-        dL/dx[h, w] = sum over windows (i, j) containing (h, w) of dL/dy[i, j] / D[i, j]
+def avg_pool3d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                       count_include_pad: bool = True, divisor_override: int | None = None,
+                       owner: str = "AvgPool3d") -> tuple[np.ndarray, AvgPoolCache]:
+    r"""``avg_pool_forward`` over the last three axes. Shape: (*, D, H, W) -> (*, D_out, H_out, W_out)."""
+    return avg_pool_forward(x, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, owner)
 
-    Shape: x (*, H, W) -> y (*, H_out, W_out).
+
+avg_pool2d_backward = avg_pool_backward
+
+
+class LPPoolCache(NamedTuple):
+    """What ``lp_pool_backward`` needs from ``lp_pool_forward``."""
+
+    x: np.ndarray
+    norm_type: float
+    inner: Any  #: the avg-pool (or, for p = +-inf, the max-pool) cache
+    mean: np.ndarray | None  #: a, the windows' mean of x^p (None for p = +-inf)
+    volume: int  #: K, the kernel's volume
+
+
+def lp_pool_forward(x: np.ndarray, dims: int, norm_type: float, kernel_size: Any, stride: Any = None,
+                    ceil_mode: bool = False, owner: str = "LPPool") -> tuple[np.ndarray, LPPoolCache]:
+    r"""Power-average pooling, as torch computes it: a = avg_pool(x^p) (no padding, count_include_pad),
+    v = sign(a) relu(|a|) K, y = v^(1/p), K the kernel's volume. So y = (sum_window x^p)^(1/p), except in the
+    partial windows of ceil_mode, whose sum torch scales by K / (cells inside): matched. p = inf is
+    max_pool(|x|), p = -inf is -max_pool(-|x|). Gradient (torch's autograd of those steps):
+
+        dL/da = dL/dy (K / p) v^(1/p - 1), and 0 where a = 0 (relu's mask)
+        dL/dx = avg_pool_backward(dL/da) p x^(p - 1)
+        p = +-inf: dL/dx = max_pool_backward(dL/dy) sign(x)
+
+    Shape: x (*, *spatial) -> y (*, *spatial_out).
     """
-    kernel = ntuple(kernel_size, 2, "kernel_size", owner)
-    stride = kernel if stride is None or stride == [] else ntuple(stride, 2, "stride", owner)
-    padding = ntuple(padding, 2, "padding", owner)
-    if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{owner}: divisor must be not zero")
-    out, extra = _geometry(owner, x.shape, kernel, stride, padding, (1, 1), ceil_mode)
-    xp = _padded_planes(x, padding, extra, 0.0)
-    divisor = _avg_divisor(x.shape, out, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
-    y = _windows(xp, out, kernel, stride, (1, 1)).sum(axis=(-2, -1)) / divisor
-    cache = AvgPoolCache(x.shape, xp.shape, kernel, stride, padding, divisor)
-    return y.reshape(*x.shape[:-2], *out).astype(x.dtype, copy=False), cache
+    p = float(norm_type)
+    volume = int(np.prod(ntuple(kernel_size, dims, "kernel_size", owner)))
+    if np.isinf(p):
+        y, inner = max_pool_forward(np.abs(x) if p > 0 else -np.abs(x), dims, kernel_size, stride, 0, 1, ceil_mode,
+                                    owner)
+        return (y if p > 0 else -y), LPPoolCache(x, p, inner, None, volume)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        a, inner = avg_pool_forward(x ** x.dtype.type(p), dims, kernel_size, stride, 0, ceil_mode, True, None, owner)
+        v = np.sign(a) * np.maximum(np.abs(a), 0) * x.dtype.type(volume)
+        y = v ** x.dtype.type(1.0 / p)
+    return y, LPPoolCache(x, p, inner, a, volume)
 
 
-def avg_pool2d_backward(dout: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
-    r"""dL/dx[h, w] = sum_{(i, j) whose window holds (h, w)} dL/dy[i, j] / D[i, j], added into the
-    padded input (padding cells included) and cropped back to (H, W)."""
-    shape, kernel, stride, padding = cache.input_shape, cache.kernel, cache.stride, cache.padding
-    out = dout.shape[-2:]
-    share = (dout.reshape(-1, *out) / cache.divisor).astype(dout.dtype, copy=False)
-    dxp = np.zeros(cache.padded_shape, dtype=dout.dtype)
-    # one strided add per kernel offset (a, b), of every window's share at once: no np.add.at scatter
-    for a in range(kernel[0]):
-        for b in range(kernel[1]):
-            dxp[:, a:a + (out[0] - 1) * stride[0] + 1:stride[0], b:b + (out[1] - 1) * stride[1] + 1:stride[1]] += share
-    return dxp[:, padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]].reshape(shape)
-
-
-def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
-    """(out, size) averaging matrix: row i is 1/len on torch's window [floor(i L/out), ceil((i+1) L/out))."""
-    i = np.arange(out)
-    start, end = (i * size) // out, -((-(i + 1) * size) // out)
-    j = np.arange(size)
-    inside = (j >= start[:, None]) & (j < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
-
-
-def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Any,
-                                owner: str = "AdaptiveAvgPool2d") -> tuple[np.ndarray, tuple]:
-    r"""y[i, j] = mean of x over rows [floor(i H / H_out), ceil((i+1) H / H_out)) and the same for columns.
-
-    The windows overlap and vary in size, but the mean over a rectangle is separable, so
-    y = A_H x A_W^T with A_L[i, l] = 1 / len_i on window i (no loop over outputs). Gradient:
-
-        dL/dx = A_H^T dL/dy A_W
-
-    ``output_size``: an int, or a pair whose None entries keep the input's size.
-    Shape: x (*, H, W) -> y (*, H_out, W_out).
-    """
-    sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"{owner}: output_size must be an int or a pair, got {output_size!r}")
-    sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[-2:]))
-    if any(not isinstance(s, (int, np.integer)) or s < 0 for s in sizes):
-        raise ValueError(f"{owner}: output_size must hold non-negative ints or None, got {output_size!r}")
-    a_h, a_w = (_adaptive_matrix(n, int(s), x.dtype) for n, s in zip(x.shape[-2:], sizes))
-    return _separable(a_h, x, a_w.T), (a_h, a_w)
-
-
-def adaptive_avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    r"""dL/dx = A_H^T dL/dy A_W (see ``adaptive_avg_pool2d_forward``)."""
-    a_h, a_w = cache
-    return _separable(a_h.T, dout, a_w)
-
-
-def _separable(left: np.ndarray, x: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """left @ x @ right, where a NaN or an infinity in x reaches only the outputs whose windows hold it,
-    as in torch's window sums: in the plain product, 0 * inf = NaN would reach every output."""
-    finite = np.isfinite(x)
-    if finite.all():
-        return left @ x @ right
-    out = left @ np.where(finite, x, 0) @ right
-    in_left, in_right = (left != 0).astype(x.dtype), (right != 0).astype(x.dtype)
-
-    def reaches(mask: np.ndarray) -> np.ndarray:
-        """The outputs whose window holds a True of ``mask``."""
-        return in_left @ mask.astype(x.dtype) @ in_right > 0
-
-    positive, negative = reaches(x == np.inf), reaches(x == -np.inf)
-    out = np.where(positive, np.inf, np.where(negative, -np.inf, out))
-    return np.where(reaches(np.isnan(x)) | (positive & negative), np.nan, out)  # inf - inf is NaN, as in a sum
+def lp_pool_backward(dout: np.ndarray, cache: LPPoolCache) -> np.ndarray:
+    r"""dL/dx of ``lp_pool_forward`` (see its docstring for the math)."""
+    x, p, inner, a, volume = cache
+    if a is None:
+        return max_pool_backward(dout, inner) * np.sign(x)
+    t = x.dtype.type
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        v = np.sign(a) * np.maximum(np.abs(a), 0) * t(volume)
+        dv = dout * (t(1.0 / p) * v ** t(1.0 / p - 1.0))
+        da = np.where(np.abs(a) <= 0, t(0), dv * t(volume) * np.sign(a) * np.sign(a))
+        return avg_pool_backward(da.astype(x.dtype, copy=False), inner) * (t(p) * x ** t(p - 1.0))

@@ -1,4 +1,5 @@
-"""Pooling: MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (parameter-free, any float dtype)."""
+"""Pooling: MaxPool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d/3d (parameter-free, any float dtype); the adaptive
+pools are in ``pooling_adaptive``, the fractional pools and unpooling in ``pooling_fractional``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..functional.pooling import check_pool_args, ntuple
+from ..functional.pooling import check_pool_args, ntuple, pool_options
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = ["AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d", "MaxPool2d",
+           "MaxPool3d"]
 
 
-def _check_input(owner: str, input: Any, dims: int) -> bool:
+def check_pool_input(owner: str, input: Any, dims: int) -> bool:
     """Validate the shape of an unbatched (C, *spatial) or batched (N, C, *spatial) input (that it is a float
     ndarray, ``_input_kind`` checked); True when batched."""
     if input.ndim not in (dims + 1, dims + 2):
@@ -42,10 +44,9 @@ class _MaxPoolNd(Module):
                         ntuple(padding, n, "padding", owner), ntuple(dilation, n, "dilation", owner))
 
     def forward(self, input: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        _check_input(type(self).__name__, input, self._dims)
-        op = F.max_pool2d_forward if self._dims == 2 else F.max_pool1d_forward
-        out, cache = op(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                        owner=type(self).__name__)
+        check_pool_input(type(self).__name__, input, self._dims)
+        out, cache = F.max_pool_forward(input, self._dims, self.kernel_size, self.stride, self.padding,
+                                        self.dilation, self.ceil_mode, owner=type(self).__name__)
         self._save(cache)
         return (out, cache.indices) if self.return_indices else out
 
@@ -55,8 +56,7 @@ class _MaxPoolNd(Module):
         if grad_output.shape != cache.indices.shape:
             raise ValueError(f"{type(self).__name__}.backward: expected a gradient of shape {cache.indices.shape}, "
                              f"got {grad_output.shape}")
-        op = F.max_pool2d_backward if self._dims == 2 else F.max_pool1d_backward
-        return op(grad_output, cache)
+        return F.max_pool_backward(grad_output, cache)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -94,19 +94,25 @@ class MaxPool2d(_MaxPoolNd):
     _dims = 2
 
 
-class AvgPool2d(Module):
-    r"""2-D average pooling: y[n, c, i, j] = sum_{a, b} x_pad[n, c, i s_H + a, j s_W + b] / D[i, j], zero-padded.
 
-    D is ``divisor_override`` if given, else the window's area including padding cells
-    (``count_include_pad``) or only the cells inside the input; cells that ceil_mode adds past the
-    padding never count. Gradient: dL/dx[h, w] = sum over windows holding (h, w) of dL/dy[i, j] / D[i, j].
+class MaxPool3d(_MaxPoolNd):
+    r"""3-D max pooling: y[n, c, i, j, l] = max_{a, b, e} x_pad[n, c, i s_D + a d_D, j s_H + b d_H, l s_W + e d_W],
+    padded with -inf.
+
+    Gradient: each output's dL/dy goes to the one input cell it took (the first maximum of its
+    window in row-major scan order; ties never split), summed over overlapping windows.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, each side
-          :math:`\lfloor (L + 2p - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, each side
+          :math:`\lfloor (L + 2p - d (k - 1) - 1) / s \rfloor + 1` (ceil with ``ceil_mode``).
     """
 
+    _dims = 3
+
+
+class _AvgPoolNd(Module):
+    _dims = 2
     _input_kind = "float"  # see ``_checks``
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -119,50 +125,143 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
         owner = type(self).__name__
-        check_pool_args(owner, ntuple(kernel_size, 2, "kernel_size", owner), ntuple(self.stride, 2, "stride", owner),
-                        ntuple(padding, 2, "padding", owner), (1, 1))
+        pool_options(owner, self._dims, kernel_size, self.stride, padding, 1)
         if divisor_override is not None and divisor_override == 0:
             raise ValueError(f"{owner}: divisor must be not zero")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        _check_input(type(self).__name__, input, 2)
-        out, cache = F.avg_pool2d_forward(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                                          self.count_include_pad, self.divisor_override, owner=type(self).__name__)
+        check_pool_input(type(self).__name__, input, self._dims)
+        out, cache = F.avg_pool_forward(input, self._dims, self.kernel_size, self.stride, self.padding,
+                                        self.ceil_mode, self.count_include_pad, self.divisor_override,
+                                        owner=type(self).__name__)
         self._save(cache)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.avg_pool2d_backward(grad_output, self._saved(grad_output))
+        return F.avg_pool_backward(grad_output, self._saved(grad_output))
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    r"""Average pooling to a fixed output size: output (i, j) averages input rows
-    [floor(i H / H_out), ceil((i+1) H / H_out)) and the matching columns (windows overlap and vary).
+class AvgPool1d(_AvgPoolNd):
+    r"""1-D average pooling: y[n, c, i] = sum_{a < k} x_pad[n, c, i s + a] / D[i], zero-padded.
 
-    Computed as y = A_H x A_W^T with averaging matrices A; gradient dL/dx = A_H^T dL/dy A_W.
+    D is the window's length including padding cells (``count_include_pad``) or only the cells inside
+    the input; cells that ceil_mode adds past the padding never count. torch keeps kernel_size, stride
+    and padding as 1-tuples and has no divisor_override here: matched. Gradient:
+    dL/dx[l] = sum over windows holding l of dL/dy[i] / D[i].
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`,
+          :math:`L_{out} = \lfloor (L_{in} + 2p - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
+    """
+
+    _dims = 1
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        single = lambda v, name: ntuple(v, 1, name, "AvgPool1d")  # noqa: E731
+        super().__init__(single(kernel_size, "kernel_size"),
+                         single(stride if stride is not None else kernel_size, "stride"),
+                         single(padding, "padding"), ceil_mode, count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    r"""2-D average pooling: y[n, c, i, j] = sum_{a, b} x_pad[n, c, i s_H + a, j s_W + b] / D[i, j], zero-padded.
+
+    D is ``divisor_override`` if given, else the window's area including padding cells
+    (``count_include_pad``) or only the cells inside the input; cells that ceil_mode adds past the
+    padding never count. Gradient: dL/dx[h, w] = sum over windows holding (h, w) of dL/dy[i, j] / D[i, j].
 
     Shape:
         - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`.
-        - Output: :math:`(N, C, S_0, S_1)` or :math:`(C, S_0, S_1)`, S = ``output_size`` (None keeps the input size).
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, each side
+          :math:`\lfloor (L + 2p - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
     """
 
+    _dims = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    r"""3-D average pooling: y[n, c, i] = sum over the k_D x k_H x k_W window of x_pad / D[i], zero-padded.
+
+    D as in ``AvgPool2d`` (``divisor_override``, ``count_include_pad``, ceil_mode's cells never count).
+    Gradient: dL/dx[h] = sum over windows holding h of dL/dy[i] / D[i].
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, each side
+          :math:`\lfloor (L + 2p - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
+    """
+
+    _dims = 3
+
+
+class _LPPoolNd(Module):
+    _dims = 2
     _input_kind = "float"  # see ``_checks``
 
-    def __init__(self, output_size: Any) -> None:
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
         super().__init__()
-        self.output_size = output_size
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+        pool_options(type(self).__name__, self._dims, kernel_size, stride, 0, 1)
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        _check_input(type(self).__name__, input, 2)
-        out, cache = F.adaptive_avg_pool2d_forward(input, self.output_size, owner=type(self).__name__)
+        check_pool_input(type(self).__name__, input, self._dims)
+        out, cache = F.lp_pool_forward(input, self._dims, self.norm_type, self.kernel_size, self.stride,
+                                       self.ceil_mode, owner=type(self).__name__)
         self._save(cache)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.adaptive_avg_pool2d_backward(grad_output, self._saved(grad_output))
+        return F.lp_pool_backward(grad_output, self._saved(grad_output))
 
     def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    r"""1-D power-average pooling: y[n, c, i] = (sum_{a < k} x[n, c, i s + a]^p)^(1/p), no padding.
+
+    As torch: computed as (K * avg_pool(x^p))^(1/p), so a partial window of ceil_mode has its sum scaled
+    by K over its cell count; p = inf is the max of |x|. Gradient:
+    dL/dx = sum over windows holding x of dL/dy y^(1 - p) x^(p - 1) (0 where a window's sum is 0).
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`,
+          :math:`L_{out} = \lfloor (L_{in} - k) / s \rfloor + 1`.
+    """
+
+    _dims = 1
+
+
+class LPPool2d(_LPPoolNd):
+    r"""2-D power-average pooling: y = (sum over each kH x kW window of x^p)^(1/p), no padding (see ``LPPool1d``).
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, each side
+          :math:`\lfloor (L - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
+    """
+
+    _dims = 2
+
+
+class LPPool3d(_LPPoolNd):
+    r"""3-D power-average pooling: y = (sum over each kD x kH x kW window of x^p)^(1/p), no padding (see
+    ``LPPool1d``).
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, each side
+          :math:`\lfloor (L - k) / s \rfloor + 1` (ceil with ``ceil_mode``).
+    """
+
+    _dims = 3
