@@ -332,9 +332,10 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  lambda name: _simple(name, np.array([[0.0, -0.0], [0.0, 0.0]] if name == "BCELoss" else
                                                      [[-4.125]] if name == "GELU" else
                                                      [[473.5, 1e4], [-300.0, 0.5]], np.float16))),
-    KnownFinding("the gradient at a NaN input of ELU, SELU, CELU (NaN) and Hardtanh, ReLU6 (0): scratch gives what "
-                 "torch's vectorized kernel gives, but torch's scalar tail, which handles small tensors, passes the "
-                 "gradient on", ("CELU", "ELU", "SELU", "Hardtanh", "ReLU6"), ("mismatch",), _has_nan, _nan_example),
+    KnownFinding("the gradient at a NaN input of ELU, SELU, CELU, Hardswish (NaN) and Hardtanh, ReLU6, Hardshrink "
+                 "(0): scratch gives what torch's vectorized kernel gives, but torch's scalar tail, which handles "
+                 "small tensors, passes the gradient on", ("CELU", "ELU", "SELU", "Hardtanh", "ReLU6", "Hardswish",
+                                                           "Hardshrink"), ("mismatch",), _has_nan, _nan_example),
     KnownFinding("Softplus(beta=0) divides by zero with a RuntimeWarning; torch gives inf or nan silently",
                  ("Softplus",), ("warning",), lambda case: case.options["beta"] == 0,
                  lambda name: Case(name, {"beta": 0.0}, (np.array([0.5, -1.0]),))),

@@ -1,14 +1,15 @@
 """The torch twins of scratch's layers. Most need nothing here: the generic twin (``generic.py``) builds
 torch.nn's class of the same name from the layer's options. The files here, named as in
 ``scratch.nn.modules``, hold the layers it cannot build: containers (their children are twins too),
-dropouts and MultiheadAttention (the twin applies scratch's mask), the Transformer family (twinned
+dropouts, RReLU and MultiheadAttention (the twin applies scratch's mask or slopes), the Transformer family (twinned
 children), NonDynamicallyQuantizableLinear (not in torch.nn itself) and Embedding (options it keeps as
 no attribute).
 """
 
-from . import attention, container, dropout, sparse, transformer
+from . import activation_piecewise, attention, container, dropout, sparse, transformer
 from .registry import Twin, build_scratch, build_torch, register_all, register_twin
 
-register_all([*container.TWINS, *dropout.TWINS, *sparse.TWINS, *attention.TWINS, *transformer.TWINS])
+register_all([*activation_piecewise.TWINS, *container.TWINS, *dropout.TWINS,
+              *sparse.TWINS, *attention.TWINS, *transformer.TWINS])
 
 __all__ = ["Twin", "build_scratch", "build_torch", "register_twin"]

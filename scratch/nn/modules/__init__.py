@@ -4,6 +4,8 @@ plus ``module``, ``container`` and ``parameter_containers``, and ``transformer``
 
 from . import (
     activation,
+    activation_composite,
+    activation_piecewise,
     attention,
     container,
     conv,
@@ -20,6 +22,8 @@ from . import (
     transformer,
 )
 from .activation import *  # noqa: F403
+from .activation_composite import *  # noqa: F403
+from .activation_piecewise import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
@@ -36,7 +40,8 @@ from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
+    *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
+    *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
     *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
     *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
 ]
