@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scratch.nn.modules import activation, activation_composite, activation_piecewise
 
 from .fuzz_engine import ODD_DTYPES, Case, arrays, classes, dtypes, shapes
+from .fuzz_recipes_losses import RECIPES as LOSS_RECIPES
 
 # ------------------------------------------------------------------------------------ recipes
 Draw = Callable[[Any], Any]
@@ -318,6 +319,7 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
                                            "HingeEmbeddingLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")},
     **{name: classification(name) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")},
     "CosineEmbeddingLoss": cosine_embedding,
+    **LOSS_RECIPES,
 }
 
 

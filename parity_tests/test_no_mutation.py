@@ -172,7 +172,8 @@ CHAINED_INPLACE = {**INPLACE, "Dropout": lambda: nn.Dropout(0.5, inplace=True, r
                    "Dropout2d": lambda: nn.Dropout2d(0.5, inplace=True, rng=np.random.default_rng(5))}
 BEFORE = {name: make for name, make in MODULES.items()
           if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention", "TransformerDecoderLayer",
-                          "TransformerDecoder", "Transformer"}}
+                          "TransformerDecoder", "Transformer", "PairwiseDistance", "GaussianNLLLoss",
+                          "TripletMarginLoss", "TripletMarginWithDistanceLoss"}}  # one float input only
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

@@ -25,6 +25,7 @@ from . import (
     clip_grad,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     init,
@@ -39,8 +40,8 @@ from . import (
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
-FAMILIES = [linear, activation, activation_piecewise, activation_composite, flatten, container, loss, conv, pooling,
-            normalization, dropout, sparse, rnn, attention, optim, lr_scheduler_cases, clip_grad, init]
+FAMILIES = [linear, activation, activation_piecewise, activation_composite, flatten, container, loss, distance, conv,
+            pooling, normalization, dropout, sparse, rnn, attention, optim, lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

@@ -2,14 +2,14 @@
 torch.nn's class of the same name from the layer's options. The files here, named as in
 ``scratch.nn.modules``, hold the layers it cannot build: containers (their children are twins too),
 dropouts, RReLU and MultiheadAttention (the twin applies scratch's mask or slopes), the Transformer family (twinned
-children), NonDynamicallyQuantizableLinear (not in torch.nn itself) and Embedding (options it keeps as
-no attribute).
+children), NonDynamicallyQuantizableLinear (not in torch.nn itself), Embedding (options it keeps as
+no attribute), PairwiseDistance (its p kept as ``norm``) and TripletMarginWithDistanceLoss (its distance).
 """
 
-from . import activation_piecewise, attention, container, dropout, sparse, transformer
+from . import activation_piecewise, attention, container, distance, dropout, loss, sparse, transformer
 from .registry import Twin, build_scratch, build_torch, register_all, register_twin
 
-register_all([*activation_piecewise.TWINS, *container.TWINS, *dropout.TWINS,
+register_all([*activation_piecewise.TWINS, *container.TWINS, *distance.TWINS, *dropout.TWINS, *loss.TWINS,
               *sparse.TWINS, *attention.TWINS, *transformer.TWINS])
 
 __all__ = ["Twin", "build_scratch", "build_torch", "register_twin"]

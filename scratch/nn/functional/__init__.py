@@ -11,6 +11,7 @@ from . import (
     activation_piecewise,
     attention,
     conv,
+    distance,
     dropout,
     flatten,
     linear,
@@ -25,6 +26,7 @@ from .activation_composite import *  # noqa: F403
 from .activation_piecewise import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
@@ -36,6 +38,6 @@ from .sparse import *  # noqa: F403
 
 __all__ = [
     *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
-    *conv.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
+    *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__, *linear.__all__,
     *loss.__all__, *normalization.__all__, *pooling.__all__, *rnn.__all__, *sparse.__all__,
 ]

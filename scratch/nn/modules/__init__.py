@@ -9,6 +9,7 @@ from . import (
     attention,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     linear,
@@ -27,6 +28,7 @@ from .activation_piecewise import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
@@ -41,7 +43,7 @@ from .transformer import *  # noqa: F403
 
 __all__ = [
     *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
-    *container.__all__, *conv.__all__, *dropout.__all__, *flatten.__all__,
+    *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__,
     *linear.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *parameter_containers.__all__,
     *pooling.__all__, *rnn.__all__, *sparse.__all__, *transformer.__all__,
 ]
