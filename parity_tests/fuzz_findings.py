@@ -12,7 +12,7 @@ import numpy as np
 
 from scratch import nn
 from torch_ref.arrays import leaves, tree_map
-from torch_ref.component import loss_parity, module_parity
+from torch_ref.component import loss_parity, loss_parity_of, module_parity
 from torch_ref.report import Comparison, ParityResult
 from torch_ref.tolerance import MIN_GRAD_NORM, relative_error
 
@@ -56,6 +56,10 @@ def _rejection(case: Case, error: BaseException, torch_error: BaseException | No
 def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if case.name == "GaussianNLLLoss":  # input, target, var: the gradients of input and var
+            return loss_parity_of(module, inputs, (0, 2))
+        if case.name.startswith("Triplet"):  # anchor, positive, negative: no target, three gradients
+            return module_parity(module, *inputs)
         if case.is_loss:
             return loss_parity(module, inputs[0] if len(inputs) == 2 else inputs[:-1], inputs[-1])
         return module_parity(module, *inputs)
@@ -216,8 +220,9 @@ DELIBERATE: list[Deliberate] = [
                  "the weight repeated 0 times (IndexError from select())",
                  lambda case: np.size(case.inputs[0]) == 0 and case.options.get("affine", False))
       for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")),
-    Deliberate("MultiMarginLoss", "laxer", "float16 works; torch's CPU kernel has none",
-               lambda case: np.asarray(case.inputs[0]).dtype == np.float16),
+    *(Deliberate(name, "laxer", "float16 works; torch's CPU kernel has none",
+                 lambda case: np.asarray(case.inputs[0]).dtype == np.float16)
+      for name in ("MultiMarginLoss", "MultiLabelMarginLoss")),
     Deliberate("LSTM", "stricter", "proj_size > 0 (LSTM with projections) is not implemented: NotImplementedError "
                "naming the module", lambda case: case.options.get("proj_size", 0) > 0),
     Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
@@ -232,6 +237,11 @@ DELIBERATE: list[Deliberate] = [
       for name in ("AvgPool3d", "LPPool3d")),
     Deliberate("MultiMarginLoss", "mismatch", "torch returns uninitialised memory for reduction='sum' over an "
                "empty batch; scratch returns 0", lambda case: np.size(case.inputs[0]) == 0),
+    Deliberate("MultiLabelMarginLoss", "mismatch", "torch returns uninitialised memory for an empty batch; scratch "
+               "returns nan for 'mean' and 0 for 'sum'", lambda case: np.size(case.inputs[0]) == 0),
+    *(Deliberate(name, "stricter", "the float inputs must have one shape: scratch does not broadcast them",
+                 lambda case: len({np.shape(x) for x in case.inputs[:-1]}) > 1)
+      for name in ("MarginRankingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss")),
     Deliberate("CrossEntropyLoss", "stricter", "label_smoothing < 0 is refused, as torch documents ([0.0, 1.0]); "
                "torch checks only the upper bound", lambda case: case.options.get("label_smoothing", 0) < 0),
     *(Deliberate(name, "stricter", "class indices must be integers even in an empty batch (torch checks the "
@@ -384,9 +394,16 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  lambda name: _simple(name, np.array([[0.0, -0.0], [0.0, 0.0]] if name == "BCELoss" else
                                                      [[-4.125]] if name == "GELU" else
                                                      [[473.5, 1e4], [-300.0, 0.5]], np.float16))),
-    KnownFinding("the gradient at a NaN input of ELU, SELU, CELU (NaN) and Hardtanh, ReLU6 (0): scratch gives what "
-                 "torch's vectorized kernel gives, but torch's scalar tail, which handles small tensors, passes the "
-                 "gradient on", ("CELU", "ELU", "SELU", "Hardtanh", "ReLU6"), ("mismatch",), _has_nan, _nan_example),
+    KnownFinding("the gradient at a NaN input of ELU, SELU, CELU, Hardswish (NaN) and Hardtanh, ReLU6, Hardshrink "
+                 "(0): scratch gives what torch's vectorized kernel gives, but torch's scalar tail, which handles "
+                 "small tensors, passes the gradient on", ("CELU", "ELU", "SELU", "Hardtanh", "ReLU6", "Hardswish",
+                                                           "Hardshrink"), ("mismatch",), _has_nan, _nan_example),
+    KnownFinding("GaussianNLLLoss in float16 is computed in float16: 1 / var overflows for var clamped to 1e-6, so "
+                 "dL/dvar can be nan (inf - inf) where torch, computing in float32, gives -inf",
+                 ("GaussianNLLLoss",), ("mismatch", "warning"),
+                 lambda case: any(x.dtype == np.float16 for x in _float_expected(case)),
+                 lambda name: Case(name, {}, (np.full((2, 2), 300.0, np.float16), np.zeros((2, 2), np.float16),
+                                              np.zeros((2, 2), np.float16)))),
     KnownFinding("Softplus(beta=0) divides by zero with a RuntimeWarning; torch gives inf or nan silently",
                  ("Softplus",), ("warning",), lambda case: case.options["beta"] == 0,
                  lambda name: Case(name, {"beta": 0.0}, (np.array([0.5, -1.0]),))),
@@ -406,6 +423,13 @@ KNOWN_FINDINGS: list[KnownFinding] = [
 
 # Findings fixed since they were found; test_fuzz.py checks each example stays "ok".
 FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
+    ("float16 distances are computed in float32, as torch's: eps = 1e-6 squared no longer underflows",
+     ("PairwiseDistance", "TripletMarginLoss", "TripletMarginWithDistanceLoss"),
+     lambda name: Case(name, {}, (np.ones((2, 3), np.float16),) * (2 if name == "PairwiseDistance" else 3))),
+    ("a float32 distance with an entry near 1e30 overflows to inf as torch's float32 sum does",
+     ("PairwiseDistance", "TripletMarginLoss", "TripletMarginWithDistanceLoss"),
+     lambda name: Case(name, {}, (np.array([[1e30, 0.5, 1.0]], np.float32), np.zeros((1, 3), np.float32),
+                                  np.ones((1, 3), np.float32))[: 2 if name == "PairwiseDistance" else 3])),
     ("the gradient at a NaN input passes on (torch's masks are x <= 0; sign(NaN) is 0 in L1Loss)",
      ("ReLU", "L1Loss", "SmoothL1Loss", "RNN"), _nan_example),
     ("ELU, SELU and CELU use expm1 as torch does: a tiny negative x keeps its value",

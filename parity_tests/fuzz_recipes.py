@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from scratch.nn.modules import activation, softmax
+from scratch.nn.modules import activation, activation_composite, activation_piecewise, softmax
 
 from .fuzz_engine import ODD_DTYPES, Case, arrays, classes, dtypes, shapes
+from .fuzz_recipes_losses import RECIPES as LOSS_RECIPES
 from .fuzz_recipes_resampling import RESAMPLING_RECIPES
 
 # ------------------------------------------------------------------------------------ recipes
@@ -35,6 +36,16 @@ ELEMENTWISE_OPTIONS: dict[str, Callable[[Draw], dict]] = {
                                                                                (1.0, -1.0), (0.5, 0.5)])),
                                    strict=True), inplace=d(st.booleans())),
     "Identity": lambda d: {},
+    "Threshold": lambda d: {"threshold": d(st.sampled_from([0.0, 0.5, -1.0])), "value": d(st.sampled_from([0.0, 20.0])),
+                            "inplace": d(st.booleans())},
+    "Hardshrink": lambda d: {"lambd": d(st.sampled_from([0.5, 0.0, 2.0, -1.0]))},
+    "Hardsigmoid": lambda d: {"inplace": d(st.booleans())},
+    "Hardswish": lambda d: {"inplace": d(st.booleans())},
+    "RReLU": lambda d: dict(zip(("lower", "upper"), d(st.sampled_from([(0.125, 1 / 3), (0.3, 0.3), (0.5, 0.2),
+                                                                         (-1.0, 2.0)])), strict=True),
+                            inplace=d(st.booleans())),
+    "Softmin": lambda d: {"dim": d(st.sampled_from([None, 0, 1, -1, 2, -3]))},
+    "GLU": lambda d: {"dim": d(st.sampled_from([-1, 0, 1, 2, -3]))},
     "Softmax": lambda d: {"dim": d(st.sampled_from([None, 0, 1, -1, 2, -3]))},
     "LogSoftmax": lambda d: {"dim": d(st.sampled_from([None, 0, 1, -1, 2, -3]))},
     "Flatten": lambda d: {"start_dim": d(st.integers(-4, 3)), "end_dim": d(st.integers(-4, 3))},
@@ -55,7 +66,8 @@ def elementwise(name: str) -> Callable[[Draw], Case]:
         shape = any_shape(draw)
         options = ELEMENTWISE_OPTIONS.get(name, lambda draw: {})(draw)  # by default, the default options
         return Case(name, options, (draw(arrays(shape, draw(dtypes()))),),
-                    train=draw(st.booleans()) if "Dropout" in name else True, seed=draw(st.integers(0, 9)))
+                    train=draw(st.booleans()) if name.startswith("Dropout") or name == "RReLU" else True,
+                    seed=draw(st.integers(0, 9)))
     return recipe
 
 
@@ -457,7 +469,8 @@ def cosine_embedding(draw: Draw) -> Case:
 
 RECIPES: dict[str, Callable[[Draw], Case]] = {
     # a new activation is fuzzed with no edit here
-    **{name: elementwise(name) for name in (*activation.__all__, *softmax.__all__)},
+    **{name: elementwise(name) for module in (activation, activation_piecewise, activation_composite, softmax)
+       for name in module.__all__},
     **{name: elementwise(name) for name in ELEMENTWISE_OPTIONS},
     "PReLU": prelu, "Unflatten": unflatten, "Linear": linear, "Sequential": sequential, "Bilinear": bilinear,
     **{name: distance(name) for name in ("CosineSimilarity", "PairwiseDistance")},
@@ -482,6 +495,7 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
                                            "HingeEmbeddingLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")},
     **{name: classification(name) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")},
     "CosineEmbeddingLoss": cosine_embedding,
+    **LOSS_RECIPES,
 }
 
 

@@ -39,6 +39,12 @@ KINKS = {  # torch's gradient at each kink, for an upstream gradient g
     "celu": (lambda: nn.CELU(alpha=1.7), [0.0], lambda g: g * (1.0 / np.float32(1.7)) * 1.7),
     "hardtanh": (lambda: nn.Hardtanh(-0.3, 2.0), [-0.3, 2.0], lambda g: 0 * g),
     "relu6": (lambda: nn.ReLU6(), [0.0, 6.0], lambda g: 0 * g),
+    "threshold": (lambda: nn.Threshold(0.5, 2.0), [0.5], lambda g: 0 * g),
+    "hardshrink": (lambda: nn.Hardshrink(1.5), [1.5, -1.5], lambda g: 0 * g),
+    "hardsigmoid": (lambda: nn.Hardsigmoid(), [-3.0, 3.0], lambda g: 0 * g),
+    "hardswish-at-minus-3": (lambda: nn.Hardswish(), [-3.0], lambda g: 0 * g),
+    "hardswish-at-3": (lambda: nn.Hardswish(), [3.0], lambda g: g),
+    "rrelu-eval": (lambda: nn.RReLU(0.2, 0.5).eval(), [0.0, -0.0], lambda g: 0.35 * g),
 }
 
 
@@ -47,8 +53,10 @@ KINKS = {  # torch's gradient at each kink, for an upstream gradient g
 def test_gradient_at_the_kinks_is_torchs(case, dtype):
     make, kinks, expected = KINKS[case]
     x = with_kinks(dtype, *kinks)
-    scratch_grad, torch_grad = assert_module_parity(make(), x).arrays["grad_input"]
+    arrays = assert_module_parity(make(), x).arrays
+    scratch_grad, torch_grad = arrays["grad_input"]
     at = np.isin(x, np.asarray(kinks, dtype=dtype))
+    np.testing.assert_array_equal(arrays["output"][0][at], arrays["output"][1][at])  # the kink values themselves
     np.testing.assert_array_equal(scratch_grad[at], torch_grad[at])
     g = np.random.default_rng(0).standard_normal(x.shape)[at]  # assert_module_parity's upstream gradient
     np.testing.assert_allclose(scratch_grad[at], expected(g).astype(dtype), rtol=1e-6)

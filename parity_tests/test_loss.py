@@ -223,3 +223,98 @@ def test_kl_div_mean_warns_like_torch():
     with pytest.warns(UserWarning) as ours:
         nn.KLDivLoss()(input, target)
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+# ------------------------------------------------------- GaussianNLL, PoissonNLL, MarginRanking, MultiLabel
+def central_differences(f, x, eps=1e-6):
+    """d f / d x by central differences, element by element (f returns a float)."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        up = f()
+        x[i] = old - eps
+        down = f()
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("var_shape", [(4, 3), (4, 1), (1, 3), (4,)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_gaussian_nll_gradients_of_input_and_var_match_finite_differences(var_shape, reduction):
+    x, t = normal(np.float64, 4, 3), normal(np.float64, 4, 3, seed=5)
+    var = positive(np.random.default_rng(7), np.float64, *var_shape)
+    criterion = nn.GaussianNLLLoss(full=True, reduction=reduction)
+    upstream = np.random.default_rng(8).standard_normal(criterion(x, t, var).shape)
+    dx, dvar = criterion.backward(upstream)
+    loss = lambda: float((nn.GaussianNLLLoss(full=True, reduction=reduction)(x, t, var) * upstream).sum())  # noqa: E731
+    np.testing.assert_allclose(dx, central_differences(loss, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dvar, central_differences(loss, var), rtol=1e-6, atol=1e-8)
+    assert dvar.shape == var.shape and np.abs(dvar).max() > 1e-3
+
+
+def test_gaussian_nll_refuses_a_negative_or_misshapen_var_like_torch():
+    x = np.ones((4, 3))
+    negative, wrong = "var has negative entry/entries", "var is of incorrect size"
+    for var, message in [(-np.ones((4, 3)), negative), (np.ones((4, 2)), wrong), (-1.0, negative),
+                         (np.ones((2, 3, 1)), wrong)]:
+        with pytest.raises(ValueError, match=message):
+            torch_var = torch.tensor(var) if isinstance(var, np.ndarray) else var
+            torch.nn.GaussianNLLLoss()(torch.tensor(x), torch.tensor(x), torch_var)
+        with pytest.raises(ValueError, match=f"GaussianNLLLoss: {message}"):
+            nn.GaussianNLLLoss()(x, x, var)
+
+
+def test_gaussian_nll_float_var_has_no_gradient_and_matches_torch():
+    x, t = normal(np.float64, 4, 3), normal(np.float64, 4, 3, seed=5)
+    criterion = nn.GaussianNLLLoss(eps=0.01)
+    loss = criterion(x, t, 0.005)  # below eps: clamped
+    dx, dvar = criterion.backward()
+    tx = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.GaussianNLLLoss(eps=0.01)(tx, torch.tensor(t), 0.005)
+    expected.backward()
+    assert dvar is None
+    np.testing.assert_allclose(loss, expected.item(), rtol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_multilabel_margin_ignores_labels_after_the_first_minus_one_like_torch():
+    x = normal(np.float64, 3, 5)
+    target = np.array([[1, -1, 4, 4, 2], [-1, 0, 1, 2, 3], [0, 4, -1, 3, 3]])  # labels after -1 are ignored
+    assert_loss_parity(nn.MultiLabelMarginLoss(reduction="none"), x, target)
+    for bad in (7, -2):  # torch checks every entry, even after a -1
+        with pytest.raises(RuntimeError, match="out of range"):
+            torch.nn.MultiLabelMarginLoss()(torch.tensor(x), torch.tensor([[0, -1, bad, 0, 0]] * 3))
+        with pytest.raises(IndexError, match=f"MultiLabelMarginLoss: target {bad} is out of range for 5 classes"):
+            nn.MultiLabelMarginLoss()(x, np.array([[0, -1, bad, 0, 0]] * 3))
+
+
+def test_margin_ranking_refuses_inputs_of_other_ranks_like_torch():
+    x = np.ones(3)
+    with pytest.raises(RuntimeError, match="All input tensors should have same dimension"):
+        torch.nn.MarginRankingLoss()(torch.tensor(x), torch.ones(1, 3, dtype=torch.float64), torch.tensor(x))
+    with pytest.raises(ValueError, match="MarginRankingLoss: margin_ranking_loss : All input tensors should have same"):
+        nn.MarginRankingLoss()(x, np.ones((1, 3)), x)
+
+
+NEW_LOSSES = [nn.GaussianNLLLoss(), nn.GaussianNLLLoss(full=True, eps=0.1), nn.PoissonNLLLoss(),
+              nn.PoissonNLLLoss(False, True, eps=0.5), nn.MarginRankingLoss(0.3), nn.MultiLabelMarginLoss(),
+              nn.MultiLabelSoftMarginLoss(weight=np.ones(3))]
+
+
+@pytest.mark.parametrize("module", NEW_LOSSES, ids=repr)
+def test_new_losses_round_trip_with_torchs_options(module):
+    twin = torch_ref.to_torch(module)
+    assert repr(twin) == repr(module)
+    back = torch_ref.from_torch(twin)
+    for name in ("full", "eps", "log_input", "margin", "reduction"):
+        assert getattr(back, name, None) == getattr(module, name, None) == getattr(twin, name, None)
+
+
+def test_new_losses_defaults_are_torchs():
+    tn = torch.nn
+    for ours, theirs in [(nn.GaussianNLLLoss(), tn.GaussianNLLLoss()), (nn.PoissonNLLLoss(), tn.PoissonNLLLoss()),
+                         (nn.MarginRankingLoss(), tn.MarginRankingLoss())]:
+        for name in ("full", "eps", "log_input", "margin", "reduction"):
+            assert getattr(ours, name, None) == getattr(theirs, name, None), (ours, name)

@@ -174,7 +174,8 @@ CHAINED_INPLACE = {**INPLACE, "Dropout": lambda: nn.Dropout(0.5, inplace=True, r
 BEFORE = {name: make for name, make in MODULES.items()
           if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention", "TransformerDecoderLayer",
                           "TransformerDecoder", "Transformer", "Bilinear", "CosineSimilarity", "PairwiseDistance",
-                          "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"}}
+                          "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "GaussianNLLLoss",
+                          "TripletMarginLoss", "TripletMarginWithDistanceLoss"}}  # one float input only
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

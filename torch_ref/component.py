@@ -6,6 +6,7 @@ Each function feeds both engines the same inputs and the same random upstream gr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -125,6 +126,30 @@ def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...]
     result.add("output", loss, torch_loss, tol)
     for name, ours, theirs in zip(indexed_names("grad_input", len(inputs)), grad_inputs, torch_inputs, strict=True):
         result.add(name, ours, theirs.grad, tol, MIN_GRAD_NORM)
+    return result
+
+
+def loss_parity_of(criterion: nn.Module, args: Sequence[Any], differentiable: Sequence[int], *,
+                   rng: np.random.Generator | None = None, tol: float | None = None) -> ParityResult:
+    """``loss_parity`` for a loss whose target sits between its float inputs (GaussianNLLLoss's ``input, target,
+    var``): ``criterion(*args)``, and ``backward`` returns the gradients of ``args[i]`` for i in ``differentiable``
+    (None for a float argument, such as a float var), each compared with torch's as ``grad_input[i]``."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    tol = rtol(arrays[0].dtype, reduction_length(*arrays)) if tol is None else tol
+    twin = to_torch(criterion)
+    loss = criterion(*args)
+    grad = random_like(loss, rng)
+    ours = criterion.backward(grad)
+    theirs = [torch.tensor(a, requires_grad=i in differentiable) if isinstance(a, np.ndarray) else a
+              for i, a in enumerate(args)]
+    torch_loss = twin(*theirs)
+    torch_loss.backward(torch.from_numpy(np.array(grad)))
+    result = ParityResult()
+    result.add("output", loss, torch_loss, tol)
+    for i, g in zip(differentiable, ours, strict=True):
+        if isinstance(args[i], np.ndarray):
+            result.add(f"grad_input[{i}]", g, theirs[i].grad, tol, MIN_GRAD_NORM)
     return result
 
 

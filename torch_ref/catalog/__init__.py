@@ -19,6 +19,8 @@ import numpy as np
 from ..report import Comparison, ParityResult
 from . import (
     activation,
+    activation_composite,
+    activation_piecewise,
     attention,
     channelshuffle,
     clip_grad,
@@ -48,9 +50,10 @@ from . import (
 from . import lr_scheduler as lr_scheduler_cases
 from .case import Case
 
-FAMILIES = [linear, activation, flatten, container, loss, conv, padding, pooling, pooling_adaptive,
-            pooling_fractional, normalization, instancenorm, local_response_norm, dropout, distance, softmax, sparse,
-            rnn, attention, upsampling, pixelshuffle, channelshuffle, fold, optim, lr_scheduler_cases, clip_grad, init]
+FAMILIES = [linear, activation, activation_piecewise, activation_composite, flatten, container, loss, conv, padding,
+            pooling, pooling_adaptive, pooling_fractional, normalization, instancenorm, local_response_norm, dropout,
+            distance, softmax, sparse, rnn, attention, upsampling, pixelshuffle, channelshuffle, fold, optim,
+            lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}

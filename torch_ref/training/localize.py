@@ -22,7 +22,7 @@ import numpy as np
 from scratch import nn
 
 from ..report import Comparison, compare_arrays
-from .recording import Tape, copy_tree, count, fill, pairs
+from .recording import Tape, copy_tree, count, fill, pairs, ran_alike
 
 
 def rerun(module: nn.Module, name: str, tapes: dict[str, Tape], backward: bool,
@@ -58,6 +58,8 @@ def rerun(module: nn.Module, name: str, tapes: dict[str, Tape], backward: bool,
 def _recorded_by_both(tapes: dict[str, Tape], name: str, backward: bool) -> bool:
     """Whether torch's results for module ``name`` fit where scratch's went (same number of arrays)."""
     ours, theirs = tapes["scratch"], tapes["torch"]
+    if ours.order.count(name) != theirs.order.count(name):
+        return False
     if name not in ours.output_skeletons or count(ours.output_skeletons[name]) != len(theirs.outputs.get(name, [])):
         return False
     if not backward:
@@ -95,9 +97,10 @@ def inner_rows(model: nn.Module, tapes: dict[str, Tape], tol: float) -> list[Com
     ours, theirs = tapes["scratch"], tapes["torch"]
     modules = dict(model.named_modules())
     rows = []
-    for backward, order, record, base in ((False, ours.order, theirs.outputs, "output"),
-                                          (True, ours.backward_order, theirs.grad_inputs, "grad_input")):
-        for name in dict.fromkeys(n for n in order if n in record and n in modules):
+    for backward, order, torch_order, record, base in (
+            (False, ours.order, theirs.order, theirs.outputs, "output"),
+            (True, ours.backward_order, theirs.backward_order, theirs.grad_inputs, "grad_input")):
+        for name in (n for n in ran_alike(order, torch_order) if n in modules):
             mine = (ours.grad_inputs if backward else ours.outputs).get(name, [])
 
             def local(name: str = name, backward: bool = backward, base: str = base, record: dict = record) -> list:

@@ -26,8 +26,8 @@ from ..arrays import indexed_names, leaves, to_numpy, tree_map
 class Tape:
     """What one engine's modules saw during one step, by module name, as NumPy copies."""
 
-    order: list[str] = field(default_factory=list)  # the modules in the order their forward finished
-    backward_order: list[str] = field(default_factory=list)  # ... and their backward (scratch only)
+    order: list[str] = field(default_factory=list)  # the modules in the order their forward finished, once per call
+    backward_order: list[str] = field(default_factory=list)  # ... and their backward
     inputs: dict[str, tuple] = field(default_factory=dict)
     kwargs: dict[str, dict] = field(default_factory=dict)  # scratch only: the keyword arguments (masks, flags)
     outputs: dict[str, list] = field(default_factory=dict)
@@ -38,6 +38,13 @@ class Tape:
     # returned (True at each array, None elsewhere), so torch's values can stand in for them
     output_skeletons: dict[str, Any] = field(default_factory=dict)
     grad_input_skeletons: dict[str, Any] = field(default_factory=dict)
+
+
+def ran_alike(scratch_order: list[str], torch_order: list[str]) -> list[str]:
+    """The modules both engines called, and as often, each once, in scratch's order. A tape keeps a module's
+    last call, so one called a different number of times cannot be compared: torch's
+    TripletMarginWithDistanceLoss calls its distance once per pair, scratch's once on the stacked pairs."""
+    return list(dict.fromkeys(n for n in scratch_order if scratch_order.count(n) == torch_order.count(n)))
 
 
 def pairs(base: str, ours: list, theirs: list | None) -> list[tuple[str, Any, Any]]:
@@ -112,10 +119,12 @@ def record_torch(module: torch.nn.Module, name: str, tapes: dict[str, Tape]) -> 
     def on_forward(_: Any, args: tuple, output: Any) -> None:
         tapes["torch"].inputs[name] = tuple(to_numpy(a, copy=True) for a in args)
         tapes["torch"].outputs[name] = copy_tree(output)
+        tapes["torch"].order.append(name)
 
     def on_backward(_: Any, grad_input: tuple, grad_output: tuple) -> None:
         tapes["torch"].grad_outputs[name] = tuple(to_numpy(g, copy=True) for g in grad_output)
         tapes["torch"].grad_inputs[name] = copy_tree(grad_input)
+        tapes["torch"].backward_order.append(name)
 
     return [module.register_forward_hook(on_forward), module.register_full_backward_hook(on_backward)]
 

@@ -19,7 +19,7 @@ from ..convert import to_torch, to_torch_optimizer
 from ..report import Comparison, compare_arrays
 from ..tolerance import reduction_length, relative_error, trajectory_rtol
 from .localize import rerun
-from .recording import Tape, pairs, record_scratch, record_torch, stop_recording
+from .recording import Tape, pairs, ran_alike, record_scratch, record_torch, stop_recording
 
 LOSS = "loss"
 
@@ -78,20 +78,20 @@ class Session:
         torch_loss = self.torch_criterion(self.twin(tx), torch.from_numpy(np.array(y, copy=True)))
         torch_loss.backward()
         torch_grads = {n: to_numpy(p.grad) if p.grad is not None else None for n, p in self.twin.named_parameters()}
-        order = self._recorded(self.tapes["scratch"].order, self.tapes["torch"].outputs)
+        order = self._recorded(self.tapes["scratch"].order, self.tapes["torch"].order)
         self._measure(order)
         rows = [row for n in order for row in self._forward_rows(step, n)]
-        backward_order = self._recorded(self.tapes["scratch"].backward_order, self.tapes["torch"].grad_inputs)
+        backward_order = self._recorded(self.tapes["scratch"].backward_order, self.tapes["torch"].backward_order)
         rows += [row for n in backward_order for row in self._backward_rows(step, n, grads, torch_grads)]
         self.optimizer.step()
         self.torch_optimizer.step()
         rows += self._update_rows(step)
         return rows, (float(loss), float(torch_loss.detach()))
 
-    def _recorded(self, scratch_order: list[str], torch_record: dict) -> list[str]:
-        """The modules both engines ran (a torch layer may use a child's weights without calling it, as
+    def _recorded(self, scratch_order: list[str], torch_order: list[str]) -> list[str]:
+        """The modules both engines ran alike (a torch layer may use a child's weights without calling it, as
         MultiheadAttention's out_proj), each once, in the order scratch finished them."""
-        return list(dict.fromkeys(n for n in scratch_order if n in self.torch_modules and n in torch_record))
+        return [n for n in ran_alike(scratch_order, torch_order) if n in self.torch_modules]
 
     def _measure(self, order: list[str]) -> None:
         """Each compared module's longest reduction (a container's: its own and those of the modules inside

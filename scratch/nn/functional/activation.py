@@ -25,16 +25,17 @@ __all__ = [
 
 
 def relu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    r"""y = max(0, x); with ``inplace`` the result overwrites x."""
+    r"""y = max(0, x); with ``inplace`` the result overwrites x. The cache is the mask y <= 0."""
     out = np.maximum(x, 0, out=x if inplace else None)
-    return out, out  # no copy: in-place modules after it keep out's sign, or zero it where their gradient is 0
+    # the mask, not y: an in-place module after it (Hardsigmoid: 0 -> 1/2) may overwrite y and its sign
+    return out, out <= 0
 
 
-def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
-    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch.
+def relu_backward(dout: np.ndarray, zeroed: np.ndarray) -> np.ndarray:
+    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch. ``zeroed`` is the mask y <= 0.
 
     torch's mask is "0 where y <= 0", so at a NaN input the gradient passes on; so does this one."""
-    return np.where(out <= 0, 0, dout)
+    return np.where(zeroed, 0, dout)
 
 
 def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,20 +98,22 @@ def _limits() -> np.errstate:
 # ---------------------------------------------------------------------------------------- LeakyReLU
 def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray, tuple]:
     r"""y = x if x > 0 else negative_slope * x."""
-    out = _into(x, np.where(x > 0, x, x * negative_slope), inplace)
-    return out, (out if inplace else x, negative_slope, inplace)
+    positive = x > 0  # the mask, before an in-place write (and not y: a later in-place module may change its sign)
+    out = _into(x, np.where(positive, x, x * negative_slope), inplace)
+    return out, (positive, negative_slope, inplace)
 
 
 def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx = dL/dy * (1 if x > 0 else negative_slope); at x = 0 the slope is negative_slope, as in torch.
 
-    In place, x is gone and torch reads the sign of y instead, which needs negative_slope >= 0.
+    In place, x is gone and torch reads the sign of y instead, which needs negative_slope >= 0 (refused
+    otherwise, as torch); the cache keeps the mask x > 0, which equals y > 0 then.
     """
-    saved, negative_slope, is_result = cache
+    positive, negative_slope, is_result = cache
     if is_result and negative_slope < 0:
         raise ValueError("LeakyReLU: in-place backward with a negative slope is not supported (torch refuses it "
                          f"too); got negative_slope={negative_slope}; use inplace=False")
-    return np.where(saved > 0, dout, dout * negative_slope)
+    return np.where(positive, dout, dout * negative_slope)
 
 
 # ------------------------------------------------------------------------------------ ELU, SELU, CELU

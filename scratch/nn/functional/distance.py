@@ -121,6 +121,8 @@ def _p_norm(d: np.ndarray, p: float) -> np.ndarray:
 
 def _p_norm_opmath(d: np.ndarray, magnitude: np.ndarray, p: float) -> np.ndarray:
     """``_p_norm`` in the computation type."""
+    if d.shape[-1] == 1 and p != 0:  # torch's norm of one entry is its magnitude: no |d|^p to overflow
+        return magnitude
     if p == 0:
         return np.sum(d != 0, axis=-1, keepdims=True).astype(d.dtype)
     if p == 1:

@@ -4,6 +4,8 @@ plus ``module``, ``container`` and ``parameter_containers``, and ``transformer``
 
 from . import (
     activation,
+    activation_composite,
+    activation_piecewise,
     attention,
     channelshuffle,
     container,
@@ -31,6 +33,8 @@ from . import (
     upsampling,
 )
 from .activation import *  # noqa: F403
+from .activation_composite import *  # noqa: F403
+from .activation_piecewise import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .channelshuffle import *  # noqa: F403
 from .container import *  # noqa: F403
@@ -58,10 +62,10 @@ from .transformer import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
 __all__ = [
-    *activation.__all__, *attention.__all__, *channelshuffle.__all__, *container.__all__, *conv.__all__,
-    *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__,
-    *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
-    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
-    *pooling_fractional.__all__, *rnn.__all__, *softmax.__all__, *sparse.__all__, *transformer.__all__,
-    *upsampling.__all__,
+    *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
+    *channelshuffle.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
+    *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__,
+    *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__, *parameter_containers.__all__,
+    *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__, *pooling_fractional.__all__, *rnn.__all__,
+    *softmax.__all__, *sparse.__all__, *transformer.__all__, *upsampling.__all__,
 ]

@@ -1,4 +1,5 @@
-"""The losses, as in ``scratch.nn.modules.loss``: regression, classification, probabilistic, margin.
+"""The losses, as in ``scratch.nn.modules.loss``: regression, classification, probabilistic, margin, multilabel,
+triplet.
 
 Most configurations run in every reduction: ``per_reduction("L1Loss(3-D)", make)`` gives the cases
 ``L1Loss(3-D,mean)``, ``L1Loss(3-D,sum)`` and ``L1Loss(3-D,none)``, where ``make(dtype, rng, reduction)``
@@ -12,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..case import Case, loss_case
+from ...component import loss_parity_of
+from ...report import ParityResult
+from ..case import Case, Make, loss_case
 
 REDUCTIONS = ("mean", "sum", "none")
 MakeLoss = Callable[[np.dtype, np.random.Generator, str], Any]
@@ -28,8 +31,29 @@ def per_reduction(name: str, make: MakeLoss, reductions: Sequence[str] = REDUCTI
 
 
 def _cases() -> list[Case]:
-    from . import classification, margin, probabilistic, regression
-    return [*regression.CASES, *classification.CASES, *probabilistic.CASES, *margin.CASES]
+    from . import classification, margin, multilabel, probabilistic, regression, triplet
+    return [*regression.CASES, *classification.CASES, *probabilistic.CASES, *margin.CASES, *multilabel.CASES,
+            *triplet.CASES]
+
+
+
+def gradients_of(name: str, make: Make, differentiable: Sequence[int], tags: tuple[str, ...] = ()) -> Case:
+    """A loss whose forward takes its target between differentiable inputs (GaussianNLLLoss's ``input, target,
+    var``): ``make(dtype, rng) -> (criterion, args)``, ``criterion(*args)``, and ``backward`` returns the
+    gradients of ``args[i]`` for i in ``differentiable`` (None for a float argument), compared with torch's as
+    ``grad_input[i]``. A module case to the other tests: its make gives (criterion, args)."""
+    def run(dtype: np.dtype, rng: np.random.Generator) -> ParityResult:
+        criterion, args = make(dtype, rng)
+        return loss_parity_of(criterion, args, differentiable, rng=rng)
+    return Case(name, run, "module", make, tags)
+
+
+def per_reduction_gradients_of(name: str, make: MakeLoss, differentiable: Sequence[int]) -> list[Case]:
+    """``gradients_of`` once per reduction, the reduction appended to the name's options."""
+    subject, _, options = name.partition("(")
+    options = options.rstrip(")")
+    return [gradients_of(f"{subject}({options + ',' if options else ''}{red})",
+                         lambda d, r, red=red: make(d, r, red), differentiable) for red in REDUCTIONS]
 
 
 CASES: list[Case] = _cases()

@@ -9,7 +9,7 @@ from scratch import nn
 
 from ..case import Case
 from ..data import classes, normal, positive, signs
-from . import per_reduction
+from . import MakeLoss, per_reduction
 
 
 def _multi_margin() -> list[Case]:
@@ -57,4 +57,22 @@ CASES: list[Case] = [
     *_embedding(),
     *per_reduction("SoftMarginLoss", lambda d, r, red: (nn.SoftMarginLoss(reduction=red), normal(r, d, 8, 5, scale=2),
                                                         signs(r, d, 8, 5))),
+]
+
+
+def _ranking(*shape: int, margin: float = 0.0, integer_target: bool = False) -> MakeLoss:
+    def make(d: np.dtype, r: np.random.Generator, red: str) -> tuple:
+        target = signs(r, np.int64 if integer_target else d, *shape)
+        return nn.MarginRankingLoss(margin=margin, reduction=red), (normal(r, d, *shape), normal(r, d, *shape)), target
+    return make
+
+
+CASES += [
+    *per_reduction("MarginRankingLoss", _ranking(10)),
+    *per_reduction("MarginRankingLoss(margin=0.5,integer target)", _ranking(10, margin=0.5, integer_target=True)),
+    *per_reduction("MarginRankingLoss(0-D)", _ranking(margin=0.3)),
+    *per_reduction("MarginRankingLoss(at kink)", lambda d, r, red: (
+        nn.MarginRankingLoss(margin=0.5, reduction=red), (np.array([0.5, 1.0, 2.0], dtype=d),
+                                                          np.array([0.0, 1.5, 1.0], dtype=d)),
+        np.array([1.0, -1.0, 1.0], dtype=d)), tags=("kink",)),
 ]

@@ -1,4 +1,5 @@
-"""Margin losses: multi-class hinge, hinge embedding, soft margin and cosine embedding, as pure pairs.
+"""Margin losses: multi-class hinge, hinge embedding, soft margin, cosine embedding and margin ranking, as pure
+pairs.
 
 ``grad`` is dL/dloss: a scalar for a reduced loss, an array of the loss's shape for ``'none'``.
 At a hinge's kink torch's choice of subgradient is matched, as each docstring says.
@@ -14,7 +15,8 @@ from ._reduction import apply_reduction, check_reduction, check_target, check_we
 
 __all__ = [
     "cosine_embedding_loss_backward", "cosine_embedding_loss_forward", "hinge_embedding_loss_backward",
-    "hinge_embedding_loss_forward", "multi_margin_loss_backward", "multi_margin_loss_forward",
+    "hinge_embedding_loss_forward", "margin_ranking_loss_backward", "margin_ranking_loss_forward",
+    "multi_margin_loss_backward", "multi_margin_loss_forward",
     "soft_margin_loss_backward", "soft_margin_loss_forward",
 ]
 
@@ -206,3 +208,36 @@ def cosine_embedding_loss_backward(grad: np.ndarray, cache: CosineEmbeddingCache
     s = slope * (np.reshape(grad, cos.shape) if reduction == "none" else grad / n if reduction == "mean" else grad)
     s, cos, denom, sq1, sq2 = (np.expand_dims(v, -1) for v in (s, cos, denom, sq1, sq2))
     return s * (input2 / denom - cos * input1 / sq1), s * (input1 / denom - cos * input2 / sq2)
+
+
+# ---------------------------------------------------------------- margin ranking
+def margin_ranking_loss_forward(input1: np.ndarray, input2: np.ndarray, target: np.ndarray, margin: float = 0.0,
+                                reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+    r"""l_n = max(0, -y_n (x1_n - x2_n) + margin), y_n = ±1 (x1 should rank higher for y = 1).
+
+    Shapes: input1, input2, target (N) or () the same (an integer target is taken as the inputs' dtype).
+    Loss: (N) for 'none', else ().
+    """
+    name = "MarginRankingLoss"
+    check_reduction(reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:  # torch's message (a RuntimeError there)
+        raise ValueError(f"{name}: margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                         f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    if input2.shape != input1.shape or input2.dtype != input1.dtype:
+        raise ValueError(f"{name}: input1 and input2 must have one shape and dtype, got {input1.shape} {input1.dtype} "
+                         f"and {input2.shape} {input2.dtype}")
+    if np.issubdtype(target.dtype, np.integer):
+        target = target.astype(input1.dtype)
+    check_target(name, input1, target)
+    z = -target * (input1 - input2) + input1.dtype.type(margin)
+    return apply_reduction(np.maximum(z, 0), reduction), (z >= 0, target, reduction)
+
+
+def margin_ranking_loss_backward(grad: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+    r"""dl_n/dx1_n = -y_n [z_n >= 0], dl_n/dx2_n = y_n [z_n >= 0], z_n = -y_n (x1_n - x2_n) + margin: torch's
+    clamp passes the gradient at the kink z = 0. Returns (dL/dinput1, dL/dinput2)."""
+    active, target, reduction = cache
+    s = np.where(active, target, 0).astype(target.dtype) * grad
+    if reduction == "mean":
+        s = s / max(target.size, 1)
+    return -s, s

@@ -2,10 +2,13 @@
 ``_base`` holds the base classes."""
 
 
-from . import classification, margin, probabilistic, regression
+from . import classification, margin, multilabel, probabilistic, regression, triplet
 from .classification import *  # noqa: F403
 from .margin import *  # noqa: F403
+from .multilabel import *  # noqa: F403
 from .probabilistic import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .triplet import *  # noqa: F403
 
-__all__ = [*regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__]
+__all__ = [*regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
+           *multilabel.__all__, *triplet.__all__]

@@ -11,7 +11,7 @@ import numpy as np
 from ... import functional as F
 from ._base import _Loss, _WeightedLoss
 
-__all__ = ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "SoftMarginLoss"]
+__all__ = ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "SoftMarginLoss"]
 
 
 class MultiMarginLoss(_WeightedLoss):
@@ -108,3 +108,27 @@ class CosineEmbeddingLoss(_Loss):
 
     def backward(self, grad: Any = None) -> tuple[np.ndarray, np.ndarray]:
         return F.cosine_embedding_loss_backward(*self._upstream(grad))
+
+
+class MarginRankingLoss(_Loss):
+    r"""Margin ranking: :math:`\ell_n = \max(0, -y_n (x1_n - x2_n) + m)`, y = 1 when x1 should rank higher.
+
+    Gradients: :math:`\partial \ell_n / \partial x1_n = -y_n [z_n \ge 0]`, :math:`\partial \ell_n / \partial x2_n
+    = y_n [z_n \ge 0]` with :math:`z_n = -y_n (x1_n - x2_n) + m` (torch's clamp passes the gradient at z = 0);
+    ``backward`` returns both.
+
+    Shape: input1, input2, target (N) or () the same; output () or, with reduction='none', (N).
+    """
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: np.ndarray, input2: np.ndarray, target: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        loss, cache = F.margin_ranking_loss_forward(input1, input2, target, self.margin, self.reduction)
+        self._save(cache)
+        return loss
+
+    def backward(self, grad: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        return F.margin_ranking_loss_backward(*self._upstream(grad))

@@ -1,0 +1,91 @@
+"""Fuzz recipes for the losses with several float inputs or a variance (GaussianNLL, PoissonNLL, MarginRanking,
+the multi-label and triplet losses) and for PairwiseDistance; ``fuzz_recipes.RECIPES`` includes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .fuzz_engine import Case, arrays, dtypes
+
+Draw = Callable[[object], object]
+
+
+def _reduction(draw: Draw) -> str:
+    return draw(st.sampled_from(["mean", "sum", "none", "mean", "average"]))
+
+
+def _batch_shape(draw: Draw) -> tuple:
+    return draw(st.sampled_from([(3, 4), (0, 4), (1, 1), (4,), (2, 3, 2), ()]))
+
+
+def gaussian_nll(draw: Draw) -> Case:
+    dtype, shape = draw(dtypes()), _batch_shape(draw)
+    var_shape = draw(st.sampled_from([shape, shape[:-1], (*shape[:-1], 1), (1, *shape[1:]), (2, 5), None]))
+    bounds = draw(st.sampled_from([(0.0, 2.0), (-1.0, 1.0)]))
+    var = 0.5 if var_shape is None else draw(arrays(var_shape, dtype, *bounds))
+    options = {"full": draw(st.booleans()), "eps": draw(st.sampled_from([1e-6, 0.1, 0.0])),
+               "reduction": _reduction(draw)}
+    return Case("GaussianNLLLoss", options, (draw(arrays(shape, dtype)), draw(arrays(shape, dtype)), var))
+
+
+def poisson_nll(draw: Draw) -> Case:
+    dtype, shape = draw(dtypes()), _batch_shape(draw)
+    log_input = draw(st.booleans())
+    x = draw(arrays(shape, dtype) if log_input else arrays(shape, dtype, 0.0, 4.0))
+    options = {"log_input": log_input, "full": draw(st.booleans()), "eps": draw(st.sampled_from([1e-8, 0.5])),
+               "reduction": _reduction(draw)}
+    return Case("PoissonNLLLoss", options, (x, draw(arrays(shape, dtype, 0.0, 5.0))))
+
+
+def margin_ranking(draw: Draw) -> Case:
+    dtype, shape = draw(dtypes()), draw(st.sampled_from([(5,), (0,), (), (2, 3)]))
+    x1, x2 = draw(arrays(shape, dtype)), draw(arrays(draw(st.sampled_from([shape] * 5 + [(1,)])), dtype))
+    target = np.where(draw(arrays(shape, np.float64)) > 0, 1, -1).astype(draw(st.sampled_from([dtype, np.int64])))
+    options = {"margin": draw(st.sampled_from([0.0, 0.5, -1.0])), "reduction": _reduction(draw)}
+    return Case("MarginRankingLoss", options, (x1, x2, target))
+
+
+def multilabel(name: str) -> Callable[[Draw], Case]:
+    def recipe(draw: Draw) -> Case:
+        dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), (2, 2, 2)]))
+        options = {"reduction": _reduction(draw)}
+        rng = np.random.default_rng(draw(st.integers(0, 99)))
+        if name == "MultiLabelMarginLoss":
+            target = rng.integers(-1, (shape[-1] if shape else 1) + draw(st.sampled_from([0, 0, 0, 1])), size=shape)
+        else:
+            target = (rng.random(shape) < 0.5).astype(draw(st.sampled_from([dtype, dtype, np.int64])))
+            if shape and draw(st.booleans()):
+                options["weight"] = draw(arrays(shape[-1:], dtype))
+        return Case(name, options, (draw(arrays(shape, dtype)), target))
+    return recipe
+
+
+def triplet(name: str) -> Callable[[Draw], Case]:
+    def recipe(draw: Draw) -> Case:
+        dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), (2, 2, 2)]))
+        options = {"margin": draw(st.sampled_from([1.0, 0.5, 0.0])), "swap": draw(st.booleans()),
+                   "reduction": _reduction(draw)}
+        if name == "TripletMarginLoss":
+            options |= {"p": draw(st.sampled_from([2.0, 1.0, 3.0, float("inf")])),
+                        "eps": draw(st.sampled_from([1e-6, 0.0]))}
+        inputs = tuple(draw(arrays(draw(st.sampled_from([shape] * 6 + [shape[:-1]])), dtype)) for _ in range(3))
+        return Case(name, options, inputs)
+    return recipe
+
+
+def pairwise_distance(draw: Draw) -> Case:
+    dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), ()]))
+    options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf")])),
+               "eps": draw(st.sampled_from([1e-6, 0.0])), "keepdim": draw(st.booleans())}
+    return Case("PairwiseDistance", options, (draw(arrays(shape, dtype)), draw(arrays(shape, dtype))))
+
+
+RECIPES = {
+    "GaussianNLLLoss": gaussian_nll, "PoissonNLLLoss": poisson_nll, "MarginRankingLoss": margin_ranking,
+    **{name: multilabel(name) for name in ("MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")},
+    **{name: triplet(name) for name in ("TripletMarginLoss", "TripletMarginWithDistanceLoss")},
+    "PairwiseDistance": pairwise_distance,
+}
