@@ -12,7 +12,7 @@ from torch_ref.component import feed_gradients, twin_parameters
 from torch_ref.testing import assert_same_state
 from torch_ref.tolerance import trajectory_rtol
 
-ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam"]
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "Rprop", "ASGD"]
 
 
 def make_params(seed=0):
@@ -35,6 +35,10 @@ INVALID = [
     ("NAdam", {"betas": (0.9, -0.1)}), ("NAdam", {"weight_decay": -0.1}), ("NAdam", {"momentum_decay": -4e-3}),
     ("RAdam", {"lr": -1.0}), ("RAdam", {"eps": -1e-8}), ("RAdam", {"betas": (-0.1, 0.999)}),
     ("RAdam", {"betas": (0.9, 1.0)}), ("RAdam", {"weight_decay": -0.1}),
+    ("Adamax", {"lr": -1.0}), ("Adamax", {"eps": -1e-8}), ("Adamax", {"betas": (1.0, 0.999)}),
+    ("Adamax", {"betas": (0.9, -0.1)}), ("Adamax", {"weight_decay": -0.1}),
+    ("Rprop", {"lr": -1.0}), ("Rprop", {"etas": (1.0, 1.2)}), ("Rprop", {"etas": (0.5, 1.0)}),
+    ("Rprop", {"etas": (0.0, 1.2)}), ("ASGD", {"lr": -1.0}), ("ASGD", {"weight_decay": -0.1}),
 ]
 
 
@@ -75,6 +79,9 @@ ROUND_TRIP = {
     "Adadelta": {"rho": 0.8, "weight_decay": 0.1},
     "NAdam": {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
     "RAdam": {"lr": 0.01, "weight_decay": 0.1},
+    "Adamax": {"lr": 0.01, "weight_decay": 0.1},
+    "Rprop": {"lr": 0.1, "etas": (0.3, 1.5)},
+    "ASGD": {"lr": 0.05, "lambd": 0.1, "t0": 3},
 }
 
 
@@ -152,6 +159,23 @@ def test_nadam_mu_product_stays_float32_through_load_state_dict():
     product = fresh.state[ours["weight"]]["mu_product"]
     assert isinstance(product, np.ndarray) and product.shape == () and product.dtype == np.float32
     assert product == opt.state[ours["weight"]]["mu_product"] != 1.0
+
+
+def test_asgd_eta_and_mu_stay_float32_through_load_state_dict_as_torchs():
+    ours, theirs = make_params()
+    opt = optim.ASGD(list(ours.values()), lr=0.05, t0=1)
+    torch_opt = torch.optim.ASGD(list(theirs.values()), lr=0.05, t0=1)
+    for _ in range(3):
+        feed_gradients(ours, theirs, np.random.default_rng(8), 1)
+        opt.step()
+        torch_opt.step()
+    fresh = optim.ASGD(list(ours.values()), lr=0.05, t0=1)
+    fresh.load_state_dict(opt.state_dict())
+    for key in ("eta", "mu"):
+        value, theirs_value = fresh.state[ours["weight"]][key], torch_opt.state[theirs["weight"]][key]
+        assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == np.float32
+        assert theirs_value.dtype == torch.float32 and value == theirs_value.item() != 1.0
+    assert list(fresh.state[ours["weight"]]) == list(torch_opt.state[theirs["weight"]]) == ["step", "eta", "mu", "ax"]
 
 
 def test_adagrad_makes_state_for_every_parameter_at_construction_as_torch():

@@ -237,6 +237,10 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     # ------------------------------------------------------------- state dict
+    #: state entries that torch keeps as 0-d tensors of its default scalar dtype (float32) whatever the
+    #: parameter's dtype (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``): kept 0-d float32 arrays
+    _float32_scalars: tuple[str, ...] = ()
+
     def state_dict(self) -> dict[str, Any]:
         """torch's format: ``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``,
         parameters numbered in order across groups. Everything is a deep copy."""
@@ -267,19 +271,21 @@ class Optimizer:
             if key not in params:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which no group holds")
             param = params[key]
-            state[param] = {name: _cast_state(name, value, param) for name, value in values.items()}
+            state[param] = {name: self._loaded_state(name, value, param) for name, value in values.items()}
         self.state = state
         self.param_groups = [{**copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
                              for s, g in zip(saved_groups, self.param_groups)]
 
-
-def _cast_state(name: str, value: Any, param: Parameter) -> Any:
-    """``step`` stays a number; an array-valued entry becomes a copy in the parameter's dtype."""
-    if name == "step":
-        return float(as_numpy(value))
-    if hasattr(value, "shape"):
-        array = as_numpy(value)
-        if array.shape != param.shape:
-            raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
-        return array.astype(param.dtype, copy=True)
-    return copy.deepcopy(value)
+    def _loaded_state(self, name: str, value: Any, param: Parameter) -> Any:
+        """A state entry of ``load_state_dict``: ``step`` stays a number, a ``_float32_scalars`` entry becomes a
+        0-d float32 array, any other array-valued entry a copy in the parameter's dtype (of its shape)."""
+        if name == "step":
+            return float(as_numpy(value))
+        if name in self._float32_scalars:
+            return np.array(as_numpy(value), dtype=np.float32)
+        if hasattr(value, "shape"):
+            array = as_numpy(value)
+            if array.shape != param.shape:
+                raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
+            return array.astype(param.dtype, copy=True)
+        return copy.deepcopy(value)
