@@ -12,7 +12,8 @@ from torch_ref.component import feed_gradients, twin_parameters
 from torch_ref.testing import assert_same_state
 from torch_ref.tolerance import trajectory_rtol
 
-ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "Rprop", "ASGD"]
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "Rprop", "ASGD",
+       "Adafactor"]
 
 
 def make_params(seed=0):
@@ -39,6 +40,8 @@ INVALID = [
     ("Adamax", {"betas": (0.9, -0.1)}), ("Adamax", {"weight_decay": -0.1}),
     ("Rprop", {"lr": -1.0}), ("Rprop", {"etas": (1.0, 1.2)}), ("Rprop", {"etas": (0.5, 1.0)}),
     ("Rprop", {"etas": (0.0, 1.2)}), ("ASGD", {"lr": -1.0}), ("ASGD", {"weight_decay": -0.1}),
+    ("Adafactor", {"lr": -1.0}), ("Adafactor", {"beta2_decay": 0.5}), ("Adafactor", {"eps": (-1e-3, 1e-3)}),
+    ("Adafactor", {"eps": (None, -1e-3)}), ("Adafactor", {"d": 0.5}), ("Adafactor", {"weight_decay": -0.1}),
 ]
 
 
@@ -82,6 +85,7 @@ ROUND_TRIP = {
     "Adamax": {"lr": 0.01, "weight_decay": 0.1},
     "Rprop": {"lr": 0.1, "etas": (0.3, 1.5)},
     "ASGD": {"lr": 0.05, "lambd": 0.1, "t0": 3},
+    "Adafactor": {"lr": 0.05, "weight_decay": 0.1, "d": 1.5},
 }
 
 

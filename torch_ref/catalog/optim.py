@@ -110,5 +110,10 @@ CASES: list[Case] = [
     optimizer_case("ASGD", "ASGD"),
     optimizer_case("ASGD(lambd,alpha,t0)", "ASGD", lr=0.05, lambd=0.1, alpha=0.5, t0=10),
     optimizer_case("ASGD(weight_decay,maximize)", "ASGD", weight_decay=0.1, maximize=True, t0=0),
+    optimizer_case("Adafactor", "Adafactor"),
+    optimizer_case("Adafactor(beta2_decay,eps,d)", "Adafactor", lr=0.05, beta2_decay=-0.5, eps=(1e-6, 1e-2), d=1.5),
+    optimizer_case("Adafactor(weight_decay,maximize)", "Adafactor", weight_decay=0.1, maximize=True),
+    optimizer_case("Adafactor(two groups)", "Adafactor",
+                   groups=[{'lr': 0.05}, {'beta2_decay': -1.0, 'weight_decay': 0.1}]),
     optimizer_case("ASGD(two groups)", "ASGD", groups=[{'t0': 5}, {'lr': 0.1, 'weight_decay': 0.1}]),
 ]
