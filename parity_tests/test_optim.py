@@ -8,7 +8,9 @@ import torch
 
 from scratch import optim
 from scratch.nn import Parameter
+from scratch.optim.lbfgs import LBFGS
 from torch_ref.component import feed_gradients, twin_parameters
+from torch_ref.oracle import objective
 from torch_ref.testing import assert_same_state
 from torch_ref.tolerance import trajectory_rtol
 
@@ -206,3 +208,46 @@ def test_adagrad_makes_state_for_a_parameter_group_added_later_as_torch():
         torch_opt.step()
     for key in ("weight", "bias"):
         np.testing.assert_allclose(ours[key].data, theirs[key].detach().numpy(), rtol=trajectory_rtol(np.float64, 1, 3))
+
+
+LBFGS_OPTIONS = [{}, {"line_search_fn": "strong_wolfe"}, {"history_size": 4, "max_iter": 7, "lr": 0.5},
+                 {"tolerance_grad": 1e-6, "max_eval": 9, "line_search_fn": "strong_wolfe"}]
+
+
+@pytest.mark.parametrize("options", LBFGS_OPTIONS, ids=str)
+def test_lbfgs_takes_torchs_iterates_on_a_real_function(options):
+    """LBFGS (not exported yet: over several steps its iterates part from torch's beyond the policy, see
+    scratch/optim/lbfgs.py) with a closure on objective.py's coupled quartic, float64, beside torch's, for one
+    step of up to max_iter iterations: the same number of iterations and evaluations, the same parameters and
+    search state, held to the policy over the iterations taken (every iteration is an update)."""
+    rng = np.random.default_rng(11)
+    shapes = {"weight": (10, 5), "bias": (10,), "scalar": ()}
+    ours = {name: Parameter(rng.standard_normal(shape)) for name, shape in shapes.items()}
+    theirs = {name: torch.nn.Parameter(torch.tensor(p.data)) for name, p in ours.items()}
+    opt, torch_opt = LBFGS(list(ours.values()), **options), torch.optim.LBFGS(list(theirs.values()), **options)
+    for _ in range(1):
+        target = objective.new_target(rng, ours, np.dtype(np.float64))
+        loss = opt.step(objective.scratch_closure(ours, target))
+        torch_loss = float(torch_opt.step(objective.torch_closure(theirs, target)))
+        state, torch_state = opt.state[ours["weight"]], torch_opt.state[theirs["weight"]]
+        assert (state["n_iter"], state["func_evals"]) == (torch_state["n_iter"], torch_state["func_evals"])
+        assert len(state["old_dirs"]) == len(torch_state["old_dirs"]) > 0
+        tol = trajectory_rtol(np.float64, 1, state["n_iter"])
+        np.testing.assert_allclose(float(loss), torch_loss, rtol=tol)  # at the step's start
+        for name, p in ours.items():
+            np.testing.assert_allclose(p.data, theirs[name].detach().numpy(), rtol=tol, atol=tol, err_msg=name)
+        for key in ("d", "prev_flat_grad"):
+            scale = np.abs(torch_state[key].numpy()).max()
+            np.testing.assert_allclose(state[key], torch_state[key].numpy(), rtol=tol, atol=tol * scale, err_msg=key)
+
+
+def test_lbfgs_needs_a_closure_and_one_group_like_torch():
+    p = Parameter(np.zeros(3))
+    with pytest.raises(TypeError, match="closure"):
+        LBFGS([p]).step()
+    with pytest.raises(ValueError, match="doesn't support per-parameter options") as error:
+        LBFGS([{"params": [p]}, {"params": [Parameter(np.zeros(2))]}])
+    with pytest.raises(ValueError) as torch_error:
+        torch.optim.LBFGS([{"params": [torch.zeros(3, requires_grad=True)]},
+                           {"params": [torch.zeros(2, requires_grad=True)]}])
+    assert str(error.value) == str(torch_error.value)
