@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from scratch import optim
+from scratch import nn, optim
 from scratch.nn import Parameter
 from scratch.optim.lbfgs import LBFGS
 from torch_ref.component import feed_gradients, twin_parameters
@@ -251,3 +251,55 @@ def test_lbfgs_needs_a_closure_and_one_group_like_torch():
         torch.optim.LBFGS([{"params": [torch.zeros(3, requires_grad=True)]},
                            {"params": [torch.zeros(2, requires_grad=True)]}])
     assert str(error.value) == str(torch_error.value)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_named_parameters_give_torchs_param_names_and_the_same_updates(name):
+    model = nn.Linear(4, 3, dtype=np.float64, rng=np.random.default_rng(0))
+    twin = torch.nn.Linear(4, 3, dtype=torch.float64)
+    plain = nn.Linear(4, 3, dtype=np.float64, rng=np.random.default_rng(0))
+    opt = getattr(optim, name)(model.named_parameters(), **ROUND_TRIP[name])
+    torch_opt = getattr(torch.optim, name)(twin.named_parameters(), **ROUND_TRIP[name])
+    plain_opt = getattr(optim, name)(plain.parameters(), **ROUND_TRIP[name])
+    assert opt.param_groups[0]["param_names"] == torch_opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert "param_names" not in plain_opt.param_groups[0]
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        for p, q in zip(model.parameters(), plain.parameters(), strict=True):
+            p.grad = q.grad = rng.standard_normal(p.shape)
+        opt.step()
+        plain_opt.step()
+    for p, q in zip(model.parameters(), plain.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    saved = opt.state_dict()
+    assert saved["param_groups"][0]["param_names"] == ["weight", "bias"]
+    assert repr(opt).count("param_names: ['weight', 'bias']") == 1
+    plain_opt.load_state_dict(saved)  # torch takes the saved names; a saved group without names keeps its own
+    assert plain_opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    del saved["param_groups"][0]["param_names"]
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+
+
+def test_names_on_some_parameters_or_groups_only_raise_like_torch():
+    weight, bias = Parameter(np.zeros((2, 2))), Parameter(np.zeros(2))
+    t_weight, t_bias = torch.nn.Parameter(torch.zeros(2, 2)), torch.nn.Parameter(torch.zeros(2))
+    with pytest.raises(ValueError) as torch_error:
+        torch.optim.SGD([("weight", t_weight), t_bias])
+    with pytest.raises(ValueError) as error:
+        optim.SGD([("weight", weight), bias])
+    assert str(error.value) == str(torch_error.value)
+    for first, second in ([("weight", 0)], [1]), ([0], [("bias", 1)]):
+        pick = [weight, bias], [t_weight, t_bias]
+        with pytest.raises(ValueError) as torch_error:
+            torch.optim.SGD([_named(p, pick[1]) for p in first]).add_param_group(
+                {"params": [_named(p, pick[1]) for p in second]})
+        with pytest.raises(ValueError) as error:
+            optim.SGD([_named(p, pick[0]) for p in first]).add_param_group(
+                {"params": [_named(p, pick[0]) for p in second]})
+        assert str(error.value) == str(torch_error.value)
+
+
+def _named(entry, params):
+    """``entry`` (an index, or a (name, index) pair) with the index replaced by that parameter of ``params``."""
+    return (entry[0], params[entry[1]]) if isinstance(entry, tuple) else params[entry]

@@ -14,7 +14,7 @@ from .._array import as_numpy
 from ..nn.parameter import Parameter, zero_grads
 from ._flat import FlatGroup, flat_candidate
 
-ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
+ParamsT = Iterable[Parameter] | Iterable[tuple[str, Parameter]] | Iterable[dict[str, Any]]
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
@@ -67,8 +67,9 @@ class Optimizer:
     r"""Base class of every optimizer.
 
     Args:
-        params: an iterable of ``Parameter``\ s, or of dicts (*param groups*), each with a
-            ``"params"`` entry and any options that override ``defaults`` for that group.
+        params: an iterable of ``Parameter``\ s, or of ``(name, Parameter)`` pairs (``module.named_parameters()``:
+            the group keeps the names under ``"param_names"``, as torch's), or of dicts (*param groups*), each
+            with a ``"params"`` entry (of either kind) and any options that override ``defaults`` for that group.
         defaults: the default value of every option.
 
     Attributes:
@@ -133,7 +134,7 @@ class Optimizer:
         elif isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
                             "of tensors in sets will change between runs. Please use a list instead.")
-        params = list(params)
+        params, names = _split_names(list(params))
         for param in params:
             if not isinstance(param, Parameter):
                 raise TypeError(f"optimizer can only optimize Parameters, but one of the params is "
@@ -143,9 +144,16 @@ class Optimizer:
                           "in future, this will cause an error; "
                           "see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(("param_names" in group) != (names is not None or "param_names" in param_group)
+               for group in self.param_groups):
+            raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                             f"{'with' if names is not None or 'param_names' in param_group else 'without'} "
+                             "names to the optimizer")
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         group = {**self.defaults, **param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
         self.param_groups.append(group)
 
     def __repr__(self) -> str:
@@ -273,7 +281,9 @@ class Optimizer:
             param = params[key]
             state[param] = {name: self._loaded_state(name, value, param) for name, value in values.items()}
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
+        # torch keeps a group's param_names where the loaded group has none
+        self.param_groups = [{**({"param_names": g["param_names"]} if "param_names" in g else {}),
+                              **copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
                              for s, g in zip(saved_groups, self.param_groups)]
 
     def _loaded_state(self, name: str, value: Any, param: Parameter) -> Any:
@@ -289,3 +299,14 @@ class Optimizer:
                 raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
             return array.astype(param.dtype, copy=True)
         return copy.deepcopy(value)
+
+
+def _split_names(params: list[Any]) -> tuple[list[Any], list[str] | None]:
+    """torch's named parameters: ``(name, parameter)`` pairs (``module.named_parameters()``) become the
+    parameters and their names (the group's ``param_names``); plain parameters, and no names."""
+    names = [param[0] for param in params if isinstance(param, tuple)]
+    if not names:
+        return params, None
+    if len(names) != len(params):
+        raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+    return [param[1] for param in params], names
