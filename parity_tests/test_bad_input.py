@@ -293,12 +293,13 @@ LOSS_CASES = [
          match=r"floating.*int64", torch_does=ACCEPTS),
 ]
 
-OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam"]
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "Rprop", "ASGD"]
 
 OPTIMIZER_CASES = [
     *[opt(o, "lr-negative", lr=-0.1, match=r"Invalid learning rate: -0\.1") for o in OPTIMIZERS],
     *[opt(o, "lr-nan", lr=NAN, match=r"Invalid learning rate: nan") for o in OPTIMIZERS if o != "SGD"],  # SGD: lr < 0
-    *[opt(o, "weight-decay", weight_decay=-1e-2, match=r"Invalid weight_decay value: -0\.01") for o in OPTIMIZERS],
+    *[opt(o, "weight-decay", weight_decay=-1e-2, match=r"Invalid weight_decay value: -0\.01")
+      for o in OPTIMIZERS if o != "Rprop"],
     *[opt(o, "empty", params="empty", match=r"empty parameter list") for o in OPTIMIZERS],
     *[opt(o, "not-iterable", params="int", exc=TypeError, match=r"int") for o in OPTIMIZERS],
     *[opt(o, "one-param", params="single", exc=TypeError, match=r"iterable of Tensors or dicts.*Parameter")
@@ -309,9 +310,9 @@ OPTIMIZER_CASES = [
       for o in OPTIMIZERS],
     *[opt(o, "param-in-two-groups", params="twice", match=r"more than one parameter group") for o in OPTIMIZERS],
     *[opt(o, "eps", eps=-1e-8, match=r"Invalid epsilon value: -1e-08")
-      for o in ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam"]],
+      for o in ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax"]],
     *[opt(o, f"beta{i}", betas=betas, match=rf"Invalid beta parameter at index {i}: {betas[i]}")
-      for o in ["Adam", "AdamW", "NAdam", "RAdam"] for i, betas in enumerate([(1.0, 0.999), (0.9, -0.1)])],
+      for o in ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"] for i, betas in enumerate([(1.0, 0.999), (0.9, -0.1)])],
     opt("Adam", "beta-nan", betas=(NAN, 0.999), match=r"Invalid beta parameter at index 0: nan"),
     opt("SGD", "momentum", momentum=-0.5, match=r"Invalid momentum value: -0\.5"),
     opt("SGD", "nesterov-no-momentum", nesterov=True, match=r"Nesterov momentum requires a momentum"),
@@ -324,6 +325,7 @@ OPTIMIZER_CASES = [
     opt("Adagrad", "initial-accumulator", initial_accumulator_value=-1.0,
         match=r"Invalid initial_accumulator_value value: -1\.0"),
     opt("NAdam", "momentum-decay", momentum_decay=-1.0, match=r"Invalid momentum_decay value: -1\.0"),
+    opt("Rprop", "etas", etas=(0.5, 0.9), match=r"Invalid eta values: 0\.5, 0\.9"),
 ]
 
 SCHEDULER_CASES = [

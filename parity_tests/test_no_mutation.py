@@ -140,6 +140,8 @@ OPTIMIZERS = {  # every optimizer with maximize and weight_decay where it has th
                                                                 maximize=True),
     "Adagrad": dict(weight_decay=0.1, maximize=True), "Adadelta": dict(weight_decay=0.1, maximize=True),
     "NAdam": dict(weight_decay=0.1, maximize=True), "RAdam": dict(weight_decay=0.1, maximize=True),
+    "Adamax": dict(weight_decay=0.1, maximize=True), "Rprop": dict(maximize=True),
+    "ASGD": dict(weight_decay=0.1, maximize=True, t0=1), "Adafactor": dict(weight_decay=0.1, maximize=True),
 }
 
 

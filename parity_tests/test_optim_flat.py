@@ -51,6 +51,7 @@ BUILDERS = {
     "Adam(amsgrad, weight_decay, maximize)": lambda p: optim.Adam(p, lr=0.1, amsgrad=True, weight_decay=0.1,
                                                                   maximize=True),
     "AdamW": lambda p: optim.AdamW(p, lr=0.1, weight_decay=0.3),
+    "Adamax(weight_decay, maximize)": lambda p: optim.Adamax(p, lr=0.1, weight_decay=0.1, maximize=True),
 }
 
 

@@ -24,6 +24,11 @@ CASES = {
     "Adadelta": ({"rho": 0.8, "eps": 1e-4}, [{}, {"lr": 0.5, "maximize": True}]),
     "NAdam": ({"lr": 0.01, "momentum_decay": 0.01}, [{}, {"weight_decay": 0.1, "decoupled_weight_decay": True}]),
     "RAdam": ({"lr": 0.01, "weight_decay": 0.1}, [{}, {"betas": (0.8, 0.99), "decoupled_weight_decay": True}]),
+    "Adamax": ({"lr": 0.01}, [{}, {"betas": (0.5, 0.9), "weight_decay": 0.1}]),
+    "Rprop": ({"lr": 0.05}, [{}, {"etas": (0.3, 1.5), "step_sizes": (1e-3, 0.5), "maximize": True}]),
+    "ASGD": ({"lr": 0.05, "lambd": 0.1, "t0": 5}, [{}, {"alpha": 0.5, "weight_decay": 0.1}]),
+    "Adafactor": ({"lr": 0.05, "beta2_decay": -0.5},
+                  [{}, {"eps": (1e-6, 1e-2), "weight_decay": 0.1, "maximize": True}]),
 }
 
 

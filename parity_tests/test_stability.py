@@ -360,6 +360,8 @@ OPTIMIZERS = {  # every option that adds a state buffer or a term to the update
     "RMSprop": dict(momentum=0.5, centered=True, weight_decay=0.1), "Adagrad": dict(lr_decay=0.1, weight_decay=0.1),
     "Adadelta": dict(weight_decay=0.1, maximize=True), "NAdam": dict(decoupled_weight_decay=True, weight_decay=0.1),
     "RAdam": dict(decoupled_weight_decay=True, weight_decay=0.1),
+    "Adamax": dict(weight_decay=0.1, maximize=True), "Rprop": dict(maximize=True),
+    "ASGD": dict(weight_decay=0.1, t0=1), "Adafactor": dict(weight_decay=0.1, maximize=True),
 }
 
 

@@ -78,6 +78,8 @@ def from_torch(torch_module: torch.nn.Module) -> nn.Module:
 # torch's choices of kernel, which scratch has no use for: dropped going to scratch; going back, torch's
 # load_state_dict restores each one through its optimizer's __setstate__ defaults.
 TORCH_ONLY_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
+#: state entries torch keeps as float32 0-d tensors whatever the parameter's dtype (scratch: ``_float32_scalars``)
+FLOAT32_SCALARS = ("mu_product", "eta", "mu")
 
 
 def to_torch_optimizer(optimizer: Any, params: dict[int, torch.nn.Parameter]) -> torch.optim.Optimizer:
@@ -136,10 +138,10 @@ def _number_from_torch(value: Any) -> Any:
 def _state_to_torch(name: str, value: Any) -> Any:
     if name == "step":
         return torch.tensor(float(value), dtype=_scalar_dtype())
-    if name == "mu_product":
+    if name in FLOAT32_SCALARS:
         # torch's load_state_dict casts every tensor but ``step`` to its parameter's dtype, which would
-        # make NAdam's float32 mu_product float64; a number is turned into a float32 tensor by
-        # NAdam.__setstate__, as a fresh NAdam has it.
+        # make NAdam's float32 mu_product (ASGD's eta, mu) float64; a number is turned into a float32
+        # tensor by the optimizer's __setstate__, as a fresh optimizer has it.
         return float(np.asarray(value))
     if isinstance(value, np.ndarray):
         return torch.tensor(value)

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from .._array import as_numpy
 from ..nn.parameter import Parameter
 from .adam import lerp_
 from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
@@ -37,6 +36,8 @@ class NAdam(Optimizer):
 
     State: ``step`` (t, a float), ``mu_product`` (π), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
+
+    _float32_scalars = ("mu_product",)  # load_state_dict keeps it a 0-d float32 array (torch's casts it)
 
     def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
@@ -73,15 +74,3 @@ class NAdam(Optimizer):
         mu_product_next = mu_product * mu_next
         param.data += (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
         param.data += ((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg / denom
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """``Optimizer.load_state_dict``, with ``mu_product`` kept a 0-d float32 array (torch's own
-        load_state_dict casts it to the parameter's dtype; scratch keeps rounding it as a fresh torch does)."""
-        state = {key: dict(values) for key, values in state_dict["state"].items()}
-        products = {key: np.array(as_numpy(values.pop("mu_product")), dtype=np.float32)
-                    for key, values in state.items() if "mu_product" in values}
-        super().load_state_dict({**state_dict, "state": state})
-        params = {saved: param for saved_group, group in zip(state_dict["param_groups"], self.param_groups)
-                  for saved, param in zip(saved_group["params"], group["params"])}
-        for key, product in products.items():
-            self.state[params[key]]["mu_product"] = product

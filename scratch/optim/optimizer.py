@@ -14,7 +14,7 @@ from .._array import as_numpy
 from ..nn.parameter import Parameter, zero_grads
 from ._flat import FlatGroup, flat_candidate
 
-ParamsT = Iterable[Parameter] | Iterable[dict[str, Any]]
+ParamsT = Iterable[Parameter] | Iterable[tuple[str, Parameter]] | Iterable[dict[str, Any]]
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
@@ -56,11 +56,16 @@ def weight_decayed(param: Parameter, grad: np.ndarray, lr: float, weight_decay: 
     return grad + weight_decay * param.data
 
 
+def check_pair(name: str, value: Any, owner: str, meaning: str) -> None:
+    """``value`` is a pair (a tuple or list of two), else a ValueError naming the owner and what came. torch
+    takes a tuple of one and fails at the first step with an IndexError, and ignores a third entry."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{owner}: {name} must be a pair {meaning}, got {value!r}")
+
+
 def check_betas(betas: tuple[float, float], owner: str = "optimizer") -> None:
-    """A pair (β1, β2), each in [0, 1), else torch's ValueError("Invalid beta parameter at index i: ...").
-    torch takes a tuple of one beta and fails at its first step with an IndexError, and ignores a third."""
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+    """A pair (β1, β2), each in [0, 1), else torch's ValueError("Invalid beta parameter at index i: ...")."""
+    check_pair("betas", betas, owner, "(beta1, beta2)")
     for index, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
@@ -70,8 +75,9 @@ class Optimizer:
     r"""Base class of every optimizer.
 
     Args:
-        params: an iterable of ``Parameter``\ s, or of dicts (*param groups*), each with a
-            ``"params"`` entry and any options that override ``defaults`` for that group.
+        params: an iterable of ``Parameter``\ s, or of ``(name, Parameter)`` pairs (``module.named_parameters()``:
+            the group keeps the names under ``"param_names"``, as torch's), or of dicts (*param groups*), each
+            with a ``"params"`` entry (of either kind) and any options that override ``defaults`` for that group.
         defaults: the default value of every option.
 
     Attributes:
@@ -136,7 +142,7 @@ class Optimizer:
         elif isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
                             "of tensors in sets will change between runs. Please use a list instead.")
-        params = list(params)
+        params, names = _split_names(list(params))
         for param in params:
             if not isinstance(param, Parameter):
                 raise TypeError(f"optimizer can only optimize Parameters, but one of the params is "
@@ -146,9 +152,16 @@ class Optimizer:
                           "in future, this will cause an error; "
                           "see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(("param_names" in group) != (names is not None or "param_names" in param_group)
+               for group in self.param_groups):
+            raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                             f"{'with' if names is not None or 'param_names' in param_group else 'without'} "
+                             "names to the optimizer")
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         group = {**self.defaults, **param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
         self.param_groups.append(group)
 
     def __repr__(self) -> str:
@@ -240,6 +253,10 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     # ------------------------------------------------------------- state dict
+    #: state entries that torch keeps as 0-d tensors of its default scalar dtype (float32) whatever the
+    #: parameter's dtype (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``): kept 0-d float32 arrays
+    _float32_scalars: tuple[str, ...] = ()
+
     def state_dict(self) -> dict[str, Any]:
         """torch's format: ``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``,
         parameters numbered in order across groups. Everything is a deep copy."""
@@ -270,19 +287,34 @@ class Optimizer:
             if key not in params:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which no group holds")
             param = params[key]
-            state[param] = {name: _cast_state(name, value, param) for name, value in values.items()}
+            state[param] = {name: self._loaded_state(name, value, param) for name, value in values.items()}
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
+        # torch keeps a group's param_names where the loaded group has none
+        self.param_groups = [{**({"param_names": g["param_names"]} if "param_names" in g else {}),
+                              **copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
                              for s, g in zip(saved_groups, self.param_groups)]
 
+    def _loaded_state(self, name: str, value: Any, param: Parameter) -> Any:
+        """A state entry of ``load_state_dict``: ``step`` stays a number, a ``_float32_scalars`` entry becomes a
+        0-d float32 array, any other array-valued entry a copy in the parameter's dtype (of its shape)."""
+        if name == "step":
+            return float(as_numpy(value))
+        if name in self._float32_scalars:
+            return np.array(as_numpy(value), dtype=np.float32)
+        if hasattr(value, "shape"):
+            array = as_numpy(value)
+            if array.shape != param.shape:
+                raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
+            return array.astype(param.dtype, copy=True)
+        return copy.deepcopy(value)
 
-def _cast_state(name: str, value: Any, param: Parameter) -> Any:
-    """``step`` stays a number; an array-valued entry becomes a copy in the parameter's dtype."""
-    if name == "step":
-        return float(as_numpy(value))
-    if hasattr(value, "shape"):
-        array = as_numpy(value)
-        if array.shape != param.shape:
-            raise ValueError(f"state '{name}' has shape {array.shape}, its parameter has shape {param.shape}")
-        return array.astype(param.dtype, copy=True)
-    return copy.deepcopy(value)
+
+def _split_names(params: list[Any]) -> tuple[list[Any], list[str] | None]:
+    """torch's named parameters: ``(name, parameter)`` pairs (``module.named_parameters()``) become the
+    parameters and their names (the group's ``param_names``); plain parameters, and no names."""
+    names = [param[0] for param in params if isinstance(param, tuple)]
+    if not names:
+        return params, None
+    if len(names) != len(params):
+        raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+    return [param[1] for param in params], names
