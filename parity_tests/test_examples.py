@@ -79,7 +79,8 @@ def test_example_reaches_its_accuracy_in_both_engines_and_they_agree(name, dtype
 
 
 def test_every_example_is_registered_with_a_target():
-    assert sorted(examples.EXAMPLES) == sorted(TARGETS)
+    """char-gpt, trained with a schedule and clipping, has its own tests (test_char_gpt.py)."""
+    assert sorted(examples.EXAMPLES) == sorted([*TARGETS, "char-gpt"])
     with pytest.raises(KeyError, match="known: backprop-exercise"):
         examples.get("nope")
 

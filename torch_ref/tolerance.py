@@ -37,6 +37,30 @@ float32 gradient that is exactly 0 in exact arithmetic (the key bias's gradient 
 one feature per head) is rounding noise in both engines, and passes when scratch's error is within the
 tolerance relative to the terms it was summed from, not to the ~0 it came to.
 
+**Zero in exact arithmetic.** Some gradients are exactly 0 in exact arithmetic: the bias of a layer just
+before BatchNorm in training mode (the batch mean removes it), an attention's key bias (softmax is
+invariant to shifting every score of a row), the sums over a softmax's gradient. What each engine
+computes there is the rounding of the terms that cancel, e.g. 1e-9 from terms of 1e-2 in float32: two
+random numbers whose measure above is about 1, reported as a divergence although both are right. A
+side-by-side run (``torch_ref.training``) recognises them with a reference: when a parameter-gradient row
+fails, also after its module's local rerun, torch's whole step (twin and criterion) is rerun in float64
+on the same batch (float32 and float16 runs only; the whole step, since the noise starts upstream, e.g.
+in a BatchNorm's input gradient that sums to 0 only in exact arithmetic). Let ref be that float64
+gradient, b torch's and a scratch's.
+The quantity is zero in exact arithmetic when
+
+    max |ref| <= max |b - ref|
+
+(the exact value is below torch's own rounding error of it: b is noise). The terms' size is then that
+rounding error in epsilons, T = max|b - ref| / eps(dtype), and scratch is held to the same tolerance
+relative to the terms, max|a - b| / T <= tol: its noise must be of torch's size, not just small.
+``exact_zero_error`` is the rule. Its row passes with the note "zero in exact arithmetic". A gradient
+that should be nonzero (ref above torch's rounding) or scratch noise far above torch's still fails.
+It cannot rescue what Adam does next: Adam divides a gradient by its own running magnitude, so the
+noise becomes a full step of random sign, and the parameter parts for real; a model whose gradient is
+zero in exact arithmetic should not have that parameter (GPT-style attention without biases, as the
+``char-gpt`` example). In float64 there is no more precise reference, and such a row still fails.
+
 **Trajectories.** Over ``steps`` optimizer steps the rounding differences of each step
 carry into the next, growing about linearly, so a trajectory is held to
 ``rtol(dtype, n) * steps``. Along a trajectory a value's rounding is relative to the sizes it
@@ -96,3 +120,21 @@ def relative_error(actual: np.ndarray, expected: np.ndarray, scale: float = 0.0)
     max_abs = float(np.nanmax(diff)) if not np.isnan(diff).all() else math.inf
     max_rel = math.inf if np.isnan(rel).any() else float(rel.max())
     return max_abs, max_rel
+
+
+def exact_zero_error(actual: np.ndarray, expected: np.ndarray, reference: np.ndarray) -> float | None:
+    """None unless ``expected`` (torch, float32 or float16) is rounding noise around a quantity that is zero in
+    exact arithmetic, as its float64 ``reference`` tells: max|reference| <= max|expected - reference|. Then
+    the error of ``actual`` relative to the terms that cancel, max|a - b| / T with T = max|b - ref| / eps
+    (see the module docstring); a caller compares it with its tolerance."""
+    b = np.asarray(expected)
+    if not np.issubdtype(b.dtype, np.floating) or b.dtype == np.float64:
+        return None
+    a, b, ref = (np.asarray(v, dtype=np.float64) for v in (actual, b, reference))
+    if a.shape != b.shape or b.shape != ref.shape or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return None
+    noise = float(np.abs(b - ref).max(initial=0.0))
+    if noise == 0.0 or float(np.abs(ref).max(initial=0.0)) > noise:
+        return None
+    terms = noise / float(np.finfo(np.asarray(expected).dtype).eps)
+    return float(np.abs(a - b).max(initial=0.0)) / terms

@@ -267,6 +267,47 @@ def _upsample_case() -> Case:
                         (n, c, 2 * hw, 2 * hw), None, quick=True)
 
 
+def _attention_case() -> Case:
+    """Self-attention (the same x as query, key and value): dL/dx is the sum of the three input gradients."""
+    embed, heads, batch, seq = 256, 8, 32, 64
+
+    def build(engines: Sequence[str]) -> Work:
+        rng = np.random.default_rng(0)
+        module = nn.MultiheadAttention(embed, heads, batch_first=True, rng=rng)
+        x = rng.standard_normal((batch, seq, embed), dtype=np.float32)
+        grad = rng.standard_normal((batch, seq, embed), dtype=np.float32)
+        jobs: Work = {engine: partial(work.torch_self_attention, twin, _tensor(x, True), _tensor(grad))
+                      for engine, twin in _torch_twins(module, engines).items()}
+        if SCRATCH in engines:
+            jobs[SCRATCH] = partial(work.scratch_self_attention, module, x, grad)
+        return jobs
+    # in-projection 3 x 2NE^2 L, scores and weighted values 2 x 2 N L^2 E, out-projection 2NE^2 L; x3 with backward
+    flops = 3 * (4 * 2.0 * batch * seq * embed * embed + 2 * 2.0 * batch * seq * seq * embed)
+    return Case(f"MultiheadAttention({embed}, {heads}), batch {batch} seq {seq} fwd+bwd", "attention", build,
+                _finite_with_shape((batch, seq, embed)), flops, quick=True)
+
+
+def _char_gpt_step_case() -> Case:
+    """One training step of the ``parity train char-gpt`` model: forward, loss, backward, AdamW."""
+    from ..examples import char_gpt
+
+    def build(engines: Sequence[str]) -> Work:
+        model = char_gpt.build_model(np.dtype(np.float32), np.random.default_rng(0))
+        x, y, _, _ = char_gpt.load_data(np.random.default_rng(0))
+        x, y = x[:char_gpt.BATCH_SIZE], y[:char_gpt.BATCH_SIZE]
+        jobs: Work = {}
+        for engine, twin in _torch_twins(model, engines).items():
+            adamw = torch.optim.AdamW(twin.parameters(), lr=1e-3, weight_decay=0.1)
+            jobs[engine] = partial(work.torch_train_step, twin, torch.nn.CrossEntropyLoss(), adamw,
+                                   torch.from_numpy(x), torch.from_numpy(y))
+        if SCRATCH in engines:
+            adamw = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+            jobs[SCRATCH] = partial(work.scratch_train_step, model, nn.CrossEntropyLoss(), adamw, x, y)
+        return jobs
+    return Case(f"train step char-gpt (2 blocks, d 64), batch {char_gpt.BATCH_SIZE}x{char_gpt.CONTEXT}, AdamW",
+                "train step", build, _positive_finite_loss, None, quick=True)
+
+
 def all_cases() -> list[Case]:
     """Every case, in table order. Building a case's work is deferred to ``case.build``."""
     steps = [_step_case(f"train step MLP {'-'.join(map(str, w))}@{b}, Adam", w, b, True)
@@ -277,6 +318,5 @@ def all_cases() -> list[Case]:
                                   momentum=0.9),
                   _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
     convs = [_conv_case(), _conv3d_case(), _conv_transpose2d_case()]
-    return [*_linear_cases(), *steps, *convs, _lstm_case(), _instance_norm_case(), _upsample_case(),
-            _cross_entropy_case(256, 1000),
-            *optimizers, *epochs]
+    return [*_linear_cases(), *steps, _char_gpt_step_case(), *convs, _lstm_case(), _attention_case(),
+            _instance_norm_case(), _upsample_case(), _cross_entropy_case(256, 1000), *optimizers, *epochs]

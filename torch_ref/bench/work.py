@@ -31,6 +31,22 @@ def torch_forward_backward(module: torch.nn.Module, x: torch.Tensor, grad: torch
     return x.grad
 
 
+def scratch_self_attention(module: Any, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """MultiheadAttention forward on (x, x, x) without weights, then backward; returns dL/dx (all three uses)."""
+    module.zero_grad()
+    module(x, x, x, need_weights=False)
+    grad_q, grad_k, grad_v = module.backward(grad)
+    return grad_q + grad_k + grad_v
+
+
+def torch_self_attention(module: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    module.zero_grad()
+    x.grad = None
+    out, _ = module(x, x, x, need_weights=False)
+    out.backward(grad)
+    return x.grad
+
+
 def scratch_loss(criterion: Any, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """A loss forward and backward; returns dL/dlogits."""
     criterion(logits, target)

@@ -74,9 +74,12 @@ def _settings(args: argparse.Namespace, example: examples.Example, rows: int) ->
                        and c is not base)
         raise UsageError(f"unknown optimizer {optimizer!r}; known: {', '.join(known)}")
     batches = 1 if batch_size is None else math.ceil(rows / batch_size)
-    return {"optimizer": optimizer, "lr": example.lr if args.lr is None else args.lr,
-            "epochs": epochs, "batch_size": batch_size,
-            "steps": epochs * batches if args.steps is None else args.steps}
+    steps = args.steps or example.steps or epochs * batches
+    options = dict(example.optimizer_options) if optimizer == example.optimizer else {}
+    return {"optimizer": optimizer, "lr": example.lr if args.lr is None else args.lr, "options": options,
+            "epochs": epochs, "batch_size": batch_size, "steps": steps,
+            "schedule": None if example.scheduler is None else example.scheduler.__name__,
+            "max_grad_norm": example.max_grad_norm}
 
 
 def _load(args: argparse.Namespace) -> tuple[examples.Example, tuple]:
@@ -119,8 +122,9 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         report = training.compare(model, example.criterion(), x_train, y_train,
-                                optimizer=(settings["optimizer"], {"lr": settings["lr"]}), steps=settings["steps"],
-                                batch_size=settings["batch_size"], callback=advance)
+                                optimizer=(settings["optimizer"], {"lr": settings["lr"], **settings["options"]}),
+                                steps=settings["steps"], batch_size=settings["batch_size"], callback=advance,
+                                scheduler=example.scheduler, max_grad_norm=example.max_grad_norm)
     except (ValueError, TypeError) as error:
         raise UsageError(str(error).splitlines()[0]) from None
     finally:
@@ -135,6 +139,8 @@ def _train(args: argparse.Namespace) -> int:
         print(_text(result))
         if example.describe is not None:
             print(example.describe(model, x_test if x_test is not None else x_train))
+        if example.sample is not None:
+            print(example.sample(model, report.twin))
     return 0 if report.ok else 1
 
 
@@ -176,8 +182,15 @@ def _summary(example: examples.Example, settings: dict, report: training.Report,
 
 
 def _text(result: dict) -> str:
-    lines = [f"{result['example']}: {result['steps']} steps of {result['optimizer']} (lr {result['lr']}), "
+    extras = "".join(f", {k} {v}" for k, v in result["options"].items())
+    extras += f", schedule {result['schedule']}" if result["schedule"] else ""
+    extras += f", clip_grad_norm_ {result['max_grad_norm']}" if result["max_grad_norm"] is not None else ""
+    lines = [f"{result['example']}: {result['steps']} steps of {result['optimizer']} (lr {result['lr']}{extras}), "
              f"batch size {result['batch_size'] or 'all'}"]
+    losses = result["losses"]
+    if losses:
+        lines.append(f"batch loss  step 0: scratch {losses[0][0]:.6g}  torch {losses[0][1]:.6g}   "
+                     f"step {len(losses) - 1}: scratch {losses[-1][0]:.6g}  torch {losses[-1][1]:.6g}")
     for split in ("train", "test"):
         values = result[split]
         if values is None:

@@ -4,7 +4,8 @@ loss, its data and its default training options, one file per example, registere
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,10 @@ Split = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x_train, y_trai
 @dataclass(frozen=True)
 class Example:
     """One trainable example. ``load_data(rng)`` returns float64 inputs (cast by the caller) and targets;
-    ``accuracy(output, target)`` is the fraction right; ``describe(model, x)`` optionally shows predictions."""
+    ``accuracy(output, target)`` is the fraction right; ``describe(model, x)`` optionally shows predictions.
+    ``optimizer_options`` go to the example's optimizer besides ``lr``; ``scheduler`` and ``max_grad_norm`` are
+    ``torch_ref.training.compare``'s; ``steps`` (None: epochs x batches) is the default run's length;
+    ``sample(model, twin)`` optionally shows what both trained engines generate."""
 
     name: str
     description: str
@@ -29,6 +33,11 @@ class Example:
     batch_size: int | None = None  # None: the whole training set in one batch
     accuracy: Callable[[np.ndarray, np.ndarray], float] | None = None
     describe: Callable[[nn.Module, np.ndarray], str] | None = None
+    optimizer_options: dict[str, Any] = field(default_factory=dict)
+    scheduler: Callable[[Any, Any, int], Any] | None = None
+    max_grad_norm: float | None = None
+    steps: int | None = None
+    sample: Callable[[nn.Module, Any], str] | None = None
 
 
 EXAMPLES: dict[str, Example] = {}
@@ -47,4 +56,4 @@ def get(name: str) -> Example:
 
 
 # The examples register themselves on import; imported last, since they use Example and register.
-from . import backprop_exercise, digits, letters, xor  # noqa: E402,F401
+from . import backprop_exercise, char_gpt, digits, letters, xor  # noqa: E402,F401

@@ -35,15 +35,24 @@ is tolerance.py's measure, with its trajectory scale: the largest magnitude each
 run so far (at step 0, the measure itself).
 
 Where it stops: a module called twice in one forward is recorded at its last call only (scratch keeps one
-cache per module), and a container that reads its children's state other than through their calls (a
-cached mask) sees the stand-in's, not torch's. A gradient that is exactly 0 in exact arithmetic (the bias
-of a layer just before BatchNorm in training mode) is rounding noise in both engines and is reported as a
-divergence.
+cache per module; it is compared only when both engines called it as often), and a container that reads
+its children's state other than through their calls (a cached mask) sees the stand-in's, not torch's.
+
+Zero in exact arithmetic: a parameter gradient that is exactly 0 in exact arithmetic (the bias of a layer
+just before BatchNorm in training mode) is rounding noise in both engines. When its row fails, torch's
+step is rerun in float64 on the same batch, and the row passes when that reference shows the quantity is
+zero and scratch's noise is of torch's size (``torch_ref.tolerance.exact_zero_error``; float32 and float16
+runs only). What Adam makes of such noise, a full step of random sign, still diverges: build such models
+without that parameter (the ``char-gpt`` example's attention has no biases).
+
+Around the update: ``max_grad_norm`` and ``scheduler`` clip both engines' gradients before and step
+their learning-rate schedulers after each update, each with its own engine's function (``update.py``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -52,6 +61,7 @@ from scratch import nn
 
 from ..report import Comparison, Report
 from .session import Session
+from .update import SchedulerFactory, wrap_updates
 
 __all__ = ["Comparison", "Report", "compare"]
 
@@ -68,13 +78,17 @@ def _batch(array: np.ndarray, step: int, batch_size: int | None) -> np.ndarray:
 def compare(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets: np.ndarray, *,
             optimizer: tuple[str | type, dict] = ("Adam", {"lr": 1e-3}), steps: int = 10,
             batch_size: int | None = None, rtol: float | None = None, atol: float | None = None,
-            callback: Callable[[int, Report], None] | None = None) -> Report:
+            callback: Callable[[int, Report], None] | None = None, scheduler: SchedulerFactory | None = None,
+            max_grad_norm: float | None = None) -> Report:
     """Train ``model`` and its torch twin for ``steps`` steps on the same batches and compare every
     quantity of every step (see the module docstring); ``report.first_divergence`` localizes a bug.
 
     ``optimizer`` is ``(name, options)``, the name of a ``scratch.optim`` class (or such a class);
     ``batch_size`` None uses every row at each step; ``rtol`` replaces the dtype's tolerance, and a
     comparison within ``atol`` (absolute) passes too. ``callback(step, report)`` runs after each step.
+    ``max_grad_norm`` clips both engines' gradients to that total norm before each update (their own
+    ``clip_grad_norm_``); ``scheduler(lr_scheduler_module, optimizer, steps)`` builds a learning-rate scheduler, called
+    with ``scratch.optim.lr_scheduler`` and ``torch.optim.lr_scheduler`` in turn, stepped after each update.
     """
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"compare: steps must be a non-negative int, got {steps!r}")
@@ -83,10 +97,14 @@ def compare(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets:
     if len(inputs) != len(targets):
         raise ValueError(f"compare: inputs have {len(inputs)} rows but targets {len(targets)}")
     session = Session(model, criterion, optimizer, rtol, atol)
+    wrap_updates(session, scheduler, max_grad_norm, steps)
     report = Report(model=model, twin=session.twin)
-    with session:
+    with session, warnings.catch_warnings():
+        # an Embedding's input (indices) needs no gradient: torch's full backward hook still fires, with a warning
+        warnings.filterwarnings("ignore", message="Full backward hook is firing when gradients are computed")
         for step in range(steps):
-            rows, losses = session.run_step(step, _batch(inputs, step, batch_size), _batch(targets, step, batch_size))
+            session.batch = _batch(inputs, step, batch_size), _batch(targets, step, batch_size)
+            rows, losses = session.run_step(step, *session.batch)
             report.comparisons += rows
             report.losses.append(losses)
             if callback is not None:
