@@ -55,24 +55,36 @@ def _ratio(num: tuple, den: tuple, t: np.ndarray) -> np.ndarray:
 def erf(x: np.ndarray) -> np.ndarray:
     r"""erf(x) = 2/sqrt(pi) \int_0^x e^{-t^2} dt, elementwise (NumPy has none); within 1 ulp of C's erf.
 
-    fdlibm's method, computed in float64 and cast back to x's dtype: each region is evaluated on
-    |x| clipped into it, then selected. In the tail erfc(y) = e^{-h^2 - 0.5625} e^{(h - y)(h + y) + R/S} / y
-    with h = y cut to 21 bits, so h^2 is exact and the rounding of y^2 never reaches the exponential.
+    fdlibm's method, computed in float64 and cast back to x's dtype: |x| < 0.84375, [0.84375, 1.25) and
+    the tail each take their own rational approximation, evaluated on that region's elements only (fast
+    path: GELU's inputs are mostly central, so the tail's two exponentials run on few). In the tail
+    erfc(y) = e^{-h^2 - 0.5625} e^{(h - y)(h + y) + R/S} / y with h = y cut to 21 bits, so h^2 is exact and
+    the rounding of y^2 never reaches the exponential.
     """
     x64 = np.asarray(x, dtype=np.float64)
     a = np.abs(x64)
+    out = np.empty_like(x64)
+    central, near_one = a < 0.84375, (a >= 0.84375) & (a < 1.25)
+    tail = ~(central | near_one)  # NaN included: it stays NaN through the tail's arithmetic
+    out[central] = _erf_fdlibm_central(x64[central])
+    out[near_one] = np.copysign(_ERX + _ratio(_ERF_PA, _ERF_QA, a[near_one] - 1), x64[near_one])
+    out[tail] = np.copysign(_erf_fdlibm_tail(a[tail]), x64[tail])
+    return out.astype(np.asarray(x).dtype)
+
+
+def _erf_fdlibm_central(x: np.ndarray) -> np.ndarray:
+    """erf(x) = x + x PP(x^2)/QQ(x^2) for |x| < 0.84375."""
     with np.errstate(under="ignore"):  # x^2 of a tiny x
-        xs = np.copysign(np.minimum(a, 0.84375), x64)
-        central = xs + xs * _ratio(_ERF_PP, _ERF_QQ, xs * xs)
-    s = np.clip(a, 0.84375, 1.25) - 1
-    near_one = _ERX + _ratio(_ERF_PA, _ERF_QA, s)
-    y = np.clip(a, 1.25, 6.0)
+        return x + x * _ratio(_ERF_PP, _ERF_QQ, x * x)
+
+
+def _erf_fdlibm_tail(a: np.ndarray) -> np.ndarray:
+    """erf(a) = 1 - erfc(a) for a >= 1.25 (a clipped to 6, where erf rounds to 1)."""
+    y = np.minimum(a, 6.0)
     w = 1 / (y * y)
     r = np.where(y < 1 / 0.35, _ratio(_ERF_RA, _ERF_SA, w), _ratio(_ERF_RB, _ERF_SB, w))
     h = (y.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
-    tail = 1 - np.exp(-h * h - 0.5625) * np.exp((h - y) * (h + y) + r) / y
-    out = np.where(a < 0.84375, central, np.copysign(np.where(a < 1.25, near_one, tail), x64))
-    return out.astype(np.asarray(x).dtype)
+    return 1 - np.exp(-h * h - 0.5625) * np.exp((h - y) * (h + y) + r) / y
 
 
 # ------------------------------------------ erfc and the inverses (Cephes; erf's central part too)

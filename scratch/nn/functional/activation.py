@@ -202,28 +202,28 @@ _GELU_KAPPA = 0.044715
 
 def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
     r"""y = x Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh', y = x/2 (1 + tanh(u)),
-    u = sqrt(2/pi) (x + 0.044715 x^3)."""
+    u = sqrt(2/pi) (x + 0.044715 x^3). The cache keeps erf(x / sqrt 2) or tanh(u) for the backward."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"GELU: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
     with _limits():  # x^3 = ±inf for huge |x| gives tanh = ±1: the exact limits y = x and y = -0
         if approximate == "none":
-            return x * 0.5 * (1 + erf(x * _M_SQRT1_2)), (x, approximate)
-        inner = (_M_SQRT2 * _M_2_SQRTPI * 0.5) * (x + _GELU_KAPPA * (x * x * x))
-        return 0.5 * x * (1 + np.tanh(inner)), (x, approximate)
+            erf_x = erf(x * _M_SQRT1_2)
+            return x * 0.5 * (1 + erf_x), (x, approximate, erf_x)
+        tanh_inner = np.tanh((_M_SQRT2 * _M_2_SQRTPI * 0.5) * (x + _GELU_KAPPA * (x * x * x)))
+        return 0.5 * x * (1 + tanh_inner), (x, approximate, tanh_inner)
 
 
 def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     r"""dL/dx = dL/dy (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi); with 'tanh':
     dL/dx = dL/dy ((1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)), t = tanh(u)."""
-    x, approximate = cache
+    x, approximate, saved = cache
     dt = x.dtype.type
     with _limits():
         if approximate == "none":
-            cdf = 0.5 * (1 + erf(x * _M_SQRT1_2))
+            cdf = 0.5 * (1 + saved)
             pdf = (_M_2_SQRTPI * _M_SQRT1_2 * 0.5) * np.exp(x * x * -0.5)
             return dout * (cdf + x * pdf)
-        beta, x_sq = dt(_M_SQRT2 * _M_2_SQRTPI * 0.5), x * x
-        tanh_inner = np.tanh(beta * (x + _GELU_KAPPA * (x_sq * x)))
+        beta, x_sq, tanh_inner = dt(_M_SQRT2 * _M_2_SQRTPI * 0.5), x * x, saved
         left_derivative = 0.5 * (1 + tanh_inner)
         inner_derivative = beta * (1 + 3 * dt(_GELU_KAPPA) * x_sq)
         right_derivative = 0.5 * x * (1 - tanh_inner * tanh_inner) * inner_derivative
