@@ -7,9 +7,11 @@ import contextlib
 import io
 import json
 import math
+import os
 import sys
 
 import pytest
+from matplotlib.backend_bases import FigureCanvasBase
 
 from torch_ref import cli
 from torch_ref.bench import memory
@@ -17,6 +19,8 @@ from torch_ref.bench.cases import LARGE_STEP, all_cases
 from torch_ref.cli import bench as cli_bench
 
 TINY = "train step MLP 2-16-1@4, Adam"
+CORES = os.cpu_count() or 1
+IMAGE_FORMATS = ", ".join(f".{extension}" for extension in sorted(FigureCanvasBase.get_supported_filetypes()))
 ROW_KEYS = {"case", "family", "scratch_s", "torch_s", "torch_foreach_s", "torch_fused_s", "best_torch", "ratio",
             "flops", "scratch_gflops", "peak_pct", "sweep"}
 
@@ -31,7 +35,11 @@ def tiny_run() -> dict:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert cli.main(["bench", "--quick", "--only", "2-16-1", "--json", "--threads", "1"]) == 0
-    return json.loads(out.getvalue())
+    return json.loads(out.getvalue(), parse_constant=_not_strict)  # strict JSON: no NaN or Infinity
+
+
+def _not_strict(constant: str):
+    raise ValueError(f"parity bench --json wrote {constant}, which strict JSON has not")
 
 
 def test_json_rows_of_a_tiny_step(tiny_run):
@@ -73,12 +81,17 @@ def test_plot_writes_a_png_and_a_layer_case_has_no_optimizer_paths(tmp_path, cap
 @pytest.mark.parametrize(("args", "message"), [
     (["--threads", "0"], "parity bench: --threads must be a positive integer, got 0"),
     (["--threads", "two"], "parity bench: argument --threads: invalid int value: 'two'"),
+    (["--threads", str(CORES + 1)], f"parity bench: --threads must be at most {CORES} (this machine's cores: more "
+                                    f"would time the threads' contention, not the engines), got {CORES + 1}"),
+    (["--plot", "/"], "parity bench: --plot: cannot write /: it is a directory; name a file in it, e.g. /plot.png"),
     (["--only", "no-such-case"], "parity bench: no case matches 'no-such-case'"),
     (["--quick", "--only", "4096"], "parity bench: no case matches '4096' among the --quick cases"),
     (["--fast"], "parity bench: unrecognized arguments: --fast"),
     (["--plot", "/no/such/folder/bench.png"], "parity bench: --plot: cannot write /no/such/folder/bench.png: "
                                                "/no/such/folder is not a writable directory"),
     (["--plot", "bench.png", "--only", "LSTM"], "parity bench: --plot draws the Linear cases, and none is selected"),
+    (["--plot", "bench.xyz"], f"parity bench: --plot: cannot write bench.xyz: extension '.xyz'; matplotlib writes "
+                              f"{IMAGE_FORMATS}"),
 ])
 def test_bad_usage_is_one_line_and_exit_2_before_any_timing(monkeypatch, capsys, args, message):
     def no_timing(*args, **kwargs):

@@ -1,6 +1,9 @@
 """The results of the harness: one ``Comparison`` per compared quantity, gathered in a ``ParityResult`` for one
 component (``module_parity``, ``loss_parity``, ``optimizer_parity``, a ``parity check`` row) or in a ``Report``
 for a side-by-side training run (``torch_ref.training.compare``), which adds the step, the module and the losses.
+
+JSON: ``to_json`` and ``strict_json`` write strict JSON (RFC 8259, ``allow_nan=False``), which has no NaN or
+Infinity: a non-finite float is written as ``null``.
 """
 
 from __future__ import annotations
@@ -83,6 +86,36 @@ class ParityResult:
         return {"ok": self.ok, "comparisons": [asdict(c) for c in self.comparisons]}
 
 
+def finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, +-inf) inside dicts, lists and tuples replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
+def strict_json(value: Any, indent: int | None = None) -> str:
+    """Strict JSON, that any parser reads: a non-finite float (NaN, +-inf) is written as ``null``."""
+    return json.dumps(finite_or_none(value), indent=indent, allow_nan=False)
+
+
+@dataclass
+class NonFinite:
+    """The first quantity of a training run that is not finite: the step, the engines where it is NaN or
+    infinite, and what it is (``"loss"``, ``"parameter '0.weight' after the update"``, ...)."""
+
+    step: int
+    engines: list[str]
+    quantity: str
+    values: str  # "nan", "inf" or "nan and inf"
+
+    def describe(self) -> str:
+        return f"step {self.step}, {self.quantity}: {self.values} in {' and '.join(self.engines)}"
+
+
 @dataclass
 class Report(ParityResult):
     """Every comparison of a side-by-side training run, in the order of computation, with the losses of both
@@ -91,6 +124,22 @@ class Report(ParityResult):
     losses: list[tuple[float, float]] = field(default_factory=list)
     model: Any = None
     twin: Any = None
+    non_finite: NonFinite | None = None  # where training stopped: a NaN or inf loss, parameter or buffer
+
+    @property
+    def ok(self) -> bool:
+        """Every comparison within tolerance and every loss and parameter finite: two engines that agree
+        on NaN are not at parity."""
+        return super().ok and self.non_finite is None
+
+    @property
+    def verdict(self) -> str:
+        """``"ok"``; ``"diverged"`` when a comparison fails at or before the first non-finite step (one
+        engine alone going NaN is a divergence); else ``"non-finite"`` when both engines went NaN or inf."""
+        first, bad = self.first_divergence, self.non_finite
+        if first is not None and (bad is None or first.step <= bad.step):
+            return "diverged"
+        return "ok" if bad is None else "non-finite"
 
     @property
     def first_divergence(self) -> Comparison | None:
@@ -106,20 +155,25 @@ class Report(ParityResult):
 
     def to_dict(self) -> dict:
         first = self.first_divergence
-        return {"ok": self.ok, "steps": len(self.losses), "first_divergence": None if first is None else asdict(first),
+        return {"ok": self.ok, "verdict": self.verdict, "steps": len(self.losses),
+                "first_divergence": None if first is None else asdict(first),
+                "non_finite": None if self.non_finite is None else asdict(self.non_finite),
                 "losses": [list(pair) for pair in self.losses], "max_rel_err_per_step": self.max_rel_err_per_step,
                 "comparisons": [asdict(c) for c in self.comparisons]}
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """``to_dict`` as strict JSON: a non-finite float (a NaN loss, an infinite error) is ``null``."""
+        return strict_json(self.to_dict(), indent)
 
     def __str__(self) -> str:
         first = self.first_divergence
         lines = [f"parity compare: {len(self.losses)} steps, {len(self.comparisons)} comparisons, "
-                 f"{'ok' if self.ok else 'DIVERGED'}"]
+                 f"{'ok' if self.ok else self.verdict.upper()}"]
         if self.losses:
             ours, theirs = self.losses[-1]
             lines.append(f"final loss: scratch {ours:.6g}, torch {theirs:.6g}")
+        if self.non_finite is not None:
+            lines.append(f"non-finite: {self.non_finite.describe()} (training stopped there)")
         if first is not None:
             lines.append(f"first divergence: step {first.step}, module '{first.module}', {first.quantity}: "
                          f"max rel err {first.max_rel_err:.3e} > tol {first.tol:.3e} {first.problem}".rstrip())

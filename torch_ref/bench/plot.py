@@ -26,8 +26,9 @@ def _series(rows: list[dict[str, Any]], fixed: str, value: int, axis: str,
             "at the GEMM peak": [(r["sweep"][axis], r["flops"] / peak_gflops / 1e9) for r in chosen]}
 
 
-def plot(path: str, rows: list[dict[str, Any]], threads: int, peak_gflops: float) -> None:
-    """Two log-log panels of time per forward+backward: against batch size, and against width."""
+def plot(path: str, image_format: str, rows: list[dict[str, Any]], threads: int, peak_gflops: float) -> None:
+    """Two log-log panels of time per forward+backward, against batch size and against width, written to
+    ``path`` in ``image_format`` (a matplotlib format: "png", "svg", ...)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,5 +56,5 @@ def plot(path: str, rows: list[dict[str, Any]], threads: int, peak_gflops: float
         ax.grid(True, which="both", alpha=0.3)
     figure.suptitle(f"Linear forward+backward, float32, {threads} threads each")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, format=image_format)
     plt.close(figure)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 import os
 import sys
 import time
@@ -22,47 +21,49 @@ from typing import Any
 from ..bench import memory, plot
 from ..bench.cases import LARGE_STEP, SCRATCH, Case, all_cases
 from ..bench.runner import FULL, QUICK, default_threads, gemm_peak, same_threads, time_engines
-from .common import one_line_errors
+from .common import JSON_HELP, UsageError, check_count, check_plot_path, one_line_errors, print_json
 
 TORCH_PATHS = {"torch": "torch_s", "torch-foreach": "torch_foreach_s", "torch-fused": "torch_fused_s"}
 MEMORY_ENGINES = [SCRATCH, "torch", "torch-fused"]
-
-
-class UsageError(Exception):
-    """A one-line error for the user: printed to stderr, exit status 2."""
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``bench`` subcommand on argparse's subparsers."""
     bench = commands.add_parser("bench", help="time scratch against torch on the same work (speed, memory)")
     bench.add_argument("--quick", action="store_true", help="fewer cases and rounds, no memory line (under a minute)")
-    bench.add_argument("--json", action="store_true", help="print the rows as JSON")
-    bench.add_argument("--plot", metavar="FILE.png", help="write time against batch size and width to a PNG")
+    bench.add_argument("--json", action="store_true", help=JSON_HELP)
+    bench.add_argument("--plot", metavar="FILE.png", help="write time against batch size and width to an image, its "
+                       "format from the extension (.png, .svg, .pdf, ...: what matplotlib writes)")
     bench.add_argument("--only", metavar="PATTERN", help="cases whose name matches (glob or substring)")
     bench.add_argument("--threads", type=int, metavar="N", default=default_threads(),
-                       help=f"threads for each engine's BLAS and torch (default {default_threads()})")
+                       help=f"threads for each engine's BLAS and torch, 1 to the {os.cpu_count()} cores "
+                            f"(default {default_threads()})")
     bench.set_defaults(handler=command_bench)
     one_line_errors(bench, "parity bench")
 
 
 def command_bench(args: argparse.Namespace) -> int:
     try:
-        cases = _selected(args)
+        cases, plot_format = _selected(args)
     except UsageError as error:
         print(f"parity bench: {error}", file=sys.stderr)
         return 2
     result = run(cases, args.threads, args.quick, progress=not args.json)
     if args.plot is not None:
-        plot.plot(args.plot, result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
+        plot.plot(args.plot, plot_format, result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
         result["plot"] = args.plot
-    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    if args.json:
+        print_json(result)
+    else:
+        print(format_report(result))
     return 0
 
 
-def _selected(args: argparse.Namespace) -> list[Case]:
-    """The cases to run, after every check of the options (so a bad option fails before any timing)."""
-    if args.threads < 1:
-        raise UsageError(f"--threads must be a positive integer, got {args.threads}")
+def _selected(args: argparse.Namespace) -> tuple[list[Case], str | None]:
+    """The cases to run and the image format of ``--plot``, after every check of the options (so a bad option
+    fails before any timing)."""
+    check_count("--threads", args.threads, 1, os.cpu_count() or 1, " (this machine's cores: more would time "
+                "the threads' contention, not the engines)")
     cases = [case for case in all_cases() if case.quick or not args.quick]
     if args.only:
         glob = args.only if any(ch in args.only for ch in "*?[") else f"*{args.only}*"
@@ -74,12 +75,11 @@ def _selected(args: argparse.Namespace) -> list[Case]:
             plot.require_matplotlib()
         except ImportError as error:
             raise UsageError(str(error)) from None
-        folder = os.path.dirname(os.path.abspath(args.plot))
-        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
-            raise UsageError(f"--plot: cannot write {args.plot}: {folder} is not a writable directory")
+        plot_format = check_plot_path(args.plot)
         if not any(case.sweep for case in cases):
             raise UsageError("--plot draws the Linear cases, and none is selected")
-    return cases
+        return cases, plot_format
+    return cases, None
 
 
 def run(cases: list[Case], threads: int, quick: bool, progress: bool = False) -> dict[str, Any]:

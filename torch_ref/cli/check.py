@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 
 from ..catalog import DTYPE_NAMES, run_case, select
 from ..report import Comparison, ParityResult
+from .common import JSON_HELP, print_json
 
 COLUMNS = ("output", "grad_input", "grad_params")
 LEGEND = ("output: a module's output, an optimizer's parameters after each step, a scheduler's lr (and momentum) "
@@ -71,7 +71,7 @@ def command_check(args: argparse.Namespace) -> int:
             for dtype in DTYPE_NAMES[args.dtype]]
     failed = sum(not row["ok"] for row in rows)
     if args.json:
-        print(json.dumps({"ok": failed == 0, "rows": rows}, indent=2))
+        print_json({"ok": failed == 0, "rows": rows})
     else:
         print(format_table(rows))
         print(f"\n{LEGEND}\n\n{len(rows) - failed} passed, {failed} failed "
@@ -84,5 +84,5 @@ def add_parser(commands: Any) -> None:
     check = commands.add_parser("check", help="run every component side by side with torch and print a table")
     check.add_argument("--dtype", choices=sorted(DTYPE_NAMES), default="both")
     check.add_argument("--only", metavar="PATTERN", help="components whose name matches (glob or substring)")
-    check.add_argument("--json", action="store_true", help="print the rows as JSON")
+    check.add_argument("--json", action="store_true", help=JSON_HELP)
     check.set_defaults(handler=command_check)

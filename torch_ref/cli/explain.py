@@ -9,7 +9,6 @@ model's twin (``to_torch``) module by module and reads each intermediate gradien
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from scratch.nn.modules import activation, softmax
 from .. import examples
 from ..convert import to_torch
 from ..tolerance import reduction_length, relative_error, rtol
-from .common import one_line_errors
+from .common import one_line_errors, print_json
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 ACTIVATIONS = tuple(getattr(module, name) for module in (activation, softmax) for name in module.__all__)
@@ -189,8 +188,8 @@ def command_explain_attention(args: argparse.Namespace) -> int:
     rows = attention_rows(args.heads, not args.no_mask, DTYPES[args.dtype])
     ok = all(r.ok for r in rows)
     if args.json:
-        print(json.dumps({"example": "attention", "heads": args.heads, "mask": not args.no_mask,
-                          "dtype": args.dtype, "ok": ok, "rows": [asdict(r) for r in rows]}, indent=2))
+        print_json({"example": "attention", "heads": args.heads, "mask": not args.no_mask,
+                          "dtype": args.dtype, "ok": ok, "rows": [asdict(r) for r in rows]})
     else:
         print(f"parity explain attention: one self-attention layer, {args.dtype}\n"
               f"{case_header(args.heads, not args.no_mask)}\n{format_rows(rows)}\n\n{_verdict(rows)}")
@@ -216,8 +215,8 @@ def command_explain(args: argparse.Namespace) -> int:
     rows = explain_rows(model, example.criterion(), x, y)
     ok = all(row.ok for row in rows)
     if args.json:
-        print(json.dumps({"example": example.name, "sample": args.sample, "dtype": str(dtype), "ok": ok,
-                          "x": x.tolist(), "target": y.tolist(), "rows": [asdict(row) for row in rows]}, indent=2))
+        print_json({"example": example.name, "sample": args.sample, "dtype": str(dtype), "ok": ok,
+                          "x": x.tolist(), "target": y.tolist(), "rows": [asdict(row) for row in rows]})
     else:
         print(f"parity explain {example.name}: training sample {args.sample}, {dtype}\n"
               f"x = {format_values(x)}\ntarget = {format_values(y)}\n{format_rows(rows)}\n\n"
@@ -231,7 +230,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("example", help="an example's name (e.g. backprop-exercise, xor, letters), or 'attention'")
     parser.add_argument("--sample", type=int, default=0, metavar="I", help="the training sample (default 0)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
-    parser.add_argument("--json", action="store_true", help="print the values as JSON")
+    parser.add_argument("--json", action="store_true", help="print the values as strict JSON (a NaN or infinite "
+                        "number is written as null)")
     parser.add_argument("--heads", type=int, default=1, help="attention only: 1 or 2 heads (default 1)")
     parser.add_argument("--no-mask", action="store_true", help="attention only: no causal mask")
     parser.set_defaults(handler=command_explain)

@@ -3,17 +3,15 @@
 Training goes through ``torch_ref.training.compare``, so every step compares every module's output and
 gradients and every parameter and optimizer state; a tqdm progress bar follows the steps. At the end
 it prints each engine's loss and accuracy on the training (and test) data after training and the
-largest divergence seen; ``--plot FILE.png`` draws the two loss curves and the per-step divergence,
-``--json`` prints the same data as JSON. Exit status: 0 when the engines agree within tolerance, 1
-when they diverge, 2 for a usage error (unknown example, bad option, missing optional dependency).
+largest divergence seen; ``--plot FILE.png`` draws the two loss curves and the per-step divergence (the
+extension picks the format: .png, .svg, .pdf, ...), ``--json`` prints the same data as strict JSON (a NaN or
+infinite number as null). Every option is checked before any data is loaded or step is taken.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
 from typing import Any
 
@@ -24,28 +22,47 @@ import scratch.optim
 
 from .. import examples, training
 from ..convert import to_torch
-from .common import one_line_errors
+from .common import (
+    FAILED,
+    JSON_HELP,
+    NON_FINITE,
+    OK,
+    USAGE,
+    UsageError,
+    check_count,
+    check_lr,
+    check_plot_path,
+    one_line_errors,
+    print_json,
+)
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
-
-
-class UsageError(Exception):
-    """A one-line error for the user: printed to stderr, exit status 2."""
+EXIT_STATUS = {"ok": OK, "diverged": FAILED, "non-finite": NON_FINITE}
+EPILOG = f"""exit status:
+  {OK}  the engines agree within tolerance at every step
+  {FAILED}  they diverge: the first step, module and quantity beyond tolerance are named
+  {USAGE}  usage error: unknown example, bad option value, missing optional dependency
+  {NON_FINITE}  a loss, parameter or buffer went NaN or infinite (in either engine): training stops at
+     that step, named with what went non-finite (agreeing on NaN is not parity)"""
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``train`` subcommand on argparse's subparsers."""
-    train = commands.add_parser("train", help="train an example in both engines side by side, comparing every step")
+    train = commands.add_parser("train", help="train an example in both engines side by side, comparing every step",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("example", help="the example's name (e.g. letters, xor, digits)")
     train.add_argument("--optimizer", metavar="NAME", help="a scratch.optim class (default: the example's)")
-    train.add_argument("--lr", type=float, metavar="X", help="learning rate (default: the example's)")
+    train.add_argument("--lr", type=float, metavar="X",
+                       help="learning rate, finite, > 0 and within --dtype's range (default: the example's)")
     train.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default: epochs x batches per epoch)")
     train.add_argument("--epochs", type=int, metavar="N", help="epochs (default: the example's)")
     train.add_argument("--batch-size", type=int, metavar="N", help="rows per step (default: the example's)")
-    train.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the weights and data (default 0)")
+    train.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed of the weights and data, >= 0 (default 0)")
     train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
-    train.add_argument("--plot", metavar="FILE.png", help="write the loss curves and divergence to a PNG")
-    train.add_argument("--json", action="store_true", help="print the results as JSON")
+    train.add_argument("--plot", metavar="FILE.png", help="write the loss curves and divergence to an image, its "
+                       "format from the extension (.png, .svg, .pdf, ...: what matplotlib writes)")
+    train.add_argument("--json", action="store_true", help=JSON_HELP)
     train.set_defaults(handler=command_train)
     one_line_errors(train, "parity train")
 
@@ -55,17 +72,25 @@ def command_train(args: argparse.Namespace) -> int:
         return _train(args)
     except UsageError as error:
         print(f"parity train: {error}", file=sys.stderr)
-        return 2
+        return USAGE
+
+
+def _check_options(args: argparse.Namespace) -> str | None:
+    """Every check of the options that needs no example: before any data is loaded or step taken. Returns
+    the image format of ``--plot`` (None without it)."""
+    for option, value, least in (("--steps", args.steps, 1), ("--epochs", args.epochs, 1),
+                                 ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
+        check_count(option, value, least)
+    check_lr(args.lr, float(np.finfo(DTYPES[args.dtype]).max), args.dtype)
+    if args.plot is None:
+        return None
+    _require_matplotlib()
+    return check_plot_path(args.plot)
 
 
 def _settings(args: argparse.Namespace, example: examples.Example, rows: int) -> dict:
     epochs = example.epochs if args.epochs is None else args.epochs
     batch_size = example.batch_size if args.batch_size is None else args.batch_size
-    for name, value in (("--epochs", epochs), ("--batch-size", batch_size), ("--steps", args.steps)):
-        if value is not None and value < 1:
-            raise UsageError(f"{name} must be a positive integer, got {value}")
-    if args.lr is not None and not args.lr > 0:
-        raise UsageError(f"--lr must be positive, got {args.lr}")
     optimizer = args.optimizer or example.optimizer
     cls = getattr(scratch.optim, optimizer, None)
     base = scratch.optim.Optimizer
@@ -90,11 +115,19 @@ def _load(args: argparse.Namespace) -> tuple[examples.Example, tuple]:
     try:
         data = example.load_data(np.random.default_rng(args.seed))
     except ImportError as error:
-        raise UsageError(f"example {example.name!r} needs {error.name or error}: install its optional extra "
-                         "(e.g. pip install 'scratch-parity[digits]')") from None
+        raise UsageError(_missing(example.name, error)) from None
     dtype = DTYPES[args.dtype]
     cast = [None if a is None else (a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a) for a in data]
     return example, tuple(cast)
+
+
+def _missing(name: str, error: ImportError) -> str:
+    """The message for an example whose data needs a module that is not installed: the example's own
+    message when it gives one (it names its extra), else the module's name and where to look."""
+    if type(error) is ModuleNotFoundError and error.name:  # a bare import: Python's own message
+        return (f"example {name!r} needs the Python module {error.name!r}, not installed: install its optional "
+                "extra (see pyproject.toml's [project.optional-dependencies])")
+    return f"example {name!r}: {error}"
 
 
 def _progress(total: int, quiet: bool) -> Any:
@@ -105,15 +138,9 @@ def _progress(total: int, quiet: bool) -> Any:
     return tqdm(total=total, desc="train", unit="step", file=sys.stderr, disable=quiet, leave=False)
 
 
-def _train(args: argparse.Namespace) -> int:
-    if args.plot is not None:
-        _require_matplotlib()
-        folder = os.path.dirname(os.path.abspath(args.plot))
-        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
-            raise UsageError(f"--plot: cannot write {args.plot}: {folder} is not a writable directory")
-    example, (x_train, y_train, x_test, y_test) = _load(args)
-    settings = _settings(args, example, len(x_train))
-    model = example.build_model(np.dtype(DTYPES[args.dtype]), np.random.default_rng(args.seed))
+def _compare(example: examples.Example, model: Any, settings: dict, x: np.ndarray, y: np.ndarray,
+             dtype: str) -> training.Report:
+    """``training.compare`` with a progress bar; an error it raises about the settings is a usage error."""
     bar = _progress(settings["steps"], quiet=False)
 
     def advance(step: int, report: training.Report) -> None:
@@ -121,27 +148,41 @@ def _train(args: argparse.Namespace) -> int:
         bar.set_postfix(loss=f"{report.losses[-1][0]:.4g}", refresh=False)
 
     try:
-        report = training.compare(model, example.criterion(), x_train, y_train,
+        return training.compare(model, example.criterion(), x, y,
                                 optimizer=(settings["optimizer"], {"lr": settings["lr"], **settings["options"]}),
                                 steps=settings["steps"], batch_size=settings["batch_size"], callback=advance,
                                 scheduler=example.scheduler, max_grad_norm=example.max_grad_norm)
     except (ValueError, TypeError) as error:
         raise UsageError(str(error).splitlines()[0]) from None
+    except RuntimeError as error:  # torch converts lr-derived scalars (Adam's lr / (1 - beta1)) to the dtype
+        if "without overflow" not in str(error):
+            raise
+        raise UsageError(f"--lr {settings['lr']} is too large for {settings['optimizer']} in {dtype}: torch's "
+                         f"update overflows converting a value derived from it ({error})") from None
     finally:
         bar.close()
+
+
+def _train(args: argparse.Namespace) -> int:
+    plot_format = _check_options(args)
+    example, (x_train, y_train, x_test, y_test) = _load(args)
+    settings = _settings(args, example, len(x_train))
+    model = example.build_model(np.dtype(DTYPES[args.dtype]), np.random.default_rng(args.seed))
+    report = _compare(example, model, settings, x_train, y_train, args.dtype)
     result = _summary(example, settings, report, (x_train, y_train, x_test, y_test))
-    if args.plot is not None:
-        _plot(args.plot, example.name, report)
+    if plot_format is not None:
+        _plot(args.plot, plot_format, example.name, report)
         result["plot"] = args.plot
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
     else:
         print(_text(result))
-        if example.describe is not None:
-            print(example.describe(model, x_test if x_test is not None else x_train))
-        if example.sample is not None:
-            print(example.sample(model, report.twin))
-    return 0 if report.ok else 1
+        if report.non_finite is None:  # the models hold NaN or infinities otherwise: nothing to show
+            if example.describe is not None:
+                print(example.describe(model, x_test if x_test is not None else x_train))
+            if example.sample is not None:
+                print(example.sample(model, report.twin))
+    return EXIT_STATUS[report.verdict]
 
 
 def _evaluate(example: examples.Example, report: training.Report, x: np.ndarray, y: np.ndarray) -> dict:
@@ -151,32 +192,40 @@ def _evaluate(example: examples.Example, report: training.Report, x: np.ndarray,
     model.eval()
     twin.eval()
     try:
-        ours = model(x)
-        criterion = example.criterion()
-        with torch.no_grad():
-            theirs = twin(torch.from_numpy(np.array(x)))
-            torch_loss = float(to_torch(criterion)(theirs, torch.from_numpy(np.array(y))))
-        theirs = theirs.numpy()
-        result = {"loss": [float(criterion(ours, y)), torch_loss]}
-        if example.accuracy is not None:
-            result["accuracy"] = [float(example.accuracy(ours, y)), float(example.accuracy(theirs, y))]
-        return result
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a non-finite run says so itself
+            return _losses(example, model, twin, x, y)
     finally:
         for module, training in (*modes[0], *modes[1]):
             module.training = training
+
+
+def _losses(example: examples.Example, model: Any, twin: Any, x: np.ndarray, y: np.ndarray) -> dict:
+    """Loss (and accuracy) of both models on (x, y)."""
+    ours = model(x)
+    criterion = example.criterion()
+    with torch.no_grad():
+        theirs = twin(torch.from_numpy(np.array(x)))
+        torch_loss = float(to_torch(criterion)(theirs, torch.from_numpy(np.array(y))))
+    theirs = theirs.numpy()
+    result = {"loss": [float(criterion(ours, y)), torch_loss]}
+    if example.accuracy is not None:
+        result["accuracy"] = [float(example.accuracy(ours, y)), float(example.accuracy(theirs, y))]
+    return result
 
 
 def _summary(example: examples.Example, settings: dict, report: training.Report, data: tuple) -> dict:
     x_train, y_train, x_test, y_test = data
     first = report.first_divergence
     worst = max(report.comparisons, key=lambda r: r.max_rel_err / r.tol if r.tol else math.inf, default=None)
-    result = {"example": example.name, **settings, "ok": report.ok,
+    bad = report.non_finite
+    result = {"example": example.name, **settings, "ok": report.ok, "verdict": report.verdict,
               "train": _evaluate(example, report, x_train, y_train),
               "test": None if x_test is None or len(x_test) == 0 else _evaluate(example, report, x_test, y_test),
               "max_rel_err": max((r.max_rel_err for r in report.comparisons), default=0.0),
               "worst": None if worst is None else {k: getattr(worst, k) for k in
                                                    ("step", "module", "quantity", "max_rel_err", "tol")},
               "first_divergence": None if first is None else report.to_dict()["first_divergence"],
+              "non_finite": None if bad is None else {**report.to_dict()["non_finite"], "message": bad.describe()},
               "losses": [list(pair) for pair in report.losses], "max_rel_err_per_step": report.max_rel_err_per_step}
     return result
 
@@ -205,11 +254,13 @@ def _text(result: dict) -> str:
                      f"step {worst['step']}, module '{worst['module']}', {worst['quantity']} "
                      f"{worst['max_rel_err']:.3e} (tol {worst['tol']:.2e})")
     first = result["first_divergence"]
-    if first is None:
+    if result["verdict"] == "ok":
         lines.append("ok: the engines agree within tolerance at every step")
-    else:
+    elif result["verdict"] == "diverged":
         lines.append(f"DIVERGED: step {first['step']}, module '{first['module']}', {first['quantity']}: "
                      f"max rel err {first['max_rel_err']:.3e} > tol {first['tol']:.3e}")
+    if result["non_finite"] is not None:
+        lines.append(f"NON-FINITE: {result['non_finite']['message']} (training stopped there)")
     return "\n".join(lines)
 
 
@@ -220,7 +271,7 @@ def _require_matplotlib() -> None:
         raise UsageError("--plot needs matplotlib, the 'plot' extra: pip install 'scratch-parity[plot]'") from None
 
 
-def _plot(path: str, name: str, report: training.Report) -> None:
+def _plot(path: str, image_format: str, name: str, report: training.Report) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -238,7 +289,7 @@ def _plot(path: str, name: str, report: training.Report) -> None:
     bottom.set(xlabel="step", ylabel="max rel err (all quantities)")
     figure.tight_layout()
     try:
-        figure.savefig(path, format="png")
+        figure.savefig(path, format=image_format)
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
     finally:

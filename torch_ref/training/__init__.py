@@ -45,6 +45,11 @@ zero and scratch's noise is of torch's size (``torch_ref.tolerance.exact_zero_er
 runs only). What Adam makes of such noise, a full step of random sign, still diverges: build such models
 without that parameter (the ``char-gpt`` example's attention has no biases).
 
+Non-finite values: after each step, each engine's loss and every parameter and buffer after the update must
+be finite (``finite.py``). The first NaN or infinity, in either engine, stops the run there and fails it
+(``report.non_finite``, ``report.verdict`` "non-finite"): two engines that agree on NaN are not at parity.
+Where one engine alone went non-finite, that step's comparisons fail too and the verdict is "diverged".
+
 Around the update: ``max_grad_norm`` and ``scheduler`` clip both engines' gradients before and step
 their learning-rate schedulers after each update, each with its own engine's function (``update.py``).
 """
@@ -60,6 +65,7 @@ import numpy as np
 from scratch import nn
 
 from ..report import Comparison, Report
+from .finite import first_non_finite
 from .session import Session
 from .update import SchedulerFactory, wrap_updates
 
@@ -86,6 +92,8 @@ def compare(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets:
     ``optimizer`` is ``(name, options)``, the name of a ``scratch.optim`` class (or such a class);
     ``batch_size`` None uses every row at each step; ``rtol`` replaces the dtype's tolerance, and a
     comparison within ``atol`` (absolute) passes too. ``callback(step, report)`` runs after each step.
+    A NaN or infinite loss, parameter or buffer in either engine ends the run at that step, failed
+    (``report.non_finite``; ``report.verdict``).
     ``max_grad_norm`` clips both engines' gradients to that total norm before each update (their own
     ``clip_grad_norm_``); ``scheduler(lr_scheduler_module, optimizer, steps)`` builds a learning-rate scheduler, called
     with ``scratch.optim.lr_scheduler`` and ``torch.optim.lr_scheduler`` in turn, stepped after each update.
@@ -99,14 +107,23 @@ def compare(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets:
     session = Session(model, criterion, optimizer, rtol, atol)
     wrap_updates(session, scheduler, max_grad_norm, steps)
     report = Report(model=model, twin=session.twin)
-    with session, warnings.catch_warnings():
+    # NumPy's overflow and invalid-value warnings are silenced: the finiteness check reports them, named
+    with session, warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # an Embedding's input (indices) needs no gradient: torch's full backward hook still fires, with a warning
         warnings.filterwarnings("ignore", message="Full backward hook is firing when gradients are computed")
         for step in range(steps):
             session.batch = _batch(inputs, step, batch_size), _batch(targets, step, batch_size)
-            rows, losses = session.run_step(step, *session.batch)
-            report.comparisons += rows
-            report.losses.append(losses)
-            if callback is not None:
-                callback(step, report)
+            _step(session, report, step, callback)
+            if report.non_finite is not None:
+                break
     return report
+
+
+def _step(session: Session, report: Report, step: int, callback: Callable[[int, Report], None] | None) -> None:
+    """One step of both engines on ``session.batch``: its rows, losses and finiteness into ``report``."""
+    rows, losses = session.run_step(step, *session.batch)
+    report.comparisons += rows
+    report.losses.append(losses)
+    report.non_finite = first_non_finite(step, session.model, session.twin, losses)
+    if callback is not None:
+        callback(step, report)
