@@ -43,6 +43,7 @@ def _failure_message(result: ParityResult, what: str) -> str:
 def assert_ok(result: ParityResult, what: str) -> ParityResult:
     """``result`` compared something and every comparison is within its tolerance, else an AssertionError
     whose message is the table of the failing quantities."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
     if not result.comparisons:
         raise AssertionError(f"{what}: nothing was compared")
     if not result.ok:
@@ -71,6 +72,7 @@ def assert_module_parity(module: nn.Module, *inputs: Any, rtol: float | None = N
     ``atol`` (absolute) passes too. ``rng`` (a Generator or a seed; default seed 0) draws the upstream
     gradient. Returns the ``ParityResult``; raises AssertionError with the table of the failing quantities.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
     result = module_parity(module, *inputs, rng=_rng(rng, 0), tol=rtol, atol=atol)
     return assert_ok(result, type(module).__name__)
 
@@ -79,6 +81,7 @@ def assert_loss_parity(criterion: nn.Module, input: Any, target: Any, rtol: floa
                        atol: float | None = None, rng: np.random.Generator | int | None = None) -> ParityResult:
     """``assert_module_parity`` for a loss ``criterion(input, target)`` (``input`` a tuple for a loss of
     several inputs), with a random upstream gradient: a scalar for a reduced loss, an array for 'none'."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
     result = loss_parity(criterion, input, target, rng=_rng(rng, 0), tol=rtol, atol=atol)
     reduction = getattr(criterion, "reduction", None)
     return assert_ok(result, type(criterion).__name__ + ("" if reduction is None else f"(reduction={reduction!r})"))
@@ -91,6 +94,7 @@ def assert_optimizer_parity(optimizer: str | type, groups: dict | list[dict], *,
     of your own, registered with its torch twin) and torch's, from the same parameters and gradients;
     parameters and state after every step. ``rtol`` replaces every step's tolerance, ``atol`` as above;
     ``rng`` defaults to seed 1."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
     result = optimizer_parity(optimizer, groups, dtype=dtype, rng=_rng(rng, 1), steps=steps, rtol=rtol, atol=atol)
     return assert_ok(result, f"{getattr(optimizer, '__name__', optimizer)} {groups}")
 
@@ -101,6 +105,7 @@ def assert_training_parity(model: nn.Module, criterion: nn.Module, inputs: np.nd
     ``optimizer``, ``steps``, ``batch_size``, ``rtol``, ``atol``, ``scheduler``, ``max_grad_norm``) and
     require every comparison of every step to pass. Returns the ``Report``; raises AssertionError whose
     message is the report's summary: the first divergence (step, module, quantity) and the worst rows."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
     report = compare(model, criterion, inputs, targets, **compare_options)
     if not report.comparisons:
         raise AssertionError(f"{type(model).__name__}: nothing was compared (steps=0?)")
