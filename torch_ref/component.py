@@ -19,7 +19,7 @@ from scratch.nn import Parameter
 
 from .arrays import indexed_names, is_float, leaves, random_like, to_numpy, tree_map
 from .convert import to_torch, to_torch_optimizer
-from .report import Comparison, ParityResult, compare_arrays
+from .report import Comparison, ParityResult, allow_atol, compare_arrays, within_atol
 from .tolerance import MIN_GRAD_NORM, reduction_length, rtol, trajectory_rtol
 
 __all__ = ["loss_parity", "module_dtype", "module_parity", "optimizer_parity"]
@@ -36,7 +36,7 @@ def module_dtype(module: nn.Module, inputs: tuple = ()) -> np.dtype:
 
 
 def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | None = None,
-                  grad_output: Any = None, tol: float | None = None) -> ParityResult:
+                  grad_output: Any = None, tol: float | None = None, atol: float | None = None) -> ParityResult:
     """Run ``module`` and its torch twin on the same inputs and upstream gradient; compare every
     output, dL/d(every float input), every parameter gradient and, after the pass, every buffer.
 
@@ -49,6 +49,8 @@ def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | No
     in the order they finish, then backward ones; a failing one is judged on its own computation, as in
     ``torch_ref.training`` (fed torch's inputs, the modules inside it standing in with torch's results),
     so the innermost module at fault is the one whose rows fail.
+
+    ``tol`` replaces the policy's relative tolerance; a comparison within ``atol`` (absolute) passes too.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     twin = to_torch(module)
@@ -86,7 +88,7 @@ def module_parity(module: nn.Module, *inputs: Any, rng: np.random.Generator | No
         from .training.localize import inner_rows
 
         result.comparisons += inner_rows(module, tapes, tol)
-    return result
+    return allow_atol(result, atol)
 
 
 def _run_both(module: nn.Module, twin: torch.nn.Module, inputs: tuple, torch_inputs: tuple, grad_output: Any,
@@ -103,7 +105,8 @@ def _run_both(module: nn.Module, twin: torch.nn.Module, inputs: tuple, torch_inp
 
 
 def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...], target: np.ndarray, *,
-                rng: np.random.Generator | None = None, tol: float | None = None) -> ParityResult:
+                rng: np.random.Generator | None = None, tol: float | None = None,
+                atol: float | None = None) -> ParityResult:
     """Like ``module_parity`` for a loss: the upstream gradient is a random scalar for a reduced
     loss (so the scaling by it is checked too) or a random array for reduction='none'.
 
@@ -126,7 +129,7 @@ def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...]
     result.add("output", loss, torch_loss, tol)
     for name, ours, theirs in zip(indexed_names("grad_input", len(inputs)), grad_inputs, torch_inputs, strict=True):
         result.add(name, ours, theirs.grad, tol, MIN_GRAD_NORM)
-    return result
+    return allow_atol(result, atol)
 
 
 def loss_parity_of(criterion: nn.Module, args: Sequence[Any], differentiable: Sequence[int], *,
@@ -160,7 +163,8 @@ SKIPPED_EVERY = 7  # the bias gets no gradient on every 7th step, as a layer tha
 
 
 def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype: Any = np.float64,
-                     rng: np.random.Generator | None = None, steps: int = 20) -> ParityResult:
+                     rng: np.random.Generator | None = None, steps: int = 20, rtol: float | None = None,
+                     atol: float | None = None) -> ParityResult:
     r"""Run ``scratch.optim.<optimizer>`` and its torch twin from the same parameters for ``steps`` steps.
 
     ``groups`` is one group's options, or a list of them (the parameters are dealt out to the groups in
@@ -172,6 +176,7 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
     gradients change sign) carries the error of the terms that cancelled. The
     result keeps, for each quantity, its first failing comparison or else its worst one; then each trained
     parameter must have moved as torch's did (``<name>.change``) and the frozen one not at all.
+    ``rtol`` replaces every step's tolerance; a comparison within ``atol`` (absolute) passes too.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     ours, theirs = twin_parameters(dtype, rng)
@@ -184,22 +189,22 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
         feed_gradients(ours, theirs, rng, step)
         opt.step()
         torch_opt.step()
-        tol = trajectory_rtol(ours["weight"].dtype, 1, step)
+        tol = trajectory_rtol(ours["weight"].dtype, 1, step) if rtol is None else rtol
         for quantity, actual, expected in optimizer_quantities(ours, theirs, opt, torch_opt):
             expected = to_numpy(expected)
             peak[quantity] = max(peak.get(quantity, 0.0), float(np.max(np.abs(expected), initial=0.0)))
-            comparison = compare_arrays(quantity, actual, expected, tol, scale=peak[quantity])
+            comparison = within_atol(compare_arrays(quantity, actual, expected, tol, scale=peak[quantity]), atol)
             if _worse(comparison, worst.get(quantity)):  # copies: the arrays change in place at the next step
                 worst[quantity] = (comparison, np.array(actual), np.array(expected, copy=True))
     result = ParityResult()
     for quantity, (comparison, actual, expected) in worst.items():
         result.comparisons.append(comparison)
         result.arrays[quantity] = (actual, expected)
-    tol = trajectory_rtol(ours["weight"].dtype, 1, steps)
+    tol = trajectory_rtol(ours["weight"].dtype, 1, steps) if rtol is None else rtol
     for name, p in ours.items():  # trained parameters moved (a no-op optimizer cannot pass), the frozen one did not
         change, torch_change = p.data - start[name], theirs[name].detach().numpy() - start[name]
         result.add(f"{name}.change", change, torch_change, tol, None if name == "frozen" else MIN_GRAD_NORM)
-    return result
+    return allow_atol(result, atol)
 
 
 def twin_parameters(dtype: Any, rng: np.random.Generator) -> tuple[dict[str, Parameter], dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -178,18 +178,39 @@ class Report(ParityResult):
             lines.append(f"first divergence: step {first.step}, module '{first.module}', {first.quantity}: "
                          f"max rel err {first.max_rel_err:.3e} > tol {first.tol:.3e} {first.problem}".rstrip())
         worst = sorted(self.comparisons, key=lambda c: c.max_rel_err / c.tol if c.tol else math.inf, reverse=True)
-        lines.append(_table(worst[:10]))
+        lines.append(format_table(worst[:10]))
         return "\n".join(lines)
 
 
-def _table(comparisons: list[Comparison]) -> str:
-    width = max([16, *(len(c.module) for c in comparisons)])
+def format_table(comparisons: list[Comparison], title: str = "worst comparisons (by rel err / tol):", *,
+                 root: str = "<model>", steps: bool = True, problems: bool = False) -> str:
+    """``comparisons`` as a table: (step,) module (``root`` for the model itself), quantity, max abs and rel
+    errors, tolerance and verdict; with ``problems``, a comparison's problem on a line below its row."""
+    width = max([16, len(root), *(len(c.module) for c in comparisons)])
     q_width = max([24, *(len(c.quantity) for c in comparisons)])
-    header = (f"{'step':>5}  {'module':<{width}}  {'quantity':<{q_width}}  {'max abs err':>11}  {'max rel err':>11}  "
+    step_head = f"{'step':>5}  " if steps else ""
+    header = (f"{step_head}{'module':<{width}}  {'quantity':<{q_width}}  {'max abs err':>11}  {'max rel err':>11}  "
               f"{'tol':>9}  ok")
-    lines = ["worst comparisons (by rel err / tol):", header, "-" * len(header)]
+    lines = [title, header, "-" * len(header)]
     for c in comparisons:
         verdict = ("ok" if c.ok else "FAIL") + (" (local)" if c.local else "")
-        lines.append(f"{c.step:>5}  {c.module or '<model>':<{width}}  {c.quantity:<{q_width}}  {c.max_abs_err:>11.3e}  "
+        step = f"{c.step:>5}  " if steps else ""
+        lines.append(f"{step}{c.module or root:<{width}}  {c.quantity:<{q_width}}  {c.max_abs_err:>11.3e}  "
                      f"{c.max_rel_err:>11.3e}  {c.tol:>9.2e}  {verdict}")
+        if c.problem and problems:
+            lines.append(f"{'':<{width}}  -> {c.problem}")
     return "\n".join(lines)
+
+
+def within_atol(comparison: Comparison, atol: float | None) -> Comparison:
+    """``comparison``, passing also when its max abs err is within ``atol`` (as in ``torch_ref.training.compare``);
+    one with a problem (shape, dtype, a trivial gradient) still fails."""
+    if atol is None or comparison.ok or comparison.problem or not comparison.max_abs_err <= atol:
+        return comparison
+    return replace(comparison, ok=True)
+
+
+def allow_atol(result: ParityResult, atol: float | None) -> ParityResult:
+    """``within_atol`` for every comparison of ``result``, in place; returns ``result``."""
+    result.comparisons = [within_atol(c, atol) for c in result.comparisons]
+    return result

@@ -1,7 +1,9 @@
 """Assertions for tests, yours and ours: one helper per kind of check, so each test is one line.
 
 ``assert_module_parity(MyLayer(...), x)`` runs a layer and its torch twin on the same input and the same
-random upstream gradient and fails with the first quantity that differs; the ``assert_gradcheck`` pair
+random upstream gradient and fails with a table of the quantities that differ (``assert_loss_parity``,
+``assert_optimizer_parity``, ``assert_training_parity`` likewise; the pytest fixture ``parity``,
+``torch_ref.pytest_plugin``, hands them to a test with a per-test rng); the ``assert_gradcheck`` pair
 checks a backward against central differences with no torch at all.
 """
 
@@ -16,17 +18,36 @@ from scratch.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 
 from .catalog import CASES, Case
 from .component import loss_parity, module_parity, optimizer_parity, optimizer_quantities
-from .report import ParityResult, compare_arrays
+from .report import ParityResult, Report, compare_arrays, format_table
+from .training import compare
 
 DTYPES = [np.float32, np.float64]
 MIN_NORM = 1e-6  # every gradient checked by differences must be at least this large, so 0 == 0 never passes
+SHOWN_ARRAYS = 3  # a failure message shows the arrays of its first three failing quantities
 UPSTREAM_SEED = 99  # not the data's seed 0: an upstream g equal to x would make e.g. dW = g^T x = x^T x symmetric
 
 
+def _failure_message(result: ParityResult, what: str) -> str:
+    """The failing comparisons as ``format_table``'s table, then the two arrays of each, as far as kept."""
+    failing = [c for c in result.comparisons if not c.ok]
+    title = f"{what} differs from torch in {len(failing)} of {len(result.comparisons)} quantities:"
+    lines = [format_table(failing, title, root=what, steps=False, problems=True)]
+    for c in [c for c in failing if c.quantity in result.arrays and not c.module][:SHOWN_ARRAYS]:
+        actual, expected = result.arrays[c.quantity]
+        lines.append(f"{c.quantity}:")
+        lines += [f"  {engine}: " + np.array2string(a, threshold=20, prefix=f"  {engine}: ")
+                  for engine, a in (("scratch", actual), ("torch  ", expected))]
+    return "\n".join(lines)
+
+
 def assert_ok(result: ParityResult, what: str) -> ParityResult:
-    """``result`` compared something and every comparison is within its tolerance."""
-    assert result.comparisons, f"{what}: nothing was compared"
-    assert result.ok, f"{what} differs from torch:\n" + "\n".join(result.failures())
+    """``result`` compared something and every comparison is within its tolerance, else an AssertionError
+    whose message is the table of the failing quantities."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
+    if not result.comparisons:
+        raise AssertionError(f"{what}: nothing was compared")
+    if not result.ok:
+        raise AssertionError(_failure_message(result, what))
     return result
 
 
@@ -36,23 +57,61 @@ def assert_close(actual: Any, expected: Any, tol: float, what: str, *, min_norm:
     assert comparison.ok, comparison.describe(actual, expected)
 
 
-def assert_module_parity(module: nn.Module, *inputs: Any, seed: int = 0) -> ParityResult:
-    """Same inputs, same random upstream gradient into ``module`` and its torch twin: output, dL/dinput
-    and every parameter gradient must match (shape, dtype, values) and every gradient be non-trivial."""
-    return assert_ok(module_parity(module, *inputs, rng=np.random.default_rng(seed)), type(module).__name__)
+def _rng(rng: np.random.Generator | int | None, default: int) -> np.random.Generator:
+    return np.random.default_rng(default if rng is None else rng)
 
 
-def assert_loss_parity(criterion: nn.Module, input: Any, target: Any, seed: int = 0) -> ParityResult:
-    """``assert_module_parity`` for a loss, with a random upstream gradient (scalar or per element)."""
-    result = loss_parity(criterion, input, target, rng=np.random.default_rng(seed))
-    return assert_ok(result, f"{type(criterion).__name__}(reduction={criterion.reduction!r})")
+def assert_module_parity(module: nn.Module, *inputs: Any, rtol: float | None = None, atol: float | None = None,
+                         rng: np.random.Generator | int | None = None) -> ParityResult:
+    """Run ``module`` and its torch twin (``torch_ref.register_twin`` for a layer of your own) on the same
+    inputs and the same random upstream gradient: every output, dL/d(every float input), every parameter
+    gradient and buffer, and the rows of every module inside it, must match in shape, dtype and values,
+    and every gradient be non-trivial.
+
+    ``rtol`` replaces the tolerance policy's (``torch_ref.tolerance.rtol(dtype, n)``); a comparison within
+    ``atol`` (absolute) passes too. ``rng`` (a Generator or a seed; default seed 0) draws the upstream
+    gradient. Returns the ``ParityResult``; raises AssertionError with the table of the failing quantities.
+    """
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
+    result = module_parity(module, *inputs, rng=_rng(rng, 0), tol=rtol, atol=atol)
+    return assert_ok(result, type(module).__name__)
+
+
+def assert_loss_parity(criterion: nn.Module, input: Any, target: Any, rtol: float | None = None,
+                       atol: float | None = None, rng: np.random.Generator | int | None = None) -> ParityResult:
+    """``assert_module_parity`` for a loss ``criterion(input, target)`` (``input`` a tuple for a loss of
+    several inputs), with a random upstream gradient: a scalar for a reduced loss, an array for 'none'."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
+    result = loss_parity(criterion, input, target, rng=_rng(rng, 0), tol=rtol, atol=atol)
+    reduction = getattr(criterion, "reduction", None)
+    return assert_ok(result, type(criterion).__name__ + ("" if reduction is None else f"(reduction={reduction!r})"))
 
 
 def assert_optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype: Any = np.float64,
-                            steps: int = 60, seed: int = 1) -> ParityResult:
-    """``torch_ref.optimizer_parity`` for ``steps`` steps: parameters and state after every step."""
-    result = optimizer_parity(optimizer, groups, dtype=dtype, rng=np.random.default_rng(seed), steps=steps)
-    return assert_ok(result, f"{optimizer} {groups}")
+                            steps: int = 60, rtol: float | None = None, atol: float | None = None,
+                            rng: np.random.Generator | int | None = None) -> ParityResult:
+    """``torch_ref.optimizer_parity`` for ``steps`` steps: ``scratch.optim.<optimizer>`` (or an optimizer class
+    of your own, registered with its torch twin) and torch's, from the same parameters and gradients;
+    parameters and state after every step. ``rtol`` replaces every step's tolerance, ``atol`` as above;
+    ``rng`` defaults to seed 1."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
+    result = optimizer_parity(optimizer, groups, dtype=dtype, rng=_rng(rng, 1), steps=steps, rtol=rtol, atol=atol)
+    return assert_ok(result, f"{getattr(optimizer, '__name__', optimizer)} {groups}")
+
+
+def assert_training_parity(model: nn.Module, criterion: nn.Module, inputs: np.ndarray, targets: np.ndarray,
+                           **compare_options: Any) -> Report:
+    """Train ``model`` and its torch twin side by side (``torch_ref.training.compare``, with its options:
+    ``optimizer``, ``steps``, ``batch_size``, ``rtol``, ``atol``, ``scheduler``, ``max_grad_norm``) and
+    require every comparison of every step to pass. Returns the ``Report``; raises AssertionError whose
+    message is the report's summary: the first divergence (step, module, quantity) and the worst rows."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
+    report = compare(model, criterion, inputs, targets, **compare_options)
+    if not report.comparisons:
+        raise AssertionError(f"{type(model).__name__}: nothing was compared (steps=0?)")
+    if not report.ok:
+        raise AssertionError(f"{type(model).__name__} trained side by side diverges from torch:\n{report}")
+    return report
 
 
 def assert_same_state(ours: dict, theirs: dict, opt: Any, torch_opt: Any, tol: float, step: int) -> None:

@@ -11,9 +11,11 @@ import numpy as np
 
 from ..catalog import DTYPE_NAMES, run_case, select
 from ..report import Comparison, ParityResult
-from .common import JSON_HELP, print_json
+from . import check_user
+from .common import JSON_HELP, UsageError, one_line_errors, print_json
 
 COLUMNS = ("output", "grad_input", "grad_params")
+USER_OPTIONS = ("twin", "input_shape", "input", "target_shape", "target")  # the options that go with --module
 LEGEND = ("output: a module's output, an optimizer's parameters after each step, a scheduler's lr (and momentum) "
           "sequence, or an initializer's samples; grad_params: every parameter gradient, or every optimizer state "
           "buffer.\nEach cell is max abs err / max rel err, rel err = |a-b| / (|b| + max|b|) (see "
@@ -61,7 +63,25 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def print_rows(rows: list[dict], components: int, started: float, as_json: bool) -> int:
+    """The rows as the table (with the legend and the count) or as JSON; exit status 1 when one fails."""
+    failed = sum(not row["ok"] for row in rows)
+    if as_json:
+        print_json({"ok": failed == 0, "rows": rows})
+    else:
+        print(format_table(rows))
+        print(f"\n{LEGEND}\n\n{len(rows) - failed} passed, {failed} failed "
+              f"({components} component{'s' if components != 1 else ''}, {time.perf_counter() - started:.1f} s)")
+    return 1 if failed else 0
+
+
 def command_check(args: argparse.Namespace) -> int:
+    if args.module is not None:
+        return command_check_user(args)
+    if any(getattr(args, option) is not None for option in USER_OPTIONS) or args.loss or args.args != "{}":
+        print("parity check: --args, --twin, --input(-shape), --loss and --target(-shape) go with --module",
+              file=sys.stderr)
+        return 2
     cases = select(args.only)
     if not cases:
         print(f"parity check: no component matches {args.only!r}", file=sys.stderr)
@@ -69,20 +89,32 @@ def command_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rows = [summarize(case.name, dtype, run_case(case, dtype)) for case in cases
             for dtype in DTYPE_NAMES[args.dtype]]
-    failed = sum(not row["ok"] for row in rows)
-    if args.json:
-        print_json({"ok": failed == 0, "rows": rows})
-    else:
-        print(format_table(rows))
-        print(f"\n{LEGEND}\n\n{len(rows) - failed} passed, {failed} failed "
-              f"({len(cases)} components, {time.perf_counter() - started:.1f} s)")
-    return 1 if failed else 0
+    return print_rows(rows, len(cases), started, args.json)
+
+
+def command_check_user(args: argparse.Namespace) -> int:
+    """``parity check --module pkg.mod:Class``: the user's component, one row per dtype."""
+    if args.only is not None:
+        print("parity check: --only selects catalog components; it does not go with --module", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        case = check_user.user_case(args)
+        check_user.preflight(case, DTYPE_NAMES[args.dtype][0])
+    except UsageError as error:
+        print(f"parity check: {error}", file=sys.stderr)
+        return 2
+    rows = [summarize(case.name, dtype, run_case(case, dtype)) for dtype in DTYPE_NAMES[args.dtype]]
+    return print_rows(rows, 1, started, args.json)
 
 
 def add_parser(commands: Any) -> None:
     """Register the ``check`` subcommand on argparse's subparsers."""
-    check = commands.add_parser("check", help="run every component side by side with torch and print a table")
+    check = commands.add_parser("check", help="run every component (or one of your own, --module) side by side "
+                                "with torch and print a table")
     check.add_argument("--dtype", choices=sorted(DTYPE_NAMES), default="both")
     check.add_argument("--only", metavar="PATTERN", help="components whose name matches (glob or substring)")
     check.add_argument("--json", action="store_true", help=JSON_HELP)
+    check_user.add_arguments(check)
+    one_line_errors(check, "parity check")
     check.set_defaults(handler=command_check)
