@@ -307,10 +307,10 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"{type(self).__name__}: output padding must be smaller than either stride or "
                              f"dilation, got output_padding={output_padding}, stride={self.stride}, "
                              f"dilation={self.dilation}")
-        size = self._min_sizes(x)
-        if any(s + op < 0 for s, op in zip(size, output_padding)):  # torch allows an empty output
-            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a negative output "
-                             f"size {tuple(s + op for s, op in zip(size, output_padding))}")
+        size = tuple(s + op for s, op in zip(self._min_sizes(x), output_padding))
+        if any(s < 0 for s in size) or (x.size and 0 in size):  # torch allows an empty output of an empty input
+            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a negative or zero "
+                             f"output size {size}")
         bias = None if self.bias is None else self.bias.data
         out, cache = F.conv_transpose_forward(x, self.weight.data, bias, self.stride, self.padding, output_padding,
                                               self.dilation, self.groups)
