@@ -27,12 +27,19 @@ class Verdict:
 
 
 def _names(case: Case) -> set[str]:
-    """The class names a clear error may give: the module's, or for a container, a layer's inside it."""
-    return {case.name, "Linear"} if case.name == "Sequential" else {case.name}
+    """The class names a clear error may give: the module's, or for a container, a layer's inside it; a lazy
+    module's (LazyConv2d) or, after its first call materialized it, the class it became (Conv2d)."""
+    return {case.name, "Linear"} if case.name == "Sequential" else {case.name, _became(case)}
+
+
+def _became(case: Case) -> str:
+    """The class a module is after its first call: a lazy module's ``cls_to_become`` (LazyLinear: Linear), whose
+    deliberate differences and known findings it shares; any other module's own."""
+    return case.name.removeprefix("Lazy")
 
 
 def _deliberate(case: Case, kind: str) -> bool:
-    return any(d.name == case.name and d.kind == kind and d.matches(case) for d in DELIBERATE)
+    return any(d.name == _became(case) and d.kind == kind and d.matches(case) for d in DELIBERATE)
 
 
 def _rejection(case: Case, error: BaseException, torch_error: BaseException | None) -> Verdict:
@@ -90,6 +97,10 @@ def _terms(module: nn.Module, case: Case, result: ParityResult) -> dict[str, flo
 
 def _compare(module: nn.Module, case: Case) -> Verdict:
     """Parity by the tolerance policy; what fails it is judged again relative to the terms (see _terms)."""
+    if getattr(module, "has_uninitialized_params", lambda: False)():  # lazy: its first call materializes it (from
+        with warnings.catch_warnings():  # scratch's generator); the twin then gets those weights
+            warnings.simplefilter("ignore")
+            module(*fresh_inputs(case))
     original = copy.deepcopy(module)  # for _terms: the same weights, buffers and dropout generator state
     result = _parity(module, case, fresh_inputs(case))
     failed = [c for c in result.comparisons if not c.ok]
@@ -453,6 +464,6 @@ FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
 
 
 def known(case: Case, verdict: Verdict) -> bool:
-    return any(case.name in k.names and verdict.kind in k.kinds and k.matches(case) for k in KNOWN_FINDINGS)
+    return any(_became(case) in k.names and verdict.kind in k.kinds and k.matches(case) for k in KNOWN_FINDINGS)
 
 

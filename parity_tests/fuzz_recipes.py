@@ -151,6 +151,15 @@ def conv(name: str) -> Callable[[Draw], Case]:
     return recipe
 
 
+def lazy(name: str, recipe: Callable[[Draw], Case]) -> Callable[[Draw], Case]:
+    """LazyLinear, LazyConv1d ...: the recipe of the class it becomes, less the size its first input gives."""
+    def lazy_recipe(draw: Draw) -> Case:
+        case = recipe(draw)
+        options = {k: v for k, v in case.options.items() if k not in ("in_features", "in_channels")}
+        return Case(name, options, case.inputs, case.dtype, case.train, case.seed)
+    return lazy_recipe
+
+
 def padding(name: str) -> Callable[[Draw], Case]:
     """The padding layers: an int or 2k widths (negative ones crop) up to past each mode's limits, a value."""
     kind, k = name[:-5], int(name[-2])
@@ -476,6 +485,9 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: distance(name) for name in ("CosineSimilarity", "PairwiseDistance")},
     **{name: conv(name) for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
                                      "ConvTranspose3d")},
+    "LazyLinear": lazy("LazyLinear", linear),
+    **{f"Lazy{name}": lazy(f"Lazy{name}", conv(name)) for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+                                                                   "ConvTranspose2d", "ConvTranspose3d")},
     **{f"{kind}Pad{k}d": padding(f"{kind}Pad{k}d") for kind in ("Zero", "Constant", "Reflection", "Replication",
                                                                  "Circular") for k in (1, 2, 3)},
     **{name: pool(name) for name in ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")},

@@ -55,7 +55,20 @@ def assert_deterministic(run, seeding):
 
 
 # --------------------------------------------------------------------------- initialization
+def _called(module, *shape):
+    """A lazy module after its first call on ones of ``shape``, which draws its initialization."""
+    module(np.ones(shape, np.float32))
+    return module
+
+
 INITS = {  # every module class whose default initialization is random
+    "LazyLinear": lambda rng: _called(nn.LazyLinear(4, rng=rng), 2, 6),
+    "LazyConv1d": lambda rng: _called(nn.LazyConv1d(4, 3, rng=rng), 3, 5),
+    "LazyConv2d": lambda rng: _called(nn.LazyConv2d(4, 3, rng=rng), 1, 3, 5, 5),
+    "LazyConv3d": lambda rng: _called(nn.LazyConv3d(4, 2, rng=rng), 3, 3, 3, 3),
+    "LazyConvTranspose1d": lambda rng: _called(nn.LazyConvTranspose1d(2, 3, rng=rng), 3, 4),
+    "LazyConvTranspose2d": lambda rng: _called(nn.LazyConvTranspose2d(2, 3, rng=rng), 1, 3, 4, 4),
+    "LazyConvTranspose3d": lambda rng: _called(nn.LazyConvTranspose3d(2, 2, rng=rng), 3, 2, 2, 2),
     "Linear": lambda rng: nn.Linear(6, 4, rng=rng),
     "Conv1d": lambda rng: nn.Conv1d(3, 4, 3, rng=rng),
     "Conv2d": lambda rng: nn.Conv2d(3, 4, 3, rng=rng),

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parameter import is_lazy as torch_is_lazy
 
 from scratch import nn
+from scratch.nn.parameter import is_lazy
 
 from .arrays import to_numpy
 from .twins import build_scratch, build_torch, register_twin
@@ -29,10 +31,16 @@ TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch
 NUMPY_DTYPES = {value: key for key, value in TORCH_DTYPES.items()}
 
 
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """A state_dict entry's shape; None for a lazy module's uninitialized parameter (in either engine)."""
+    return None if is_lazy(value) or torch_is_lazy(value) else tuple(value.shape)
+
+
 def _check_same_layout(scratch_module: nn.Module, torch_module: torch.nn.Module) -> None:
-    ours = {k: tuple(v.shape) for k, v in scratch_module.state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in torch_module.state_dict().items()}
-    if ours != theirs:
+    ours = {k: _shape(v) for k, v in scratch_module.state_dict().items()}
+    theirs = {k: _shape(v) for k, v in torch_module.state_dict().items()}
+    # an uninitialized parameter takes any shape: loading an array into it materializes it (torch's _lazy_load_hook)
+    if ours.keys() != theirs.keys() or any(None not in (ours[k], theirs[k]) and ours[k] != theirs[k] for k in ours):
         raise ValueError(f"twin of {type(scratch_module).__qualname__} has a different state_dict layout: "
                          f"scratch {ours} vs torch {theirs}")
 
@@ -53,9 +61,11 @@ def to_torch(module: nn.Module) -> torch.nn.Module:
         if params and name in twin_modules:
             twin_modules[name].to(TORCH_DTYPES[params[0].dtype])
     _check_same_layout(module, twin)
-    twin.load_state_dict(OrderedDict((k, torch.from_numpy(v)) for k, v in module.state_dict().items()))
+    theirs = twin.state_dict()  # an uninitialized parameter (a lazy module's) loads the twin's own: nothing to copy
+    twin.load_state_dict(OrderedDict((k, theirs[k] if is_lazy(v) else torch.from_numpy(v))
+                                     for k, v in module.state_dict().items()))
     for name, param in module.named_parameters():  # a frozen parameter stays frozen in the twin
-        twin.get_parameter(name).requires_grad_(param.requires_grad)
+        twin.get_parameter(name).requires_grad = param.requires_grad
     _match_modes(module, twin)
     return twin
 
@@ -69,7 +79,8 @@ def from_torch(torch_module: torch.nn.Module) -> nn.Module:
         if params and name in twin_modules:
             twin_modules[name].to(NUMPY_DTYPES[params[0].dtype])
     _check_same_layout(twin, torch_module)
-    twin.load_state_dict(torch_module.state_dict())
+    twin.load_state_dict(OrderedDict((k, nn.UninitializedParameter(v.requires_grad, NUMPY_DTYPES[v.dtype])
+                                      if torch_is_lazy(v) else v) for k, v in torch_module.state_dict().items()))
     _match_modes(torch_module, twin)
     return twin
 

@@ -2,6 +2,6 @@
 
 from . import functional, init, modules, utils
 from .modules import *  # noqa: F403
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
-__all__ = [*modules.__all__, "Parameter", "functional", "init", "utils"]
+__all__ = [*modules.__all__, "Parameter", "UninitializedParameter", "functional", "init", "utils"]

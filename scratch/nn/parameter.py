@@ -92,8 +92,107 @@ class Parameter:
         else:
             self._grad += grad
 
+    def _to_dtype(self, dtype: np.dtype) -> None:
+        """Cast the data and the gradient to ``dtype`` (``Module.to``)."""
+        self.data = self.data.astype(dtype)
+        self.grad = None if self._grad is None else self._grad.astype(dtype)
+
     def __repr__(self) -> str:
         return f"Parameter containing:\n{self.data!r}"
+
+
+def uninitialized_error(what: str) -> RuntimeError:
+    """torch's error for reading the ``what`` (shape, data, ...) of an uninitialized parameter."""
+    return RuntimeError(f"Can't access the {what} of an uninitialized parameter or buffer. This error usually "
+                        "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                        "initialized one. Call `forward` to initialize the parameters before accessing their "
+                        "attributes.")
+
+
+class UninitializedParameter(Parameter):
+    r"""A parameter whose shape is not known yet: a lazy module's (``LazyLinear``, ``LazyConv2d``, ...) until
+    its first forward (or a ``load_state_dict``) calls ``materialize``, which makes it a plain ``Parameter``,
+    as torch's ``UninitializedParameter`` (``cls_to_become``).
+
+    It holds no data: reading ``data`` or ``shape`` (or ``ndim``, ``size``, the array itself) raises
+    ``RuntimeError`` with torch's message; only its ``dtype`` (changed by ``Module.to``) and ``requires_grad``
+    are kept for the parameter it becomes.
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, dtype: Any = None) -> None:
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"UninitializedParameter: expected a floating-point dtype, got {dtype}")
+        self._dtype = dtype
+        self._grad = None
+        self.requires_grad = bool(requires_grad)
+
+    def materialize(self, shape: tuple[int, ...], dtype: Any = None) -> None:
+        """Become a ``Parameter`` of ``shape`` (uninitialized memory, as torch's ``torch.empty``) and of this
+        parameter's dtype or ``dtype``; the caller initializes it (a lazy module's ``reset_parameters``)."""
+        dtype = self._dtype if dtype is None else np.dtype(dtype)
+        del self._dtype
+        self.__class__ = self.cls_to_become  # type: ignore[assignment]
+        self.data = np.empty(tuple(int(s) for s in shape), dtype=dtype)
+
+    @property  # type: ignore[override]
+    def data(self) -> np.ndarray:
+        raise uninitialized_error("data")
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        raise RuntimeError("UninitializedParameter: cannot assign data to an uninitialized parameter; call "
+                           "materialize(shape) first (a lazy module does at its first forward)")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise uninitialized_error("shape")
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        raise uninitialized_error("ndim")
+
+    @property
+    def size(self) -> int:
+        raise uninitialized_error("size")
+
+    @property
+    def grad(self) -> None:
+        return None
+
+    @grad.setter
+    def grad(self, grad: Any) -> None:
+        if grad is not None:
+            raise RuntimeError("UninitializedParameter: cannot assign a gradient to an uninitialized parameter")
+
+    def numpy(self) -> np.ndarray:
+        raise uninitialized_error("data")
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        raise ValueError("Attempted to use an uninitialized parameter. This error happens when you are using a "
+                         "`LazyModule` or explicitly manipulating `scratch.nn.UninitializedParameter` objects. "
+                         "When using LazyModules call `forward` with a dummy batch to initialize the parameters "
+                         "first")
+
+    def accumulate_grad(self, grad: np.ndarray, *, fresh: bool = False) -> None:
+        raise uninitialized_error("gradient")
+
+    def _to_dtype(self, dtype: np.dtype) -> None:
+        self._dtype = np.dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def is_lazy(param: Any) -> bool:
+    """Whether ``param`` is an ``UninitializedParameter`` (torch's ``torch.nn.parameter.is_lazy``)."""
+    return isinstance(param, UninitializedParameter)
 
 
 def zero_grads(params: Iterable[Parameter], set_to_none: bool = True) -> None:

@@ -25,8 +25,36 @@ def _case(cls: type, label: str, args: tuple, shape: tuple[int, ...], tags: tupl
     return module_case(f"{cls.__name__}({label})", _layer(cls, args, kwargs, shape), tags)
 
 
+def _lazy(cls: type, label: str, args: tuple, shape: tuple[int, ...], **kwargs: Any) -> Case:
+    """A lazy convolution (no in_channels): its first call, on the case's input, materializes it from scratch's
+    ``rng`` (it becomes the plain class), and the case compares that module."""
+    layer = _layer(cls, args, kwargs, shape)
+
+    def make(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, list]:
+        module, inputs = layer(dtype, rng)
+        module(*inputs)
+        return module, inputs
+    return module_case(f"{cls.__name__}({label})", make)
+
+
 def _cases() -> list[Case]:
-    return [*_conv1d_cases(), *_conv2d_cases(), *_transposed_cases(), *_conv3d_cases(), *_transposed_1d_3d_cases()]
+    return [*_conv1d_cases(), *_conv2d_cases(), *_transposed_cases(), *_conv3d_cases(), *_transposed_1d_3d_cases(),
+            *_lazy_cases()]
+
+
+def _lazy_cases() -> list[Case]:
+    return [
+        _lazy(nn.LazyConv1d, "5,3", (5, 3), (4, 3, 16)),
+        _lazy(nn.LazyConv1d, "groups=2,padding='same',unbatched", (6, 3), (4, 10), groups=2, padding="same"),
+        _lazy(nn.LazyConv2d, "8,3", (8, 3), (4, 3, 10, 9)),
+        _lazy(nn.LazyConv2d, "stride=2,reflect,bias=False", (4, (3, 2)), (2, 3, 8, 7), stride=2, padding=1,
+              padding_mode="reflect", bias=False),
+        _lazy(nn.LazyConv3d, "4,3,unbatched", (4, 3), (3, 5, 6, 4), padding=1),
+        _lazy(nn.LazyConvTranspose1d, "3,3,groups=2", (4, 3), (2, 4, 7), groups=2, stride=2, output_padding=1),
+        _lazy(nn.LazyConvTranspose2d, "3,3", (3, 3), (2, 4, 6, 5), stride=2, padding=1, output_padding=1),
+        _lazy(nn.LazyConvTranspose2d, "unbatched,dilation=2,bias=False", (5, 2), (4, 5, 6), dilation=2, bias=False),
+        _lazy(nn.LazyConvTranspose3d, "4,3", (4, 3), (2, 4, 3, 4, 3), padding=(1, 0, 1)),
+    ]
 
 
 def _conv1d_cases() -> list[Case]:

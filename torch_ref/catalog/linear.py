@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from scratch import nn
 
 from .case import Case, Make, elementwise, module_case
@@ -19,6 +21,16 @@ def _bilinear(in1: int, in2: int, out: int, lead: tuple[int, ...], bias: bool = 
                          [normal(r, d, *lead, in1), normal(r, d, *lead, in2)])
 
 
+def _lazy_linear(out_features: int, *shape: int, bias: bool = True) -> Make:
+    """``LazyLinear(out_features, bias)``, materialized by its first call on a normal input of ``shape`` (from
+    scratch's ``rng``; it becomes a ``Linear``)."""
+    def make(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, list]:
+        module, inputs = nn.LazyLinear(out_features, bias=bias, dtype=dtype, rng=rng), [normal(rng, dtype, *shape)]
+        module(*inputs)
+        return module, inputs
+    return make
+
+
 CASES: list[Case] = [
     module_case("Identity", elementwise(nn.Identity())),
     module_case("Identity(ignores its arguments)", lambda d, r: (nn.Identity(3, key="ignored"), [normal(r, d, 4, 5)])),
@@ -29,6 +41,9 @@ CASES: list[Case] = [
     module_case("Linear(unbatched)", _linear(5, 3, 5)),
     module_case("Linear(one feature)", _linear(1, 1, 9, 1)),
     module_case("Linear(300,200)", _linear(300, 200, 64, 300)),
+    module_case("LazyLinear", _lazy_linear(7, 16, 12)),
+    module_case("LazyLinear(bias=False,3-D input)", _lazy_linear(4, 3, 5, 6, bias=False)),
+    module_case("LazyLinear(unbatched)", _lazy_linear(3, 5)),
     module_case("NonDynamicallyQuantizableLinear", lambda d, r: (
         nn.NonDynamicallyQuantizableLinear(5, 4, dtype=d, rng=r), [normal(r, d, 6, 5)])),
     module_case("Bilinear", _bilinear(2, 3, 4, (8,))),

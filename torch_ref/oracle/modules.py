@@ -5,6 +5,11 @@
   ``.to(dtype).train(training)``. This tests scratch's constructor (names, defaults, options it refuses),
   where ``from_torch`` would test the twin factory instead. scratch's state_dict must then have torch's keys,
   shapes and dtypes and its buffers torch's initial values; torch's weights are loaded into scratch.
+- **Lazy modules** (``LazyConv1d`` ...) have weights only after their first forward: torch's module runs its
+  forward pre-hook (``_infer_parameters``) on the case's input ahead of the pass, and scratch's lazy module is
+  materialized by loading those weights (as torch's ``_lazy_load_hook``), its layout checked after the load; its
+  first call then infers ``in_channels`` from the loaded weight. (Initialization from scratch's own generator
+  is tested in parity_tests/test_lazy.py.)
 - **Random modules** (torch's ``_DropoutNd`` family) in training mode draw their own masks, so the torch side
   is ``to_torch(scratch_module)`` instead, whose twin applies scratch's last mask, and scratch runs first.
   module_db has no such class in torch 2.13; parity_tests/test_oracle_modules.py exercises the path.
@@ -30,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.modules.lazy import LazyModuleMixin
 
 from ..arrays import named_leaves, named_tree_map, random_like, to_numpy
 from ..convert import NUMPY_DTYPES, to_torch
@@ -89,6 +95,9 @@ def _prepare(case: ModuleCase, sample: Any) -> _Run:
     loss's ``target*`` arguments."""
     module = _torch_module(case, sample)
     slots = forward_slots(case.info.module_cls, sample.forward_input.args, sample.forward_input.kwargs)
+    if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
+        # torch's first forward pre-hook, run ahead: the weights exist (and can be loaded into scratch) only then
+        module._infer_parameters(module, sample.forward_input.args, sample.forward_input.kwargs)
     leaves: dict[str, torch.Tensor] = {}
 
     def fresh(path: str, value: Any) -> Any:
@@ -121,16 +130,21 @@ def _build_scratch(run: _Run, sample: Any, result: ParityResult) -> bool:
     except Exception as exc:
         _raised(result, "constructor", exc)
         return False
-    problem = _layout_problem(module, run.torch_module)
-    if problem:
-        _failed(result, "state_dict", problem)
-        return False
+    lazy = bool(getattr(module, "has_uninitialized_params", lambda: False)())
+    if not lazy:  # a lazy module has no shapes until torch's weights, loaded, materialize it
+        problem = _layout_problem(module, run.torch_module)
+        if problem:
+            _failed(result, "state_dict", problem)
+            return False
     buffers = dict(module.named_buffers())
     run.initial = {name: (np.array(buffers[name]), theirs) for name, (_, theirs) in run.initial.items()}
     try:
         module.load_state_dict(run.torch_module.state_dict())
     except Exception as exc:
         _raised(result, "load_state_dict", exc)
+        return False
+    if lazy and _layout_problem(module, run.torch_module):
+        _failed(result, "state_dict", _layout_problem(module, run.torch_module))
         return False
     run.scratch_module = module
     return True

@@ -100,11 +100,11 @@ def _takes_dtype(cls: type) -> bool:
 
 def _torch_dtype(module: nn.Module) -> torch.dtype | None:
     """The torch dtype of the first float parameter or buffer of ``module`` (None: torch's default)."""
-    arrays = [p.data for p in module.parameters()] + [b for b in module.buffers() if b.dtype.kind == "f"]
-    return torch.from_numpy(np.empty(0, dtype=arrays[0].dtype)).dtype if arrays else None
+    dtypes = [p.dtype for p in module.parameters()] + [b.dtype for b in module.buffers() if b.dtype.kind == "f"]
+    return torch.from_numpy(np.empty(0, dtype=dtypes[0])).dtype if dtypes else None
 
 
 def _numpy_dtype(module: torch.nn.Module) -> np.dtype | None:
     """The reverse: the NumPy dtype of a torch module's first float parameter or buffer."""
     tensors = [t for t in [*module.parameters(), *module.buffers()] if t.is_floating_point()]
-    return tensors[0].detach().numpy().dtype if tensors else None
+    return np.dtype(str(tensors[0].dtype).removeprefix("torch.")) if tensors else None

@@ -15,6 +15,7 @@ from . import (
     flatten,
     fold,
     instancenorm,
+    lazy,
     linear,
     local_response_norm,
     loss,
@@ -44,6 +45,7 @@ from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .fold import *  # noqa: F403
 from .instancenorm import *  # noqa: F403
+from .lazy import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .local_response_norm import *  # noqa: F403
 from .loss import *  # noqa: F403
@@ -64,8 +66,9 @@ from .upsampling import *  # noqa: F403
 __all__ = [
     *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
     *channelshuffle.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
-    *flatten.__all__, *fold.__all__, *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__,
-    *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__, *parameter_containers.__all__,
-    *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__, *pooling_fractional.__all__, *rnn.__all__,
+    *flatten.__all__, *fold.__all__, *instancenorm.__all__, *lazy.__all__, *linear.__all__,
+    *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
+    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
+    *pooling_fractional.__all__, *rnn.__all__,
     *softmax.__all__, *sparse.__all__, *transformer.__all__, *upsampling.__all__,
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..._array import as_numpy
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter, is_lazy, uninitialized_error
 
 if TYPE_CHECKING:
     from .module import Module
@@ -40,7 +40,10 @@ def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
     state: OrderedDict[str, np.ndarray] = OrderedDict()
     for key, (module, registry, name) in state_entries(root).items():
         value = getattr(module, registry)[name]
-        state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
+        if is_lazy(value):  # torch's state_dict holds the UninitializedParameter (no data to copy): a fresh one
+            state[key] = UninitializedParameter(value.requires_grad, value.dtype)
+        else:
+            state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
     return state
 
 
@@ -51,6 +54,24 @@ def _entry(key: str, value: Any) -> tuple[np.ndarray | None, str]:
     except (ValueError, TypeError) as error:
         return None, (f'While copying the parameter named "{key}", expected an array from checkpoint but received '
                       f"{type(value).__name__} ({error}).")
+
+
+def _stage_lazy(key: str, target: Any, raw: Any, errors: list[str], staged: list) -> None:
+    """An entry where the module's parameter or the loaded value is uninitialized, as torch loads it: nothing
+    to copy between two uninitialized ones; an array into an uninitialized parameter materializes it with the
+    array's shape (at the write, so that a failing load changes nothing); an uninitialized value into an
+    initialized parameter is torch's error."""
+    if is_lazy(raw):
+        if not is_lazy(target):
+            errors.append(f'While copying the parameter named "{key}": {uninitialized_error("shape")}')
+        return
+    value, problem = _entry(key, raw)
+    if value is None:
+        errors.append(problem)
+    elif value.dtype.kind not in "biuf":
+        errors.append(f"dtype mismatch for {key}: expected numbers, got dtype {value.dtype}.")
+    else:
+        staged.append((target, value))
 
 
 def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
@@ -71,6 +92,9 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
         if key not in state_dict:
             continue
         target = getattr(module, registry)[name]
+        if is_lazy(target) or is_lazy(state_dict[key]):
+            _stage_lazy(key, target, state_dict[key], errors, staged)
+            continue
         current = target.data if isinstance(target, Parameter) else target
         value, problem = _entry(key, state_dict[key])
         if value is None:
@@ -89,5 +113,8 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
     if errors:
         raise RuntimeError(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
     for current, value in staged:
+        if is_lazy(current):  # torch's _lazy_load_hook: materialized with the loaded shape, then copied
+            current.materialize(value.shape)
+            current = current.data
         np.copyto(current, value, casting="unsafe")
     return IncompatibleKeys(missing, unexpected)

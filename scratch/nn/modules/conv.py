@@ -36,13 +36,15 @@ class _ConvNd(Module):
 
     _input_kind = "float"  # see ``_checks``
     _transposed = False
+    _lazy = False  # a LazyConv*d's (lazy.py)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
                  dilation: Any, output_padding: Any, groups: int, bias: bool, padding_mode: str, dtype: Any,
                  rng: np.random.Generator | None, dims: int) -> None:
         super().__init__()
         name = type(self).__name__
-        check_size(name, "in_channels", in_channels, minimum=1)  # torch fails at forward on 0
+        # torch fails at forward on 0; a lazy convolution (lazy.py) has 0 until its first input
+        check_size(name, "in_channels", in_channels, minimum=0 if self._lazy else 1)
         check_size(name, "out_channels", out_channels, minimum=1)
         if groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
@@ -70,6 +72,9 @@ class _ConvNd(Module):
         self.padding, self.groups, self.padding_mode = padding, groups, padding_mode
         shape = (in_channels, out_channels // groups) if self._transposed else (out_channels, in_channels // groups)
         dtype = resolve_dtype(dtype)
+        if self._lazy:  # LazyConv*d: uninitialized parameters, shaped by the first input
+            self._lazy_parameters(bias, dtype, rng)
+            return
         self.weight = Parameter(np.empty((*shape, *self.kernel_size), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype=dtype))
@@ -307,10 +312,10 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"{type(self).__name__}: output padding must be smaller than either stride or "
                              f"dilation, got output_padding={output_padding}, stride={self.stride}, "
                              f"dilation={self.dilation}")
-        size = self._min_sizes(x)
-        if any(s + op < 0 for s, op in zip(size, output_padding)):  # torch allows an empty output
-            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a negative output "
-                             f"size {tuple(s + op for s, op in zip(size, output_padding))}")
+        size = tuple(s + op for s, op in zip(self._min_sizes(x), output_padding))
+        if any(s < 0 for s in size) or (x.size and 0 in size):  # torch allows an empty output of an empty input
+            raise ValueError(f"{type(self).__name__}: input of shape {input.shape} gives a negative or zero "
+                             f"output size {size}")
         bias = None if self.bias is None else self.bias.data
         out, cache = F.conv_transpose_forward(x, self.weight.data, bias, self.stride, self.padding, output_padding,
                                               self.dilation, self.groups)

@@ -360,8 +360,7 @@ class Module:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None and np.issubdtype(param.dtype, np.floating):
-                    param.data = param.data.astype(target)
-                    param.grad = None if param.grad is None else param.grad.astype(target)
+                    param._to_dtype(target)  # an UninitializedParameter keeps the dtype for its materialization
             for name, buf in module._buffers.items():
                 if buf is not None and np.issubdtype(buf.dtype, np.floating):
                     module._buffers[name] = buf.astype(target)
