@@ -159,7 +159,12 @@ def loss_parity_of(criterion: nn.Module, args: Sequence[Any], differentiable: Se
 # ------------------------------------------------------------------------------------ optimizers
 #: The parameters an optimizer is run on: a matrix, a vector, a 0-d scalar and a frozen one.
 PARAMETER_SHAPES = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 2)}
-SKIPPED_EVERY = 7  # the bias gets no gradient on every 7th step, as a layer that a step did not use
+#: Optimizers that take matrices only (torch's Muon: "Muon only supports 2D parameters"; torch's own tests give
+#: it the weight alone, ``params = [weight] if optim_cls.__name__ != "Muon" else [weight]``), run instead on
+#: ``MATRIX_PARAMETER_SHAPES``: a tall, a wide and a square matrix and a frozen one.
+MATRIX_ONLY = frozenset({"Muon"})
+MATRIX_PARAMETER_SHAPES = {"weight": (4, 3), "wide": (3, 5), "square": (3, 3), "frozen": (2, 2)}
+SKIPPED_EVERY = 7  # the second parameter gets no gradient on every 7th step, as a layer that a step did not use
 
 
 def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype: Any = np.float64,
@@ -167,19 +172,19 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
                      atol: float | None = None) -> ParityResult:
     r"""Run ``scratch.optim.<optimizer>`` and its torch twin from the same parameters for ``steps`` steps.
 
-    ``groups`` is one group's options, or a list of them (the parameters are dealt out to the groups in
-    order). Each step both engines get the same random gradients (none for the frozen parameter, none for
-    the bias every ``SKIPPED_EVERY``-th step); after it every parameter and every optimizer state entry is
-    compared, step s held to ``trajectory_rtol(dtype, 1, s)`` (an update is elementwise: no reduction),
-    relative to the largest magnitude the quantity has held so far: a buffer is a running sum of earlier
-    terms, so its round-off scales with them, and a buffer that cancels to near 0 (an exp_avg whose
-    gradients change sign) carries the error of the terms that cancelled. The
-    result keeps, for each quantity, its first failing comparison or else its worst one; then each trained
-    parameter must have moved as torch's did (``<name>.change``) and the frozen one not at all.
+    ``groups`` is one group's options, or a list of them (the parameters, ``parameter_shapes(optimizer)``, are
+    dealt out to the groups in order). Each step both engines get the same random gradients (none for the
+    frozen parameter, none for the second one every ``SKIPPED_EVERY``-th step); after it every parameter and
+    every optimizer state entry is compared, step s held to ``trajectory_rtol(dtype, 1, s)`` (an update is
+    elementwise: no reduction), relative to the largest magnitude the quantity has held so far: a buffer is a
+    running sum of earlier terms, so its round-off scales with them, and a buffer that cancels to near 0 (an
+    exp_avg whose gradients change sign) carries the error of the terms that cancelled. The result keeps, for
+    each quantity, its first failing comparison or else its worst one; then each trained parameter must have
+    moved as torch's did (``<name>.change``) and the frozen one not at all.
     ``rtol`` replaces every step's tolerance; a comparison within ``atol`` (absolute) passes too.
     """
     rng = np.random.default_rng(0) if rng is None else rng
-    ours, theirs = twin_parameters(dtype, rng)
+    ours, theirs = twin_parameters(dtype, rng, parameter_shapes(optimizer))
     start = {name: p.data.copy() for name, p in ours.items()}
     opt = _build_optimizer(optimizer, ours, groups)
     torch_opt = to_torch_optimizer(opt, {id(p): theirs[name] for name, p in ours.items()})
@@ -207,20 +212,29 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
     return allow_atol(result, atol)
 
 
-def twin_parameters(dtype: Any, rng: np.random.Generator) -> tuple[dict[str, Parameter], dict[str, Any]]:
-    """``PARAMETER_SHAPES`` as scratch Parameters of ``dtype`` (the frozen one without requires_grad) and
-    their torch twins holding the same values, by name."""
-    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in PARAMETER_SHAPES.items()}
+def parameter_shapes(optimizer: str | type) -> dict[str, tuple[int, ...]]:
+    """The parameters ``optimizer`` (a scratch.optim class or its name) runs on: ``MATRIX_PARAMETER_SHAPES`` for
+    a ``MATRIX_ONLY`` one (or a subclass of one), else ``PARAMETER_SHAPES``."""
+    names = {optimizer} if isinstance(optimizer, str) else {cls.__name__ for cls in optimizer.__mro__}
+    return MATRIX_PARAMETER_SHAPES if names & MATRIX_ONLY else PARAMETER_SHAPES
+
+
+def twin_parameters(dtype: Any, rng: np.random.Generator, shapes: dict[str, tuple[int, ...]] = PARAMETER_SHAPES
+                    ) -> tuple[dict[str, Parameter], dict[str, Any]]:
+    """``shapes`` as scratch Parameters of ``dtype`` (the frozen one without requires_grad) and their torch
+    twins holding the same values, by name."""
+    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in shapes.items()}
     ours["frozen"].requires_grad = False
     theirs = {name: torch.nn.Parameter(torch.tensor(p.data), requires_grad=p.requires_grad) for name, p in ours.items()}
     return ours, theirs
 
 
 def feed_gradients(ours: dict[str, Parameter], theirs: dict[str, Any], rng: np.random.Generator, step: int) -> None:
-    """The same random gradients into both sets; none for the frozen parameter, none for the bias at every
-    ``SKIPPED_EVERY``-th step."""
+    """The same random gradients into both sets; none for the frozen parameter, none for the second one (the
+    bias) at every ``SKIPPED_EVERY``-th step."""
+    second = list(ours)[1]
     for name, p in ours.items():
-        skipped = name == "frozen" or (name == "bias" and step % SKIPPED_EVERY == 0)
+        skipped = name == "frozen" or (name == second and step % SKIPPED_EVERY == 0)
         p.grad = None if skipped else rng.standard_normal(p.shape).astype(p.dtype)
         theirs[name].grad = None if skipped else torch.tensor(p.grad)
 

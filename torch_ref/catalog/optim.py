@@ -116,4 +116,14 @@ CASES: list[Case] = [
     optimizer_case("Adafactor(two groups)", "Adafactor",
                    groups=[{'lr': 0.05}, {'beta2_decay': -1.0, 'weight_decay': 0.1}]),
     optimizer_case("ASGD(two groups)", "ASGD", groups=[{'t0': 5}, {'lr': 0.1, 'weight_decay': 0.1}]),
+    # Muon takes matrices only: it runs on torch_ref.component's MATRIX_PARAMETER_SHAPES
+    optimizer_case("Muon(defaults)", "Muon"),
+    optimizer_case("Muon", "Muon", lr=0.02),
+    optimizer_case("Muon(momentum,weight_decay,match_rms_adamw)", "Muon", lr=0.02, momentum=0.9, weight_decay=0.01,
+                   adjust_lr_fn="match_rms_adamw"),
+    optimizer_case("Muon(nesterov=False,original)", "Muon", lr=0.02, nesterov=False, adjust_lr_fn="original"),
+    optimizer_case("Muon(ns_coefficients,ns_steps,eps)", "Muon", lr=0.02, ns_coefficients=(3.4, -4.7, 2.0), ns_steps=3,
+                   eps=1e-5),
+    optimizer_case("Muon(two groups)", "Muon",
+                   groups=[{'lr': 0.02}, {'lr': 0.05, 'weight_decay': 0.0, 'nesterov': False}]),
 ]

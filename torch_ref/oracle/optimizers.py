@@ -4,7 +4,9 @@ and torch's, side by side, and compared.
 Kwargs that only pick torch's implementation (``TORCH_ONLY_OPTIONS``: foreach, fused, capturable,
 differentiable) go to torch alone, every other kwarg to both; a tensor kwarg (``lr=torch.tensor(0.001)``)
 reaches scratch as an ndarray of the tensor's dtype. Both start from the same weight (10, 5), bias (10,) and
-0-d scalar and get the same random gradients for ``STEPS`` steps (the bias none at ``NO_GRAD_STEP``); after
+0-d scalar (``SHAPES``; an optimizer of matrices only, such as Muon, the weight and a wide (5, 10) matrix,
+``MATRIX_SHAPES``) and get the same random gradients for ``STEPS`` steps (the second parameter none at
+``NO_GRAD_STEP``); after
 every step (and scheduler step) each parameter, state entry and group option is compared
 (``trajectory.py``). Where torch itself raises, ``run_optimizer_case`` raises ``TorchSkipError``.
 
@@ -37,6 +39,7 @@ from scratch.nn import Parameter
 from scratch.optim import lr_scheduler
 
 from ..arrays import to_numpy
+from ..component import MATRIX_ONLY
 from ..convert import TORCH_ONLY_OPTIONS
 from ..report import Comparison, ParityResult
 from ..tolerance import MIN_GRAD_NORM
@@ -52,8 +55,12 @@ STEPS = 20  # torch's goes_right_direction tests take 20 steps; ReduceLROnPlatea
 #: here run at about 4 times that gap (NumPy's and torch's dot products round differently, and L-BFGS's
 #: curvature pairs amplify it), so no optim_db case of it runs
 CLOSURE_STEPS = 5
-NO_GRAD_STEP = 13  # the bias gets no gradient at this step
+NO_GRAD_STEP = 13  # the second parameter (the bias) gets no gradient at this step
 SHAPES = {"weight": (10, 5), "bias": (10,), "scalar": ()}
+#: the parameters of a ``MATRIX_ONLY`` optimizer (Muon): torch's test_optim.py gives Muon its (10, 5) weight
+#: alone, and two (10, 5) weights in test_param_group_with_lrscheduler_goes_right_direction; here the second is
+#: wide, so that both of Muon's orientations (and learning-rate adjustments) run
+MATRIX_SHAPES = {"weight": (10, 5), "wide": (5, 10)}
 SECOND_GROUP_LR = 0.01  # test_param_group_with_lrscheduler_goes_right_direction's second group
 
 
@@ -83,9 +90,10 @@ def run_optimizer_case(case: OptimizerCase) -> ParityResult:
 
 def _run(case: OptimizerCase) -> ParityResult:
     rng = np.random.default_rng(zlib.crc32(case.id.encode()))
-    groups, kwargs = _case_input(case)
+    shapes = MATRIX_SHAPES if case.optimizer in MATRIX_ONLY else SHAPES
+    groups, kwargs = _case_input(case, list(shapes))
     closure = case.info.step_requires_closure
-    ours, theirs, reference = _sides(np.dtype(case.dtype), rng, bool(kwargs.get("differentiable")), closure)
+    ours, theirs, reference = _sides(shapes, np.dtype(case.dtype), rng, bool(kwargs.get("differentiable")), closure)
     start = {name: p.data.copy() for name, p in ours.params.items()}
     steps = CLOSURE_STEPS if closure else STEPS
     trajectory = Trajectory(np.dtype(case.dtype), steps)
@@ -150,25 +158,26 @@ def _moved(name: str, ours: Parameter, theirs: torch.Tensor, start: np.ndarray) 
     return Comparison(f"{name}.moved", 0.0 if ok else np.inf, 0.0 if ok else np.inf, 0.0, ok, problem)
 
 
-def _case_input(case: OptimizerCase) -> tuple[list[dict] | None, dict[str, Any]]:
-    """(param groups by parameter name, or None for all the parameters in one list; the kwargs)."""
+def _case_input(case: OptimizerCase, names: list[str]) -> tuple[list[dict] | None, dict[str, Any]]:
+    """(param groups by parameter name, or None for all the parameters in one list; the kwargs). The
+    param-groups case puts the first of ``names`` in one group, the others in a second with its own lr."""
     if case.schedulers is None:
         optim_input = cliquey_inputs(case.info, case.dtype)[case.input_index]
     elif case.input_index is not None:
         optim_input = plain_inputs(case.info, case.dtype)[case.input_index]
     else:
-        return [{"params": ["weight"]}, {"params": ["bias", "scalar"], "lr": SECOND_GROUP_LR}], {}
+        return [{"params": names[:1]}, {"params": names[1:], "lr": SECOND_GROUP_LR}], {}
     if optim_input.params is not None:  # no CPU input of optim_db gives its own parameters (yet)
         raise NotImplementedError(f"{case.id}: OptimizerInput.params {optim_input.params!r}")
     return None, optim_input.kwargs
 
 
-def _sides(dtype: np.dtype, rng: np.random.Generator, differentiable: bool,
+def _sides(shapes: dict[str, tuple[int, ...]], dtype: np.dtype, rng: np.random.Generator, differentiable: bool,
            closure: bool = False) -> tuple[_Side, _Side, _Side | None]:
-    """Twin parameters: scratch's, torch's (non-leaf clones when its optimizer is differentiable) and, for a
-    differentiable case, the for-loop reference's; for a closure case, the reference's on the function
-    evaluated in another order."""
-    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in SHAPES.items()}
+    """Twin parameters of ``shapes``: scratch's, torch's (non-leaf clones when its optimizer is differentiable)
+    and, for a differentiable case, the for-loop reference's; for a closure case, the reference's on the
+    function evaluated in another order."""
+    ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in shapes.items()}
     theirs = {name: torch.nn.Parameter(torch.tensor(p.data)) for name, p in ours.items()}
     if not differentiable and not closure:
         return _Side(ours), _Side(theirs), None
@@ -248,9 +257,11 @@ def _step_schedulers(step: int, ours: _Side, torch_sides: list[_Side]) -> None:
 
 
 def _feed_gradients(step: int, rng: np.random.Generator, ours: _Side, torch_sides: list[_Side]) -> None:
-    """The same random gradient (never a .sum()) into every engine; the bias gets none at NO_GRAD_STEP."""
+    """The same random gradient (never a .sum()) into every engine; the second parameter (the bias) gets none
+    at NO_GRAD_STEP."""
+    second = list(ours.params)[1]
     for name, p in ours.params.items():
-        grad = None if name == "bias" and step == NO_GRAD_STEP else rng.standard_normal(p.shape).astype(p.dtype)
+        grad = None if name == second and step == NO_GRAD_STEP else rng.standard_normal(p.shape).astype(p.dtype)
         p.grad = grad
         for side in torch_sides:
             side.params[name].grad = None if grad is None else torch.tensor(grad)
