@@ -313,7 +313,7 @@ EXTREME = np.array([[np.inf, -np.inf, 1.0], [np.nan, 1e30, 2.0]])
 
 def _extreme_example(name: str) -> Case:
     layers = {"Linear": {"in_features": 3, "out_features": 2}, "Sequential": {"in_features": 3, "hidden": 2},
-              "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS}}
+              "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS + CELLS}}
     if name == "BatchNorm2d":
         return Case(name, {"num_features": 3}, (EXTREME.T.reshape(1, 3, 2, 1).copy(),), np.float64)
     if name == "KLDivLoss":
@@ -366,6 +366,7 @@ def _empty_example(name: str) -> Case:
 
 
 RNNS = ("RNN", "LSTM", "GRU")
+CELLS = ("RNNCell", "LSTMCell", "GRUCell")
 ACTIVATIONS = ("CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU",
                "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh")
 LOSSES = (*ELEMENTWISE_LOSSES, "CrossEntropyLoss", "NLLLoss", "MultiMarginLoss", "CosineEmbeddingLoss")
@@ -381,7 +382,7 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                                                "KLDivLoss", "LayerNorm", "CosineEmbeddingLoss", "HuberLoss",
                                                "MSELoss", "SmoothL1Loss", "BCEWithLogitsLoss", "L1Loss", "GroupNorm",
                                                "LeakyReLU", "ELU", "NLLLoss", "PReLU",
-                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS),
+                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS, *CELLS),
                  ("warning",), _extreme, _extreme_example),
     KnownFinding("a 0-size input: a crash, an unnamed error or a warning where torch gives an empty result or nan",
                  ("KLDivLoss",),
