@@ -223,8 +223,6 @@ DELIBERATE: list[Deliberate] = [
     *(Deliberate(name, "laxer", "float16 works; torch's CPU kernel has none",
                  lambda case: np.asarray(case.inputs[0]).dtype == np.float16)
       for name in ("MultiMarginLoss", "MultiLabelMarginLoss")),
-    Deliberate("LSTM", "stricter", "proj_size > 0 (LSTM with projections) is not implemented: NotImplementedError "
-               "naming the module", lambda case: case.options.get("proj_size", 0) > 0),
     Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
                "pools the last two dims of any input", lambda case: np.ndim(case.inputs[0]) not in (3, 4)),
     *(Deliberate(name, "mismatch", "repeated indices: torch's CPU kernel writes them in parallel, so which value "

@@ -31,6 +31,8 @@ def rnn(name: str) -> Callable[[Draw], Case]:
         x = draw(arrays(draw(st.sampled_from([x_shape] * 9 + [(seq, 2, n_in + 1)])), dtype))
         h_shape = ((2 if options["bidirectional"] else 1) * max(options["num_layers"], 1), *batch, hidden)
         states = [draw(arrays(h_shape, dtype)) for _ in range(2 if name == "LSTM" else 1)]
+        if options.get("proj_size") and draw(st.integers(0, 3)):  # h_0 of proj_size features, mostly
+            states[0] = draw(arrays((*h_shape[:-1], options["proj_size"]), dtype))
         inputs = (x,) if draw(st.booleans()) else (x, tuple(states) if name == "LSTM" else states[0])
         # dropout between layers draws different masks in the two engines: compare such a stack in eval mode
         train = draw(st.booleans()) and not (options["dropout"] and options["num_layers"] > 1)
