@@ -359,3 +359,19 @@ def test_lstm_with_projections_checks_each_state_against_its_own_size():
 def test_proj_size_is_for_lstm_only():
     with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
         nn.RNNBase("GRU", H_IN, H, proj_size=2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_inplace_module_after_the_layer_leaves_its_gradients_alone(kind):
+    """The layer keeps its hidden states for backward: the output it returns is a copy, so LeakyReLU(inplace=True)
+    on it changes no gradient (test_no_mutation.py's chains take modules of one input only)."""
+    results = []
+    for give_a_copy in (True, False):
+        module, (x,) = make(kind, seed=2)
+        out, _ = module(x)
+        act = nn.LeakyReLU(0.1, inplace=True)
+        y = act(out.copy() if give_a_copy else out)
+        dx = module.backward(act.backward(np.random.default_rng(1).standard_normal(y.shape)))
+        results.append([dx, *(np.copy(p.grad) for p in module.parameters())])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -337,6 +337,8 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
             caches.append(cache)
         layer_input = np.concatenate(outs, axis=2) if directions == 2 else outs[0]
     state_n = tuple(np.stack([state[i] for state in finals]) for i in range(len(hx)))
+    if directions == 1:  # the output is the last layer's hs, kept for backward: the caller gets a copy to overwrite
+        layer_input = layer_input.copy()
     return (layer_input, state_n), RNNCache(caches, num_layers, directions, dropout_caches)
 
 
