@@ -21,6 +21,7 @@ CI_EXAMPLES = 30
 NOT_FUZZED = {  # abstract bases: nothing to run on their own
     "Module": "the abstract base: its forward raises NotImplementedError by design",
     "RNNBase": "the base of RNN, LSTM and GRU, fuzzed through them",
+    "RNNCellBase": "the base of RNNCell, LSTMCell and GRUCell, fuzzed through them",
     **{name: "a container without a forward of its own, as torch's (test_container.py)"
        for name in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")},
     "NonDynamicallyQuantizableLinear": "Linear under the name torch gives MultiheadAttention's out_proj",

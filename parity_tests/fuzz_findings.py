@@ -234,8 +234,6 @@ DELIBERATE: list[Deliberate] = [
     *(Deliberate(name, "laxer", "float16 works; torch's CPU kernel has none",
                  lambda case: np.asarray(case.inputs[0]).dtype == np.float16)
       for name in ("MultiMarginLoss", "MultiLabelMarginLoss")),
-    Deliberate("LSTM", "stricter", "proj_size > 0 (LSTM with projections) is not implemented: NotImplementedError "
-               "naming the module", lambda case: case.options.get("proj_size", 0) > 0),
     Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
                "pools the last two dims of any input", lambda case: np.ndim(case.inputs[0]) not in (3, 4)),
     *(Deliberate(name, "mismatch", "repeated indices: torch's CPU kernel writes them in parallel, so which value "
@@ -324,7 +322,7 @@ EXTREME = np.array([[np.inf, -np.inf, 1.0], [np.nan, 1e30, 2.0]])
 
 def _extreme_example(name: str) -> Case:
     layers = {"Linear": {"in_features": 3, "out_features": 2}, "Sequential": {"in_features": 3, "hidden": 2},
-              "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS}}
+              "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS + CELLS}}
     if name == "BatchNorm2d":
         return Case(name, {"num_features": 3}, (EXTREME.T.reshape(1, 3, 2, 1).copy(),), np.float64)
     if name == "KLDivLoss":
@@ -377,6 +375,7 @@ def _empty_example(name: str) -> Case:
 
 
 RNNS = ("RNN", "LSTM", "GRU")
+CELLS = ("RNNCell", "LSTMCell", "GRUCell")
 ACTIVATIONS = ("CELU", "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU",
                "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh")
 LOSSES = (*ELEMENTWISE_LOSSES, "CrossEntropyLoss", "NLLLoss", "MultiMarginLoss", "CosineEmbeddingLoss")
@@ -392,7 +391,7 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                                                "KLDivLoss", "LayerNorm", "CosineEmbeddingLoss", "HuberLoss",
                                                "MSELoss", "SmoothL1Loss", "BCEWithLogitsLoss", "L1Loss", "GroupNorm",
                                                "LeakyReLU", "ELU", "NLLLoss", "PReLU",
-                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS),
+                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS, *CELLS),
                  ("warning",), _extreme, _extreme_example),
     KnownFinding("a 0-size input: a crash, an unnamed error or a warning where torch gives an empty result or nan",
                  ("KLDivLoss",),

@@ -12,6 +12,7 @@ from scratch.nn.modules import activation, activation_composite, activation_piec
 
 from .fuzz_engine import ODD_DTYPES, Case, arrays, classes, dtypes, shapes
 from .fuzz_recipes_losses import RECIPES as LOSS_RECIPES
+from .fuzz_recipes_recurrent import RECURRENT_RECIPES
 from .fuzz_recipes_resampling import RESAMPLING_RECIPES
 
 # ------------------------------------------------------------------------------------ recipes
@@ -387,30 +388,6 @@ def embedding_bag(draw: Draw) -> Case:
     return Case("EmbeddingBag", options, inputs, dtype, seed=draw(st.integers(0, 9)))
 
 
-def rnn(name: str) -> Callable[[Draw], Case]:
-    def recipe(draw: Draw) -> Case:
-        dtype, n_in, hidden = draw(dtypes(odd=False)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-        options = {"input_size": n_in, "hidden_size": draw(st.sampled_from([hidden, hidden, 0])),
-                   "num_layers": draw(st.sampled_from([1, 2, 0])), "bias": draw(st.booleans()),
-                   "batch_first": draw(st.booleans()), "bidirectional": draw(st.booleans()),
-                   "dropout": draw(st.sampled_from([0.0, 0.0, 0.5, 1.5]))}
-        if name == "RNN":
-            options["nonlinearity"] = draw(st.sampled_from(["tanh", "relu", "gelu"]))
-        if name == "LSTM":
-            options["proj_size"] = draw(st.sampled_from([0, 0, 0, 1]))
-        seq = draw(st.integers(1, 3))
-        batch = draw(st.sampled_from([(), (0,), (1,), (2,)]))
-        x_shape = (*batch, seq, n_in) if options["batch_first"] and batch else (seq, *batch, n_in)
-        x = draw(arrays(draw(st.sampled_from([x_shape] * 9 + [(seq, 2, n_in + 1)])), dtype))
-        h_shape = ((2 if options["bidirectional"] else 1) * max(options["num_layers"], 1), *batch, hidden)
-        states = [draw(arrays(h_shape, dtype)) for _ in range(2 if name == "LSTM" else 1)]
-        inputs = (x,) if draw(st.booleans()) else (x, tuple(states) if name == "LSTM" else states[0])
-        # dropout between layers draws different masks in the two engines: compare such a stack in eval mode
-        train = draw(st.booleans()) and not (options["dropout"] and options["num_layers"] > 1)
-        return Case(name, options, inputs, dtype, train=train, seed=draw(st.integers(0, 9)))
-    return recipe
-
-
 def reduction(draw: Draw, *more: str) -> str:
     return draw(st.sampled_from(["mean", "sum", "none", "mean", *more, "average"]))
 
@@ -502,7 +479,7 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **{name: local_response_norm(name) for name in ("LocalResponseNorm", "CrossMapLRN2d")},
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
     "EmbeddingBag": embedding_bag,
-    **{name: rnn(name) for name in ("RNN", "LSTM", "GRU")},
+    **RECURRENT_RECIPES,
     **{name: regression(name) for name in ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "SoftMarginLoss",
                                            "HingeEmbeddingLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")},
     **{name: classification(name) for name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")},

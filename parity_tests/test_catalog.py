@@ -17,7 +17,7 @@ from torch_ref.testing import build
 
 DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
 # bases and containers with no forward of their own, as in torch
-ABSTRACT = {"Module", "RNNBase", "Optimizer", "LRScheduler",
+ABSTRACT = {"Module", "RNNBase", "RNNCellBase", "Optimizer", "LRScheduler",
             "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
 
 

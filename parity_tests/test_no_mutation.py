@@ -174,10 +174,11 @@ def test_an_optimizer_step_does_not_write_into_the_gradients_it_reads(name):
 CHAINED_INPLACE = {**INPLACE, "Dropout": lambda: nn.Dropout(0.5, inplace=True, rng=np.random.default_rng(5)),
                    "Dropout2d": lambda: nn.Dropout2d(0.5, inplace=True, rng=np.random.default_rng(5))}
 BEFORE = {name: make for name, make in MODULES.items()
-          if name not in {"RNN", "GRU", "LSTM", "Embedding", "MultiheadAttention", "TransformerDecoderLayer",
-                          "TransformerDecoder", "Transformer", "Bilinear", "CosineSimilarity", "PairwiseDistance",
-                          "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "GaussianNLLLoss",
-                          "TripletMarginLoss", "TripletMarginWithDistanceLoss"}}  # one float input only
+          if name not in {"RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell", "Embedding", "MultiheadAttention",
+                          "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "Bilinear",
+                          "CosineSimilarity", "PairwiseDistance", "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d",
+                          "MaxUnpool3d", "GaussianNLLLoss", "TripletMarginLoss",
+                          "TripletMarginWithDistanceLoss"}}  # one float input only
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

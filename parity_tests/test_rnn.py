@@ -268,7 +268,7 @@ REJECTED = [
     (lambda: nn.RNN(4, 5, nonlinearity="sigmoid"), ValueError, "Unknown nonlinearity 'sigmoid'"),
     (lambda: nn.GRU(4, 5, dropout=1.5), ValueError, "GRU: dropout should be a number in range"),
     (lambda: nn.LSTM(4, 5, num_layers=2, dropout=-0.1), ValueError, "LSTM: dropout should be a number"),
-    (lambda: nn.LSTM(4, 5, proj_size=3), NotImplementedError, "LSTM: proj_size=3"),
+    (lambda: nn.LSTM(4, 5, proj_size=-1), ValueError, "LSTM: proj_size should be a positive integer or zero"),
     (lambda: nn.LSTM(4, 5, proj_size=5), ValueError, "proj_size has to be smaller than hidden_size"),
     (lambda: nn.GRU(0, 5), ValueError, "GRU: input_size must be greater than zero"),
     (lambda: nn.GRU(4, 5, num_layers=0), ValueError, "num_layers must be greater than zero"),
@@ -291,3 +291,87 @@ def test_every_layout_matches_torch(kind, options, dtype):
     """Every combination of num_layers, bidirectional, batch_first, bias and initial state, as parity check makes it."""
     module, inputs = rnn_catalog.make_rnn(kind, *options)(np.dtype(dtype), np.random.default_rng(0))
     assert_module_parity(module, *inputs)
+
+
+# ------------------------------------------------------------------------- LSTM with projections
+PROJ = 3
+
+
+def make_projected(dtype=np.float64, length=4, batch=2, unbatched=False, seed=0, **options):
+    """(LSTM(H_IN, H, proj_size=PROJ), [x, (h_0, c_0)]): h_0 has PROJ features, c_0 H."""
+    rng = np.random.default_rng(seed)
+    module = nn.LSTM(H_IN, H, proj_size=PROJ, dtype=dtype, rng=rng, **options)
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    lead = (length,) if unbatched else ((batch, length) if options.get("batch_first") else (length, batch))
+    x = rng.standard_normal((*lead, H_IN)).astype(dtype)
+    states = tuple(rng.standard_normal((layers, *(() if unbatched else (batch,)), size)).astype(dtype)
+                   for size in (PROJ, H))
+    return module, [x, states]
+
+
+PROJECTED = {"1layer": {}, "2layers,bidirectional": {"num_layers": 2, "bidirectional": True},
+             "batch_first,bias=False": {"batch_first": True, "bias": False}, "unbatched": {"unbatched": True},
+             "3layers,length=20": {"num_layers": 3, "length": 20}}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("case", PROJECTED)
+def test_lstm_with_projections_matches_torch(case, dtype):
+    module, inputs = make_projected(dtype, **PROJECTED[case])
+    out, (h_n, c_n) = module(*inputs)
+    assert out.shape[-1] == PROJ * (2 if module.bidirectional else 1) and h_n.shape[-1] == PROJ
+    assert c_n.shape[-1] == H
+    result = assert_module_parity(module, *inputs)
+    assert {"weight_hr_l0.grad", "grad_input[1]", "grad_input[2]"} <= {c.quantity for c in result.comparisons}
+
+
+@pytest.mark.parametrize("case", ["1layer", "2layers,bidirectional", "unbatched"])
+def test_lstm_with_projections_finite_differences(case):
+    module, (x, states) = make_projected(**PROJECTED[case])
+    result = gradcheck(Flat(module), x, *states, rng=np.random.default_rng(UPSTREAM_SEED))
+    result.raise_on_failure()
+    assert {f"rnn.{n}" for n, _ in module.named_parameters()} <= {c.quantity for c in result.checks}
+    assert any(c.quantity == "rnn.weight_hr_l0" for c in result.checks)
+    assert all(c.norm > MIN_NORM for c in result.checks), [(c.quantity, c.norm) for c in result.checks]
+
+
+@pytest.mark.parametrize("options", LAYOUTS, ids=str)
+def test_lstm_with_projections_has_torchs_state_dict_and_repr(options):
+    ours, theirs = nn.LSTM(H_IN, H, proj_size=PROJ, **options), torch.nn.LSTM(H_IN, H, proj_size=PROJ, **options)
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, tuple(v.shape))
+                                                                     for k, v in theirs.state_dict().items()]
+    assert repr(ours) == repr(theirs)
+    back = from_torch(theirs.double())
+    assert back.proj_size == PROJ and list(back.state_dict()) == list(theirs.state_dict())
+
+
+def test_lstm_with_projections_checks_each_state_against_its_own_size():
+    module, (x, (h0, c0)) = make_projected()
+    with pytest.raises(ValueError, match=r"LSTM: expected h_0 of shape \(1, 2, 3\) .*proj_size.*got \(1, 2, 5\)"):
+        module(x, (c0, c0))
+    with pytest.raises(ValueError, match=r"LSTM: expected c_0 of shape \(1, 2, 5\) .*hidden_size.*got \(1, 2, 3\)"):
+        module(x, (h0, h0))
+    out, (h_n, _) = module(x, (h0, c0))
+    with pytest.raises(ValueError, match=r"LSTM.backward: expected grad of c_n of shape \(1, 2, 5\)"):
+        module.backward(out, (h_n, h_n))
+
+
+def test_proj_size_is_for_lstm_only():
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        nn.RNNBase("GRU", H_IN, H, proj_size=2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_inplace_module_after_the_layer_leaves_its_gradients_alone(kind):
+    """The layer keeps its hidden states for backward: the output it returns is a copy, so LeakyReLU(inplace=True)
+    on it changes no gradient (test_no_mutation.py's chains take modules of one input only)."""
+    results = []
+    for give_a_copy in (True, False):
+        module, (x,) = make(kind, seed=2)
+        out, _ = module(x)
+        act = nn.LeakyReLU(0.1, inplace=True)
+        y = act(out.copy() if give_a_copy else out)
+        dx = module.backward(act.backward(np.random.default_rng(1).standard_normal(y.shape)))
+        results.append([dx, *(np.copy(p.grad) for p in module.parameters())])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -43,6 +43,7 @@ from . import (
     pooling_adaptive,
     pooling_fractional,
     rnn,
+    rnn_cell,
     softmax,
     sparse,
     upsampling,
@@ -52,7 +53,7 @@ from .case import Case
 
 FAMILIES = [linear, activation, activation_piecewise, activation_composite, flatten, container, loss, conv, padding,
             pooling, pooling_adaptive, pooling_fractional, normalization, instancenorm, local_response_norm, dropout,
-            distance, softmax, sparse, rnn, attention, upsampling, pixelshuffle, channelshuffle, fold, optim,
+            distance, softmax, sparse, rnn, rnn_cell, attention, upsampling, pixelshuffle, channelshuffle, fold, optim,
             lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
 DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],

@@ -36,7 +36,7 @@ NOT_OPTIONS = {
     "min_value": "Hardtanh's deprecated name of min_val, which both engines keep",
     "max_value": "Hardtanh's deprecated name of max_val, which both engines keep",
 }
-ABSTRACT = {"Module", "RNNBase"}
+ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 PARAMETERS = (Parameter, torch.nn.Parameter)  # bases with no computation of their own: never a twin
 
 

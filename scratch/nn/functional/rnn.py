@@ -33,8 +33,15 @@ the two projections (from which the sequence pass forms dL/dx and the weight gra
 matmul each after the time loop) and of the previous state, which already includes
 :math:`dg^h W_{hh}`. For RNN and LSTM the two projections are simply added, so :math:`dg^i = dg^h`.
 
+**LSTM with projections** (torch's ``proj_size`` = P > 0): the cell's output is projected,
+:math:`h' = (o \odot \tanh c') W_{hr}^T` with :math:`W_{hr}` (P, H), so h has P features (W_hh is (4H, P))
+while c keeps H. Backward first takes :math:`\delta_m = \delta_h W_{hr}` back through the projection, then
+runs the plain cell's rules with :math:`\delta_m` in place of :math:`\delta_h`; the sequence pass forms
+:math:`\partial L/\partial W_{hr} = \sum_t \delta_{h,t}^T m_t` (:math:`m_t = o_t \odot \tanh c_t`) in one
+matmul after the time loop.
+
 Shape: g^i (N, G), h and c (N, H), W_hh (G, H), b_hh (G,) or None, with G = H (RNN), 4H (LSTM),
-3H (GRU).
+3H (GRU); with projections h is (N, P) and W_hh (4H, P).
 """
 
 from __future__ import annotations
@@ -56,7 +63,8 @@ __all__ = [
 State = tuple[np.ndarray, ...]
 
 
-Weights = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]  # w_ih, w_hh, b_ih, b_hh
+#: w_ih, w_hh, b_ih, b_hh, and an LSTM's w_hr (its projection, proj_size > 0) as a fifth entry where it has one
+Weights = tuple[np.ndarray | None, ...]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -102,18 +110,21 @@ class LSTMCellCache(NamedTuple):
     o: np.ndarray
     tanh_c: np.ndarray  #: tanh(c'), of the new cell state
     w_hh: np.ndarray
+    w_hr: np.ndarray | None = None  #: the projection (proj_size, H), or None
 
 
-def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
-                      b_hh: np.ndarray | None) -> tuple[State, LSTMCellCache]:
+def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.ndarray | None,
+                      w_hr: np.ndarray | None = None) -> tuple[State, LSTMCellCache]:
     r"""LSTM cell, gates in torch's order i, f, g, o:
 
     .. math::
         [a_i, a_f, a_g, a_o] = g^i + h W_{hh}^T + b_{hh}, \quad
         i = \sigma(a_i),\ f = \sigma(a_f),\ g = \tanh(a_g),\ o = \sigma(a_o),
-        c' = f \odot c + i \odot g, \quad h' = o \odot \tanh(c').
+        c' = f \odot c + i \odot g, \quad h' = o \odot \tanh(c'),
 
-    Shape: gi (N, 4H), state (h, c) -> (h', c'), each (N, H).
+    and with a projection ``w_hr``, :math:`h' = (o \odot \tanh c') W_{hr}^T`.
+
+    Shape: gi (N, 4H), state (h, c) -> (h', c'), each (N, H); with w_hr (P, H), h and h' are (N, P).
     """
     h, c = state
     gates = _hidden_projection(h, w_hh, b_hh) + gi
@@ -121,8 +132,8 @@ def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
     i, f, g, o = _sigmoid(a_i), _sigmoid(a_f), np.tanh(a_g), _sigmoid(a_o)
     c_new = f * c + i * g
     tanh_c = np.tanh(c_new)
-    h_new = o * tanh_c
-    return (h_new, c_new), LSTMCellCache(c, i, f, g, o, tanh_c, w_hh)
+    h_new = o * tanh_c if w_hr is None else (o * tanh_c) @ w_hr.T
+    return (h_new, c_new), LSTMCellCache(c, i, f, g, o, tanh_c, w_hh, w_hr)
 
 
 def lstm_cell_backward(dstate: State, cache: LSTMCellCache) -> tuple[np.ndarray, np.ndarray, State]:
@@ -135,10 +146,13 @@ def lstm_cell_backward(dstate: State, cache: LSTMCellCache) -> tuple[np.ndarray,
         da_g = \bar\delta_c\, i\, (1-g^2),\ da_o = \delta_h \tanh(c')\, o(1-o),
 
     :math:`dg^i = dg^h = [da_i, da_f, da_g, da_o]`, :math:`\partial L/\partial h = dg^h W_{hh}`,
-    :math:`\partial L/\partial c = \bar\delta_c f`.
+    :math:`\partial L/\partial c = \bar\delta_c f`. With a projection, :math:`\delta_h W_{hr}` stands for
+    :math:`\delta_h` (the sequence pass forms dL/dW_hr).
     """
-    c, i, f, g, o, tanh_c, w_hh = cache
+    c, i, f, g, o, tanh_c, w_hh, w_hr = cache
     dh, dc_next = dstate
+    if w_hr is not None:
+        dh = dh @ w_hr
     dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
     da = np.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
                          dh * tanh_c * o * (1 - o)], axis=1)
@@ -222,6 +236,7 @@ class RecurrentLayerCache(NamedTuple):
     mode: str  #: the key of ``CELLS``
     reverse: bool
     has_bias: bool
+    w_hr: np.ndarray | None = None  #: an LSTM's projection, or None
 
 
 def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str,
@@ -229,10 +244,12 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     r"""One direction of one layer over the whole sequence (see the module docstring).
 
     Shape: x (L, N, H_in), state0 a tuple of (N, H) -> output (L, N, H) and the final state,
-    a tuple of (N, H).
+    a tuple of (N, H); with an LSTM's projection (a fifth weight, (P, H)), h and the output have P features.
     """
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, w_hh, b_ih, b_hh, *rest = weights
+    w_hr = rest[0] if rest else None
     cell_forward, _, extra = CELLS[mode]
+    extra = extra if w_hr is None else (*extra, w_hr)
     xs = x[::-1] if reverse else x
     gi = xs @ w_ih.T  # the input projections of every step in one matmul
     if b_ih is not None:
@@ -244,13 +261,13 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
         hs[t] = state[0]
         caches.append(cache)
     out = hs[::-1] if reverse else hs
-    return (out, state), RecurrentLayerCache(xs, state0[0], hs, caches, w_ih, mode, reverse, b_ih is not None)
+    return (out, state), RecurrentLayerCache(xs, state0[0], hs, caches, w_ih, mode, reverse, b_ih is not None, w_hr)
 
 
 def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
                              cache: RecurrentLayerCache) -> tuple[np.ndarray, State, Weights]:
     r"""BPTT for ``recurrent_layer_forward``: returns (dL/dx, dL/dstate0, (dW_ih, dW_hh, db_ih, db_hh)),
-    the bias gradients None without biases (see the module docstring for the delta rules).
+    the bias gradients None without biases, and dW_hr fifth with a projection (see the module docstring).
 
     Shape: dout (L, N, H), dstate_n a tuple of (N, H) -> dx (L, N, H_in), dstate0 like state0.
     """
@@ -260,9 +277,11 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     steps, gates = len(caches), w_ih.shape[0]
     dgi = np.empty((steps, xs.shape[1], gates), dtype=xs.dtype)
     dgh = np.empty_like(dgi)
+    dhs = np.empty_like(hs)  # dL/dh_t, each step's, for dL/dW_hr
     dstate = dstate_n
     for t in reversed(range(steps)):
         dstate = (dstate[0] + dys[t], *dstate[1:])
+        dhs[t] = dstate[0]
         dgi[t], dgh[t], dstate = cell_backward(dstate, caches[t])
     h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0)
     dgi_2d, dgh_2d = dgi.reshape(-1, gates), dgh.reshape(-1, gates)
@@ -271,7 +290,11 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     db_ih = dgi_2d.sum(axis=0) if cache.has_bias else None
     db_hh = dgh_2d.sum(axis=0) if cache.has_bias else None
     dx = dgi @ w_ih
-    return (dx[::-1] if reverse else dx), dstate, (dw_ih, dw_hh, db_ih, db_hh)
+    dweights = (dw_ih, dw_hh, db_ih, db_hh)
+    if cache.w_hr is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
+        ms = np.stack([step.o * step.tanh_c for step in caches])
+        dweights += (dhs.reshape(-1, dhs.shape[2]).T @ ms.reshape(-1, ms.shape[2]),)
+    return (dx[::-1] if reverse else dx), dstate, dweights
 
 
 class RNNCache(NamedTuple):
@@ -288,14 +311,15 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
                 rng: np.random.Generator | None = None) -> tuple[tuple[np.ndarray, State], RNNCache]:
     r"""A stack of ``num_layers`` recurrent layers, each with one or two directions.
 
-    ``weights[layer * D + direction]`` holds that pass's (W_ih, W_hh, b_ih, b_hh) and
+    ``weights[layer * D + direction]`` holds that pass's (W_ih, W_hh, b_ih, b_hh[, W_hr]) and
     ``hx[k][layer * D + direction]`` its initial state k (h, or h and c), D = 2 if bidirectional.
     In training with ``dropout`` = p > 0, each layer's output but the last's is passed through
     dropout, :math:`x^{(l+1)} = y^{(l)} \odot keep / (1 - p)` (``dropout_forward``), before the next
     layer; the keep-masks, of shape (L, N, D * H), are in the cache's ``dropout_caches``.
 
     Shape: x (L, N, H_in), hx a tuple of (num_layers * D, N, H) -> output (L, N, D * H) and the
-    final states, a tuple of (num_layers * D, N, H).
+    final states, a tuple of (num_layers * D, N, H); with an LSTM's projection, h_0, h_n and each
+    direction's output have P features instead of H.
     """
     directions = 2 if bidirectional else 1
     layer_input, finals, caches, dropout_caches = x, [], [], []
@@ -313,6 +337,8 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
             caches.append(cache)
         layer_input = np.concatenate(outs, axis=2) if directions == 2 else outs[0]
     state_n = tuple(np.stack([state[i] for state in finals]) for i in range(len(hx)))
+    if directions == 1:  # the output is the last layer's hs, kept for backward: the caller gets a copy to overwrite
+        layer_input = layer_input.copy()
     return (layer_input, state_n), RNNCache(caches, num_layers, directions, dropout_caches)
 
 

@@ -28,6 +28,7 @@ from . import (
     pooling_adaptive,
     pooling_fractional,
     rnn,
+    rnn_cell,
     softmax,
     sparse,
     transformer,
@@ -58,6 +59,7 @@ from .pooling import *  # noqa: F403
 from .pooling_adaptive import *  # noqa: F403
 from .pooling_fractional import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .rnn_cell import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
@@ -69,6 +71,6 @@ __all__ = [
     *flatten.__all__, *fold.__all__, *instancenorm.__all__, *lazy.__all__, *linear.__all__,
     *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
     *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
-    *pooling_fractional.__all__, *rnn.__all__,
-    *softmax.__all__, *sparse.__all__, *transformer.__all__, *upsampling.__all__,
+    *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *softmax.__all__, *sparse.__all__,
+    *transformer.__all__, *upsampling.__all__,
 ]

@@ -13,7 +13,7 @@ from ..parameter import Parameter, zero_grads
 from ..utils import anomaly
 from . import _state_dict
 from ._checks import check_input_kind
-from ._saved import private_copies, read_only
+from ._saved import array_inputs, private_copies, read_only
 from ._state_dict import IncompatibleKeys
 
 __all__ = ["Module"]
@@ -187,7 +187,7 @@ class Module:
         copied first, so that changing an input in place between forward and backward (``x += 1``) cannot
         change the gradient: torch raises "modified by an inplace operation" there; scratch's backward sees
         what forward saw. Only layers that keep an input (Linear keeps x) pay for the copy."""
-        inputs = [x for x in self.__dict__.get("_call_inputs", ()) if type(x) is np.ndarray]
+        inputs = array_inputs(self.__dict__.get("_call_inputs", ()))
         self.__dict__["_cache"] = private_copies(cache, inputs, {}) if inputs else cache
 
     # ------------------------------------------------------------ registration

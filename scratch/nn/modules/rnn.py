@@ -30,13 +30,14 @@ class _Saved(NamedTuple):
     batched: bool  #: whether the input had a batch axis
     hx_given: bool  #: whether forward was given initial states (backward then returns their gradients)
     out_shape: tuple[int, ...]  #: the output's shape, as returned to the caller
-    state_shape: tuple[int, ...]  #: the shape of each final state, as returned to the caller
+    state_shapes: tuple[tuple[int, ...], ...]  #: the shape of each final state, as returned to the caller
 
 
 class RNNBase(Module):
     r"""Base class of RNN, LSTM and GRU: validates the options like torch and registers, per layer l and
-    direction, ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``, ``bias_hh_l{l}`` (then the same
-    with suffix ``_reverse``), in torch's order, so state_dict keys and order equal torch's.
+    direction, ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``, ``bias_hh_l{l}`` and, for an LSTM with
+    ``proj_size`` > 0, ``weight_hr_l{l}`` (then the same with suffix ``_reverse``), in torch's order, so
+    state_dict keys and order equal torch's.
 
     Every parameter starts from :math:`U(-\sqrt{k}, \sqrt{k})`, :math:`k = 1 / H` (hidden_size).
     In training, ``dropout`` = p > 0 zeroes each output element of every layer but the last with
@@ -48,6 +49,7 @@ class RNNBase(Module):
         - input: (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in).
         - each initial/final state: (num_layers * D, N, H), or (num_layers * D, H) unbatched.
         - output: (L, N, D * H), (N, L, D * H) with batch_first, or (L, D * H) unbatched.
+        With proj_size = P > 0 (LSTM), h_0, h_n and the output have P features in place of H.
     """
 
     _state_names: tuple[str, ...] = ("h_0",)
@@ -60,6 +62,8 @@ class RNNBase(Module):
         _validate(type(self).__name__, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
         if mode not in GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
+        if proj_size and mode != "LSTM":  # torch's RNN and GRU refuse the argument with this message
+            raise ValueError(f"{type(self).__name__}: proj_size argument is only supported for LSTM, not RNN or GRU")
         dtype = resolve_dtype(dtype)
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
@@ -69,15 +73,17 @@ class RNNBase(Module):
         #: each (L, N, D * H) (time-major, as the layers see them); empty in eval mode or with dropout=0.
         self.dropout_masks: list[np.ndarray] = []
         directions = 2 if bidirectional else 1
-        gate_size = GATES[mode] * hidden_size
+        gate_size, real_hidden = GATES[mode] * hidden_size, proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size > 0:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for kind, shape in shapes.items():
                     name = f"{kind}_l{layer}{suffix}"
                     setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
@@ -93,15 +99,20 @@ class RNNBase(Module):
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    @property
+    def _weight_kinds(self) -> tuple[str, ...]:
+        """The parameters of one layer and direction, in the order of ``F.rnn_forward``'s weights."""
+        return ("weight_ih", "weight_hh", "bias_ih", "bias_hh") + (("weight_hr",) if self.proj_size > 0 else ())
+
     def _weights(self) -> list[tuple]:
-        """(W_ih, W_hh, b_ih, b_hh) arrays per layer and direction, in the order of ``F.rnn_forward``."""
+        """(W_ih, W_hh, b_ih, b_hh[, W_hr]) arrays per layer and direction (None for an absent bias), in the order
+        of ``F.rnn_forward``."""
         weights = []
         for layer in range(self.num_layers):
             for direction in range(self._directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] if self.bias else ["weight_ih", "weight_hh"]
-                arrays = [getattr(self, name + suffix).data for name in names]
-                weights.append(tuple(arrays) if self.bias else (*arrays, None, None))
+                params = [getattr(self, name + suffix, None) for name in self._weight_kinds]
+                weights.append(tuple(None if param is None else param.data for param in params))
         return weights
 
     def _parameter_grads(self, dweights: list[tuple]) -> None:
@@ -109,7 +120,7 @@ class RNNBase(Module):
             for direction in range(self._directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
                 grads = dweights[layer * self._directions + direction]
-                for name, grad in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), grads):
+                for name, grad in zip(self._weight_kinds, grads):
                     if grad is not None:
                         getattr(self, name + suffix).accumulate_grad(grad)
 
@@ -142,24 +153,27 @@ class RNNBase(Module):
         out = out.transpose(1, 0, 2) if batched and self.batch_first else out
         if not batched:
             out, state_n = out[:, 0], tuple(s[:, 0] for s in state_n)
-        self._save(_Saved(cache, batched, hx is not None, out.shape, state_n[0].shape))
+        self._save(_Saved(cache, batched, hx is not None, out.shape, tuple(state.shape for state in state_n)))
         return out, state_n
 
     def _initial_states(self, hx: tuple | None, batch: int, batched: bool, dtype: np.dtype) -> tuple:
+        """h_0 (and c_0) checked, or zeros; h has proj_size features where an LSTM has a projection."""
         name = type(self).__name__
-        shape = (self.num_layers * self._directions, batch, self.hidden_size)
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)
+        shapes = [(self.num_layers * self._directions, batch, size) for size in sizes[:len(self._state_names)]]
         if hx is None:
-            return tuple(np.zeros(shape, dtype=dtype) for _ in self._state_names)
-        expected = shape if batched else (shape[0], shape[2])
-        for state_name, state in zip(self._state_names, hx):
+            return tuple(np.zeros(shape, dtype=dtype) for shape in shapes)
+        for state_name, state, shape in zip(self._state_names, hx, shapes):
+            expected = shape if batched else (shape[0], shape[2])
             if not isinstance(state, np.ndarray):
                 raise TypeError(f"{name}: expected {state_name} to be a numpy.ndarray, got {type(state).__name__}")
             if state.dtype != dtype:
                 raise TypeError(f"{name}: expected {state_name} of dtype {dtype} (the dtype of its parameters), "
                                 f"got {state.dtype}")
             if state.shape != expected:
+                size = "proj_size" if self.proj_size and state_name == "h_0" else "hidden_size"
                 raise ValueError(f"{name}: expected {state_name} of shape {expected} (num_layers * num_directions, "
-                                 f"{'N, ' if batched else ''}hidden_size) for a {'3' if batched else '2'}-D input, "
+                                 f"{'N, ' if batched else ''}{size}) for a {'3' if batched else '2'}-D input, "
                                  f"got {state.shape}")
         return tuple(state if batched else state[:, None, :] for state in hx)
 
@@ -168,11 +182,11 @@ class RNNBase(Module):
         """Shared backward: ``grads`` holds dL/d(final state) per state, each possibly None.
         Returns dL/dx and, when forward was given initial states, their gradients (else None)."""
         name = type(self).__name__
-        cache, batched, hx_given, out_shape, state_shape = self._saved(grad_output)
+        cache, batched, hx_given, out_shape, state_shapes = self._saved(grad_output)
         dtype = self._own_dtype()
         _check_grad(name, "grad_output", grad_output, out_shape, dtype)
         dstates = []
-        for state_name, grad in zip(self._state_names, grads):
+        for state_name, grad, state_shape in zip(self._state_names, grads, state_shapes):
             final = state_name.replace("_0", "_n")
             if grad is None:
                 grad = np.zeros(state_shape, dtype=dtype)
@@ -206,7 +220,7 @@ class RNNBase(Module):
 
 def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any, batch_first: Any,
               dropout: Any, proj_size: Any) -> None:
-    """torch's constructor checks, in torch's order, and scratch's refusal of proj_size != 0."""
+    """torch's constructor checks, in torch's order."""
     if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
         raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of an "
                          f"element being zeroed, got {dropout!r}")
@@ -228,9 +242,6 @@ def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bia
         raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections")
     if proj_size >= hidden_size:
         raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
-    if proj_size != 0:
-        raise NotImplementedError(f"{name}: proj_size={proj_size} (LSTM with projections) is not implemented in "
-                                  "scratch; use proj_size=0")
 
 
 def _check_grad(name: str, what: str, grad: Any, shape: tuple, dtype: np.dtype) -> None:
@@ -284,12 +295,15 @@ class LSTM(RNNBase):
 
     .. math::
         i_t = \sigma(x_t W_{ii}^T + b_{ii} + h_{t-1} W_{hi}^T + b_{hi}),\ f_t, o_t \text{ likewise},\
-        g_t = \tanh(\dots),\ c_t = f_t \odot c_{t-1} + i_t \odot g_t,\ h_t = o_t \odot \tanh(c_t).
+        g_t = \tanh(\dots),\ c_t = f_t \odot c_{t-1} + i_t \odot g_t,\ h_t = o_t \odot \tanh(c_t),
+
+    or, with ``proj_size`` = P > 0 (LSTM with projections), :math:`h_t = (o_t \odot \tanh c_t) W_{hr}^T`
+    with ``weight_hr_l{k}`` (P, H): h_0, h_n and the output then have P features, c_0 and c_n keep H.
 
     ``forward(input, hx=None)`` with hx = (h_0, c_0) returns ``(output, (h_n, c_n))``.
     ``backward(grad_output, grad_state=None)``, grad_state = (grad_h_n, grad_c_n), either entry may be
     None, returns dL/dx, or ``(dL/dx, (dL/dh_0, dL/dc_0))`` when forward was given hx.
-    proj_size != 0 raises NotImplementedError. See ``RNNBase`` for the shapes.
+    See ``RNNBase`` for the shapes.
     """
 
     _state_names = ("h_0", "c_0")
