@@ -2,9 +2,10 @@
 per kind of loss; ``_reduction`` holds what they share."""
 
 
-from . import classification, margin, multilabel, probabilistic, regression, triplet
+from . import classification, ctc, margin, multilabel, probabilistic, regression, triplet
 from ._reduction import check_reduction
 from .classification import *  # noqa: F403
+from .ctc import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .multilabel import *  # noqa: F403
 from .probabilistic import *  # noqa: F403
@@ -12,4 +13,4 @@ from .regression import *  # noqa: F403
 from .triplet import *  # noqa: F403
 
 __all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
-           *multilabel.__all__, *triplet.__all__]
+           *multilabel.__all__, *triplet.__all__, *ctc.__all__]
