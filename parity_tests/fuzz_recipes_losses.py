@@ -1,5 +1,6 @@
 """Fuzz recipes for the losses with several float inputs or a variance (GaussianNLL, PoissonNLL, MarginRanking,
-the multi-label and triplet losses), for CTCLoss and for PairwiseDistance; ``fuzz_recipes.RECIPES`` includes them."""
+the multi-label and triplet losses), for CTCLoss, LinearCrossEntropyLoss and PairwiseDistance;
+``fuzz_recipes.RECIPES`` includes them."""
 
 from __future__ import annotations
 
@@ -102,6 +103,29 @@ def ctc(draw: Draw) -> Case:
     return Case("CTCLoss", options, (draw(arrays(shape, dtype)), targets, input_lengths, target_lengths))
 
 
+def linear_cross_entropy(draw: Draw) -> Case:
+    """An (N, H_in) or (H_in,) input (sometimes of another width or dtype), C classes, out_features; class
+    indices (some ignored or out of range) or probabilities; class weights, label smoothing, a bias."""
+    dtype, n_in, n_classes = draw(dtypes(odd=False)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    out_features = draw(st.sampled_from([(), (), (2,), (2, 1)]))
+    batch = draw(st.sampled_from([(3,), (1,), (0,), ()] if not out_features else [(3,), (1,), (0,)]))
+    width = draw(st.sampled_from([n_in] * 5 + [n_in + 1]))
+    x = draw(arrays((*batch, width), draw(st.sampled_from([dtype] * 7 + [np.int64]))))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    options = {"in_features": n_in, "num_classes": n_classes, "out_features": out_features,
+               "bias": draw(st.booleans()), "reduction": _reduction(draw),
+               "label_smoothing": draw(st.sampled_from([0.0, 0.0, 0.2, 1.0]))}
+    if draw(st.booleans()):
+        options["weight"] = rng.uniform(0.0, 2.0, n_classes).astype(dtype)  # special weights: CrossEntropyLoss's recipe
+    if draw(st.booleans()):
+        p = rng.uniform(0.01, 1.0, size=(*batch, n_classes, *out_features))
+        target = (p / p.sum(axis=len(batch), keepdims=True)).astype(dtype)
+    else:
+        target = rng.integers(0, n_classes + draw(st.sampled_from([0, 0, 0, 1])), size=(*batch, *out_features))
+        options["ignore_index"] = draw(st.sampled_from([None, -100, 0, n_classes + 2]))
+    return Case("LinearCrossEntropyLoss", options, (x, target), dtype, seed=draw(st.integers(0, 9)))
+
+
 def pairwise_distance(draw: Draw) -> Case:
     dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), ()]))
     options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf")])),
@@ -113,5 +137,5 @@ RECIPES = {
     "GaussianNLLLoss": gaussian_nll, "PoissonNLLLoss": poisson_nll, "MarginRankingLoss": margin_ranking,
     **{name: multilabel(name) for name in ("MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")},
     **{name: triplet(name) for name in ("TripletMarginLoss", "TripletMarginWithDistanceLoss")},
-    "PairwiseDistance": pairwise_distance, "CTCLoss": ctc,
+    "PairwiseDistance": pairwise_distance, "CTCLoss": ctc, "LinearCrossEntropyLoss": linear_cross_entropy,
 }
