@@ -159,8 +159,8 @@ def run_torch(case: Case) -> None:
 def _tensors(case: Case, position: int, arg: Any) -> Any:
     """Each leaf as a fresh tensor that requires grad where the input is float-expected (so that torch refuses
     an integer one there, as scratch does): not Embedding's and EmbeddingBag's integer leaves (indices, offsets),
-    not MaxUnpool's indices (its 2nd input)."""
-    indexed = case.name in ("Embedding", "EmbeddingBag")
+    nor CTCLoss's (targets, lengths), not MaxUnpool's indices (its 2nd input)."""
+    indexed = case.name in ("Embedding", "EmbeddingBag", "CTCLoss")
     unpool_indices = case.name.startswith("MaxUnpool") and position == 1
     return tree_map(lambda x: torch.tensor(x, requires_grad=not unpool_indices and (
         not indexed or np.asarray(x).dtype.kind == "f")).clone(), arg)

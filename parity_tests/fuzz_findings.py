@@ -65,6 +65,8 @@ def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
         warnings.simplefilter("ignore")
         if case.name == "GaussianNLLLoss":  # input, target, var: the gradients of input and var
             return loss_parity_of(module, inputs, (0, 2))
+        if case.name == "CTCLoss":  # log_probs, then integer targets and lengths: the gradient of log_probs
+            return module_parity(module, *inputs)
         if case.name.startswith("Triplet"):  # anchor, positive, negative: no target, three gradients
             return module_parity(module, *inputs)
         if case.is_loss:
@@ -191,6 +193,11 @@ def _some_padded_axis_empty(case: Case) -> bool:
     return any(size + lo + hi == 0 for size, lo, hi in _padded_axes(case))
 
 
+def _bad_ctc_labels(case: Case) -> bool:
+    x, targets = np.asarray(case.inputs[0]), np.asarray(case.inputs[1])
+    return targets.dtype.kind != "i" or bool(np.any((targets < 0) | (targets >= (x.shape[-1] if x.ndim else 1))))
+
+
 def _int32_target(case: Case) -> bool:
     return np.asarray(case.inputs[-1]).dtype == np.int32
 
@@ -233,7 +240,9 @@ DELIBERATE: list[Deliberate] = [
       for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")),
     *(Deliberate(name, "laxer", "float16 works; torch's CPU kernel has none",
                  lambda case: np.asarray(case.inputs[0]).dtype == np.float16)
-      for name in ("MultiMarginLoss", "MultiLabelMarginLoss")),
+      for name in ("MultiMarginLoss", "MultiLabelMarginLoss", "CTCLoss")),
+    Deliberate("CTCLoss", "stricter", "targets must hold integer labels (torch casts floats to int64) within "
+               "[0, C) (torch reads out of bounds for others)", lambda case: _bad_ctc_labels(case)),
     Deliberate("AdaptiveAvgPool2d", "stricter", "the input must be 3-D or 4-D, as torch documents; torch's kernel "
                "pools the last two dims of any input", lambda case: np.ndim(case.inputs[0]) not in (3, 4)),
     *(Deliberate(name, "mismatch", "repeated indices: torch's CPU kernel writes them in parallel, so which value "

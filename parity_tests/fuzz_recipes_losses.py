@@ -1,5 +1,6 @@
 """Fuzz recipes for the losses with several float inputs or a variance (GaussianNLL, PoissonNLL, MarginRanking,
-the multi-label and triplet losses) and for PairwiseDistance; ``fuzz_recipes.RECIPES`` includes them."""
+the multi-label and triplet losses), for CTCLoss, LinearCrossEntropyLoss and PairwiseDistance;
+``fuzz_recipes.RECIPES`` includes them."""
 
 from __future__ import annotations
 
@@ -76,6 +77,55 @@ def triplet(name: str) -> Callable[[Draw], Case]:
     return recipe
 
 
+def ctc(draw: Draw) -> Case:
+    """(T, N, C) or (T, C) scores (not normalized: CTC takes any), padded or concatenated targets (labels may
+    repeat or equal the blank; sometimes int32, float or out of range), lengths up to T and S (sometimes past
+    them, or of the wrong count), so that some alignments are impossible."""
+    dtype, steps, classes = draw(dtypes()), draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    batch = draw(st.sampled_from([None, 1, 2, 3]))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    n = batch or 1
+    target_lengths = rng.integers(0, 4, size=n)
+    input_lengths = np.minimum(rng.integers(0, steps + 3, size=n), steps + draw(st.sampled_from([0, 0, 0, 1])))
+    labels = rng.integers(0, classes + draw(st.sampled_from([0] * 7 + [1])), size=(n, 3))
+    if draw(st.booleans()):
+        targets = np.concatenate([row[:k] for row, k in zip(labels, target_lengths, strict=True)])
+    else:
+        targets = labels[:, : draw(st.sampled_from([3, 3, 3, 1]))]
+    targets = targets.astype(draw(st.sampled_from([np.int64] * 6 + [np.int32, np.float32])))
+    shape = (steps, classes) if batch is None else (steps, batch, classes)
+    if batch is None:
+        input_lengths, target_lengths = input_lengths.reshape(()), target_lengths.reshape(())
+    elif draw(st.integers(0, 9)) == 0:
+        input_lengths = input_lengths[:-1]
+    options = {"blank": draw(st.sampled_from([0, 0, classes - 1, classes])), "reduction": _reduction(draw),
+               "zero_infinity": draw(st.booleans())}
+    return Case("CTCLoss", options, (draw(arrays(shape, dtype)), targets, input_lengths, target_lengths))
+
+
+def linear_cross_entropy(draw: Draw) -> Case:
+    """An (N, H_in) or (H_in,) input (sometimes of another width or dtype), C classes, out_features; class
+    indices (some ignored or out of range) or probabilities; class weights, label smoothing, a bias."""
+    dtype, n_in, n_classes = draw(dtypes(odd=False)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    out_features = draw(st.sampled_from([(), (), (2,), (2, 1)]))
+    batch = draw(st.sampled_from([(3,), (1,), (0,), ()] if not out_features else [(3,), (1,), (0,)]))
+    width = draw(st.sampled_from([n_in] * 5 + [n_in + 1]))
+    x = draw(arrays((*batch, width), draw(st.sampled_from([dtype] * 7 + [np.int64]))))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    options = {"in_features": n_in, "num_classes": n_classes, "out_features": out_features,
+               "bias": draw(st.booleans()), "reduction": _reduction(draw),
+               "label_smoothing": draw(st.sampled_from([0.0, 0.0, 0.2, 1.0]))}
+    if draw(st.booleans()):
+        options["weight"] = rng.uniform(0.0, 2.0, n_classes).astype(dtype)  # special weights: CrossEntropyLoss's recipe
+    if draw(st.booleans()):
+        p = rng.uniform(0.01, 1.0, size=(*batch, n_classes, *out_features))
+        target = (p / p.sum(axis=len(batch), keepdims=True)).astype(dtype)
+    else:
+        target = rng.integers(0, n_classes + draw(st.sampled_from([0, 0, 0, 1])), size=(*batch, *out_features))
+        options["ignore_index"] = draw(st.sampled_from([None, -100, 0, n_classes + 2]))
+    return Case("LinearCrossEntropyLoss", options, (x, target), dtype, seed=draw(st.integers(0, 9)))
+
+
 def pairwise_distance(draw: Draw) -> Case:
     dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), ()]))
     options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf")])),
@@ -87,5 +137,5 @@ RECIPES = {
     "GaussianNLLLoss": gaussian_nll, "PoissonNLLLoss": poisson_nll, "MarginRankingLoss": margin_ranking,
     **{name: multilabel(name) for name in ("MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")},
     **{name: triplet(name) for name in ("TripletMarginLoss", "TripletMarginWithDistanceLoss")},
-    "PairwiseDistance": pairwise_distance,
+    "PairwiseDistance": pairwise_distance, "CTCLoss": ctc, "LinearCrossEntropyLoss": linear_cross_entropy,
 }

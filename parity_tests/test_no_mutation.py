@@ -178,7 +178,7 @@ BEFORE = {name: make for name, make in MODULES.items()
                           "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "Bilinear",
                           "CosineSimilarity", "PairwiseDistance", "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d",
                           "MaxUnpool3d", "GaussianNLLLoss", "TripletMarginLoss",
-                          "TripletMarginWithDistanceLoss"}}  # one float input only
+                          "TripletMarginWithDistanceLoss", "CTCLoss"}}  # one float input only
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

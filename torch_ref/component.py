@@ -112,7 +112,8 @@ def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...]
 
     ``input`` may be a tuple of float inputs (CosineEmbeddingLoss's ``input1, input2``): the loss is
     then called as ``criterion(*input, target)``, its ``backward`` returns one gradient per input,
-    and each is compared as ``grad_input[i]``.
+    and each is compared as ``grad_input[i]``. A loss with parameters (LinearCrossEntropyLoss's Linear)
+    also gets each parameter's gradient compared.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     inputs = tuple(input) if isinstance(input, (tuple, list)) else (input,)
@@ -129,6 +130,9 @@ def loss_parity(criterion: nn.Module, input: np.ndarray | tuple[np.ndarray, ...]
     result.add("output", loss, torch_loss, tol)
     for name, ours, theirs in zip(indexed_names("grad_input", len(inputs)), grad_inputs, torch_inputs, strict=True):
         result.add(name, ours, theirs.grad, tol, MIN_GRAD_NORM)
+    torch_params = dict(twin.named_parameters())
+    for name, param in criterion.named_parameters():  # a loss with a layer inside (LinearCrossEntropyLoss)
+        result.add(f"{name}.grad", param.grad, torch_params[name].grad, tol, MIN_GRAD_NORM)
     return allow_atol(result, atol)
 
 

@@ -136,10 +136,11 @@ def assert_gradcheck(module: nn.Module, *inputs: Any, seed: int = UPSTREAM_SEED)
 
 
 def assert_gradcheck_loss(criterion: nn.Module, input: Any, target: Any, seed: int = UPSTREAM_SEED) -> None:
-    """dL/dinput of a loss, with a random scalar (or per-element) upstream gradient, matches central differences."""
-    pair = isinstance(input, tuple)
+    """dL/dinput of a loss (and of its parameters, if any), with a random scalar (or per-element) upstream gradient,
+    matches central differences."""
+    pair = isinstance(input, tuple)  # a loss with parameters (LinearCrossEntropyLoss's Linear): theirs too
     _assert_checked(gradcheck_loss(criterion, input, target, rng=np.random.default_rng(seed)),
-                    {"input[0]", "input[1]"} if pair else {"input"})
+                    ({"input[0]", "input[1]"} if pair else {"input"}) | {n for n, _ in criterion.named_parameters()})
 
 
 def catalog_cases(*subjects: str, kind: str | None = None, without: tuple[str, ...] = ()) -> list[Case]:

@@ -3,10 +3,13 @@ them, and fresh copies of them for torch, so that no run changes torch's cached 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
 import torch
+
+import scratch.nn
 
 from ..arrays import named_tree_map, to_numpy
 from ..convert import from_torch
@@ -20,13 +23,17 @@ def to_scratch_value(value: Any) -> Any:
     such as Embedding's indices, an int64 array), a torch dtype a NumPy dtype; tuples (a ``torch.Size`` too),
     lists and dicts are converted item by item; a torch module (TransformerEncoder's ``encoder_layer``)
     becomes its scratch twin with the same weights; ``F.relu``/``F.gelu`` their names, the activations a
-    Transformer layer takes by name (torch turns those names into those same functions).
+    Transformer layer takes by name (torch turns those names into those same functions); torch's
+    LinearCrossEntropyOptions scratch's, field for field.
     """
     name = getattr(value, "__name__", None)
     if name in ACTIVATION_NAMES and value is getattr(torch.nn.functional, name):
         return name
     if isinstance(value, torch.nn.Module):
         return from_torch(value)
+    if isinstance(value, torch.nn.LinearCrossEntropyOptions):  # a frozen dataclass, mirrored field for field
+        fields = {f.name: to_scratch_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return scratch.nn.LinearCrossEntropyOptions(**fields)
     if isinstance(value, torch.Tensor):
         return to_numpy(value, copy=True)
     if isinstance(value, torch.dtype):

@@ -2,13 +2,18 @@
 too) or a function. A scratch distance given as a pure pair crosses when torch has its counterpart: the pairwise
 distance pair (``F.pairwise_distance_forward``, possibly a ``functools.partial`` of it with ``p``, ``eps`` or
 ``keepdim``) is torch's ``F.pairwise_distance`` with the same options; torch's ``F.pairwise_distance`` (or
-``torch.pairwise_distance``) comes back as that pair. Any other function has no known twin (a TypeError)."""
+``torch.pairwise_distance``) comes back as that pair. Any other function has no known twin (a TypeError).
+
+And the twin of LinearCrossEntropyLoss, whose Linear child keeps in_features and bias and whose options are
+each engine's own LinearCrossEntropyOptions (mirrored field for field; a dtype crosses as the other engine's)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
+import numpy as np
 import torch
 
 from scratch import nn
@@ -52,4 +57,34 @@ def _from_torch(t: T.TripletMarginWithDistanceLoss) -> nn.TripletMarginWithDista
                                             margin=t.margin, swap=t.swap, reduction=t.reduction)
 
 
-TWINS = [Twin(nn.TripletMarginWithDistanceLoss, T.TripletMarginWithDistanceLoss, _to_torch, _from_torch)]
+def _options(options: Any, cls: type, dtype: Any) -> Any:
+    """LinearCrossEntropyOptions as ``cls`` (the other engine's), its acc_dtype converted by ``dtype``."""
+    if options is None:
+        return None
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    if fields.get("acc_dtype") is not None:
+        fields["acc_dtype"] = dtype(fields["acc_dtype"])
+    return cls(**fields)
+
+
+def _lce_kwargs(m: Any) -> dict[str, Any]:
+    return {"out_features": tuple(m.out_features), "bias": m.linear.bias is not None, "reduction": m.reduction,
+            "ignore_index": m.ignore_index, "label_smoothing": m.label_smoothing}
+
+
+def _lce_to_torch(m: nn.LinearCrossEntropyLoss) -> T.LinearCrossEntropyLoss:
+    weight = None if m.weight is None else torch.tensor(m.weight)
+    options = _options(m.options, T.LinearCrossEntropyOptions, lambda d: torch.from_numpy(np.empty(0, d)).dtype)
+    return T.LinearCrossEntropyLoss(m.linear.in_features, m.num_classes, **_lce_kwargs(m), weight=weight,
+                                    options=options, dtype=torch.from_numpy(m.linear.weight.data[:0]).dtype)
+
+
+def _lce_from_torch(t: T.LinearCrossEntropyLoss) -> nn.LinearCrossEntropyLoss:
+    weight = None if t.weight is None else t.weight.detach().numpy().copy()
+    options = _options(t.options, nn.LinearCrossEntropyOptions, lambda d: torch.empty(0, dtype=d).numpy().dtype)
+    return nn.LinearCrossEntropyLoss(t.linear.in_features, t.num_classes, **_lce_kwargs(t), weight=weight,
+                                     options=options, dtype=t.linear.weight.detach().numpy().dtype)
+
+
+TWINS = [Twin(nn.TripletMarginWithDistanceLoss, T.TripletMarginWithDistanceLoss, _to_torch, _from_torch),
+         Twin(nn.LinearCrossEntropyLoss, T.LinearCrossEntropyLoss, _lce_to_torch, _lce_from_torch)]

@@ -2,9 +2,11 @@
 per kind of loss; ``_reduction`` holds what they share."""
 
 
-from . import classification, margin, multilabel, probabilistic, regression, triplet
+from . import classification, ctc, linear_cross_entropy, margin, multilabel, probabilistic, regression, triplet
 from ._reduction import check_reduction
 from .classification import *  # noqa: F403
+from .ctc import *  # noqa: F403
+from .linear_cross_entropy import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .multilabel import *  # noqa: F403
 from .probabilistic import *  # noqa: F403
@@ -12,4 +14,5 @@ from .regression import *  # noqa: F403
 from .triplet import *  # noqa: F403
 
 __all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
-           *multilabel.__all__, *triplet.__all__]
+           *multilabel.__all__, *triplet.__all__, *ctc.__all__,
+           *linear_cross_entropy.__all__]
