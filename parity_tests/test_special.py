@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from scratch.special import erf, erfc, erfcinv, erfinv, log_ndtr
@@ -102,6 +103,15 @@ def test_erf_special_values_and_dtypes():
     expected32 = np.array([math.erf(v) for v in x32.astype(np.float64)]).astype(np.float32)
     np.testing.assert_array_max_ulp(out32, expected32, maxulp=1)
 
+
+
+@pytest.mark.parametrize("x", [np.array(2.0), np.array(-0.5, np.float32), np.array([[2.0, -1.0], [0.3, 7.0]]).T,
+                               np.full((3, 0), 1.5)], ids=["0-d beyond", "0-d central", "transposed", "empty"])
+def test_erf_keeps_shape_and_dtype_across_its_regions(x):
+    out = erf(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    expected = np.array([math.erf(v) for v in x.astype(np.float64).ravel()]).reshape(x.shape).astype(x.dtype)
+    np.testing.assert_array_max_ulp(out, expected, maxulp=1)
 
 def test_log_ndtr_matches_torchs_on_both_tails():
     """Up to z = 37 (beyond it log Φ(z) is subnormal). Far in the right tail both engines inherit erfc's

@@ -51,20 +51,22 @@ def erf(x: np.ndarray) -> np.ndarray:
     r"""erf(x) = 2/sqrt(pi) \int_0^x e^{-t^2} dt, elementwise (NumPy has none); within 1 ulp of C's erf.
 
     fdlibm's method, computed in float64 and cast back to x's dtype: |x| < 0.84375, [0.84375, 1.25) and
-    the tail each take their own rational approximation, evaluated on that region's elements only (fast
-    path: GELU's inputs are mostly central, so the tail's two exponentials run on few). In the tail
-    erfc(y) = e^{-h^2 - 0.5625} e^{(h - y)(h + y) + R/S} / y with h = y cut to 21 bits, so h^2 is exact and
-    the rounding of y^2 never reaches the exponential.
+    the tail each take their own rational approximation. In the tail erfc(y) = e^{-h^2 - 0.5625}
+    e^{(h - y)(h + y) + R/S} / y with h = y cut to 21 bits, so h^2 is exact and the rounding of y^2 never
+    reaches the exponential. Fast path: the central formula runs on every element (|x| clipped into its
+    region: most of GELU's inputs lie there, and a boolean gather of them would cost more than it saves);
+    the other regions run on the few elements beyond it only, taken and put back by index.
     """
-    x64 = np.asarray(x, dtype=np.float64)
+    x64 = np.asarray(x, dtype=np.float64).reshape(-1)  # flat: the regions beyond are taken and put by index
     a = np.abs(x64)
-    out = np.empty_like(x64)
-    central, near_one = a < 0.84375, (a >= 0.84375) & (a < 1.25)
-    tail = ~(central | near_one)  # NaN included: it stays NaN through the tail's arithmetic
-    out[central] = _erf_fdlibm_central(x64[central])
-    out[near_one] = np.copysign(_ERX + _ratio(_ERF_PA, _ERF_QA, a[near_one] - 1), x64[near_one])
-    out[tail] = np.copysign(_erf_fdlibm_tail(a[tail]), x64[tail])
-    return out.astype(np.asarray(x).dtype)
+    out = _erf_fdlibm_central(np.copysign(np.minimum(a, 0.84375), x64))
+    beyond = np.flatnonzero(a >= 0.84375)  # NaN stays in the central formula, which keeps it NaN
+    if beyond.size:
+        ab = a[beyond]
+        near_one = _ERX + _ratio(_ERF_PA, _ERF_QA, np.minimum(ab, 1.25) - 1)
+        values = np.where(ab < 1.25, near_one, _erf_fdlibm_tail(np.maximum(ab, 1.25)))
+        out[beyond] = np.copysign(values, x64[beyond])
+    return out.reshape(np.shape(x)).astype(np.asarray(x).dtype)
 
 
 def _erf_fdlibm_central(x: np.ndarray) -> np.ndarray:
