@@ -26,7 +26,7 @@ per module; ``HYPOTHESIS_PROFILE=long python -m pytest parity_tests/test_fuzz.py
 as many, randomly (profiles in ``parity_tests/conftest.py``).
 
 The pieces: ``fuzz_engine.py`` (value strategies, ``Case``, running both engines), ``fuzz_findings.py``
-(``judge``, ``DELIBERATE``, ``KNOWN_FINDINGS``) and ``fuzz_recipes.py`` (``RECIPES``).
+(``judge``, ``KNOWN_FINDINGS``), ``fuzz_deliberate.py`` (``DELIBERATE``) and ``fuzz_recipes*.py`` (``RECIPES``).
 """
 
 from __future__ import annotations
