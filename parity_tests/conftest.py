@@ -1,4 +1,5 @@
-"""Hypothesis profiles for the property and fuzz tests (``parity_tests/test_fuzz.py``, ``test_properties.py``).
+"""Hypothesis profiles for the property and fuzz tests (``parity_tests/test_fuzz.py``, ``test_properties.py``), and
+the ``one_torch_thread`` fixture of the side-by-side training tests.
 
 - ``ci`` (the default): derandomized and without an example database, so every CI run tries the same
   examples and a red run is reproducible from the log alone; the per-test example counts stay as written.
@@ -8,6 +9,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 LONG_FACTOR = 50  # how many times the ci examples the long profile runs
@@ -22,3 +24,15 @@ settings.load_profile(PROFILE)
 def examples(ci_count: int) -> int:
     """A test's example budget under the active profile: ``ci_count``, or LONG_FACTOR times it under ``long``."""
     return ci_count * (LONG_FACTOR if PROFILE == "long" else 1)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test (training runs side by side: torch's small kernels slow down many-fold
+    when its threads compete with other processes), restored after it."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -14,13 +14,7 @@ from torch_ref import examples, training
 from torch_ref.examples import char_gpt
 from torch_ref.tolerance import exact_zero_error, rtol
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _run(dtype, steps):

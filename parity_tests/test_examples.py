@@ -24,13 +24,7 @@ TARGETS = {"letters": 1.0, "xor": 1.0, "backprop-exercise": 1.0, "digits": 0.97,
 CASES = [(name, dtype) for name in TARGETS for dtype in (np.float32, np.float64)]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """torch's small convolutions slow down many-fold when its threads compete with other processes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _cast(array, dtype):
