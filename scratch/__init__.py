@@ -1,9 +1,11 @@
 """scratch: a neural-network engine on NumPy alone, mirroring PyTorch's API and numerics."""
 
-from . import nn, optim
+from . import allocator, nn, optim
 from .random import default_generator, initial_seed, manual_seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
 
-__all__ = ["default_generator", "initial_seed", "load", "manual_seed", "nn", "optim", "save"]
+allocator._apply_at_import()  # a fast path: see scratch/allocator.py
+
+__all__ = ["allocator", "default_generator", "initial_seed", "load", "manual_seed", "nn", "optim", "save"]
