@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _BatchNorm
+from ._torch_arith import fma as _fma
 from .lr_scheduler.base import LRScheduler, _format_param, _warn_get_lr_called_within_step
 from .optimizer import Optimizer
 
@@ -34,35 +35,6 @@ __all__ = ["SWALR", "AveragedModel", "get_ema_avg_fn", "get_ema_multi_avg_fn", "
 ParamList = list[NDArray[Any]]
 AvgFn = Callable[[NDArray[Any], NDArray[Any], NDArray[np.int64]], NDArray[Any]]
 MultiAvgFn = Callable[[ParamList, ParamList, NDArray[np.int64]], None]
-
-_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a float64 into two 26-bit halves
-
-
-def _two_product(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """a·b = p + e exactly (Dekker)."""
-    p = a * b
-
-    def split(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        c = _SPLIT * x
-        high = c - (c - x)
-        return high, x - high
-
-    (ah, al), (bh, bl) = split(a), split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _fma(a: NDArray[Any], b: NDArray[Any], c: NDArray[Any]) -> NDArray[Any]:
-    """a·b + c rounded once, as torch's vectorized kernels (``vec::fmadd``): float32 through float64, where the
-    product is exact; float64 by error-free transforms (Dekker's product, Knuth's two-sum)."""
-    if a.dtype != np.float64:
-        wide = a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)
-        return wide.astype(a.dtype)
-    p, e = _two_product(a, b)
-    s = p + c
-    bb = s - p
-    t = (p - (s - bb)) + (c - bb)
-    out: NDArray[Any] = s + (t + e)
-    return out
 
 
 def _lerp_(start: NDArray[Any], end: NDArray[Any], weight: float) -> None:
