@@ -1,6 +1,6 @@
 """LBFGS's arithmetic against torch's: the primitives of scratch/optim/_torch_arith.py (the fused ``add_(alpha=)``,
-MKL's dot order) bit for bit, and the iterates they give over several steps of the oracle's function, float64,
-bit for bit. torch runs on one thread: with more, MKL splits a long dot product across them.
+MKL's dot order, ATen's cascade sum) bit for bit, and the iterates they give over several steps of the oracle's
+function, float64, bit for bit. torch runs on one thread: with more, MKL and ATen split long vectors across them.
 
 What is still not torch's (so LBFGS is not exported): torch's float32 sqrt, not correctly rounded, in the
 line search's cubic interpolation; ``test_torchs_float32_sqrt_is_not_correctly_rounded`` keeps that measured.
@@ -33,6 +33,21 @@ def test_dot_is_torchs_dot_bit_for_bit(dtype):
             assert type(got) is type(expected) and got == expected, f"n={n}: {got!r} vs torch's {expected!r}"
             differs_from_numpy |= bool(got != a.dot(b))
     assert differs_from_numpy, "no case told MKL's order from NumPy's (OpenBLAS's)"
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_abs_sum_is_torchs_cascade_sum_bit_for_bit(dtype):
+    """``a.abs().sum()`` (LBFGS's first t = min(1, 1 / Σ|g|) lr): ATen's cascade, its levels included (n ≥ 256)."""
+    rng = np.random.default_rng(3)
+    differs_from_numpy = False
+    for n in [*SIZES, 255, 256, 529, 4096, 70001]:
+        a = rng.standard_normal(n).astype(dtype)
+        expected = torch.from_numpy(a).abs().sum().numpy()[()]
+        got = arith.abs_sum(a)
+        assert type(got) is type(expected) and got == expected, f"n={n}: {got!r} vs torch's {expected!r}"
+        differs_from_numpy |= bool(got != np.abs(a).sum())
+    assert differs_from_numpy, "no case told torch's order from NumPy's pairwise sum"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -88,3 +103,38 @@ def test_torchs_float32_sqrt_is_not_correctly_rounded():
     x = np.exp(np.random.default_rng(2).uniform(-60, 60, 20000)).astype(np.float32)
     differs = torch.from_numpy(x).sqrt().numpy() != np.sqrt(x)
     assert differs.mean() > 0.05
+
+
+def rosenbrock(xy):
+    """(f, ∇f) of Rosenbrock's valley (1 - x)² + 100 (y - x²)², in xy's dtype."""
+    x, y = xy
+    loss = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+    return loss, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], xy.dtype)
+
+
+@pytest.mark.parametrize(("dtype", "options"), [
+    (np.float64, {}), (np.float64, {"line_search_fn": "strong_wolfe"}), (np.float64, {"lr": 0.5, "history_size": 3}),
+    (np.float32, {}), (np.float32, {"lr": 0.5, "history_size": 3}),  # float32 strong_wolfe: torch's sqrt, above
+], ids=str)
+def test_lbfgs_walks_rosenbrocks_valley_on_torchs_iterates(dtype, options):
+    """20 steps from (-1.5, 2) down the valley to (1, 1): the same point as torch after every step, bit for bit,
+    the same iteration count."""
+    ours = Parameter(np.array([-1.5, 2.0], dtype))
+    theirs = torch.nn.Parameter(torch.tensor(ours.data))
+
+    def closure():
+        loss, ours.grad = rosenbrock(ours.data)
+        return loss
+
+    def torch_closure():
+        loss, grad = rosenbrock(theirs.detach().numpy().copy())
+        theirs.grad = torch.tensor(grad)
+        return torch.tensor(loss)
+
+    opt, torch_opt = LBFGS([ours], **options), torch.optim.LBFGS([theirs], **options)
+    for _ in range(20):
+        opt.step(closure)
+        torch_opt.step(torch_closure)
+        np.testing.assert_array_equal(ours.data, theirs.detach().numpy(), strict=True)
+    assert opt.state[ours]["n_iter"] == torch_opt.state[theirs]["n_iter"] > 20
+    np.testing.assert_allclose(ours.data, [1, 1], atol=1e-3)

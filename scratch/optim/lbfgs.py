@@ -56,7 +56,8 @@ class LBFGS(Optimizer):
     (torch's 0-d tensors); a loss is a Python float.
 
     Arithmetic: torch's, operation for operation (``_torch_arith``): ``add_(alpha=)`` is one fused multiply-add
-    (the two-loop recursion and the parameter update), and dot products follow MKL's summation order. On the
+    (the two-loop recursion and the parameter update), dot products follow MKL's summation order and Σ|g| torch's
+    cascade (single-threaded torch: with more threads MKL and ATen split long vectors). On the
     optim_db inputs (torch_ref/oracle) that makes every float64 iterate, search direction and curvature pair
     equal torch's bit for bit, and float32 too without the line search.
 
@@ -65,7 +66,6 @@ class LBFGS(Optimizer):
     ~1.3%): in the strong-Wolfe search's cubic interpolation the one-ulp difference meets a cancellation
     (g2 + d2 - d1) and moves t by 16 ulps, and the float32 line-search iterates part from torch's past the
     policy in one optim_db case (strong_wolfe with StepLR + ReduceLROnPlateau: step 2, then 1.7e-2 by step 5).
-    Also not torch's: ``abs().sum()`` (torch's cascade order), used for the first step's t when Σ|g| > 1.
 
     State (on the first parameter, as torch's): ``func_evals``, ``n_iter``, ``d``, ``t``, ``old_dirs``
     (the y_i), ``old_stps`` (the s_i), ``ro`` (ρ_i), ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``.
