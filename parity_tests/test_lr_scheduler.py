@@ -486,3 +486,29 @@ def test_an_array_lr_is_updated_in_place_as_torchs_tensor_lr(case):
     ours, theirs = (array_lr_run(engine, ARRAY_LR[case]) for engine in ENGINES)
     assert_close(ours, theirs, trajectory_rtol(np.float32, 1, len(ours)), "lr")
     assert len(set(ours.tolist())) > 2, "the schedule did not change the lr"
+
+
+@pytest.mark.parametrize("case", PLATEAU)
+def test_reduce_on_plateau_fills_a_float32_array_lr_bit_for_bit_as_torch(case):
+    """ReduceLROnPlateau alone on a 0-d float32 lr: torch's ``_reduce_lr`` computes ``float(lr) * factor`` in
+    float64 and ``fill_``s the tensor (a rounding to float32); scratch writes into the same ndarray. The lr is
+    the same object after every step and equals torch's bit for bit (no tolerance: one rounding per cut)."""
+    options = {k: v for k, v in PLATEAU[case].items() if k != "min_lr" or not isinstance(v, list)}
+    metrics = [1 - m if options.get("mode") == "max" else m for m in plateau_metrics()]
+    lrs = []
+    for engine in ENGINES:
+        optim_module, sched_module, param = ENGINES[engine]
+        lr = np.array(0.05, dtype=np.float32) if engine == "scratch" else torch.tensor(0.05)
+        optimizer = optim_module.SGD([param(np.zeros(1))], lr=lr, momentum=0.9)
+        scheduler = sched_module.ReduceLROnPlateau(optimizer, **options)
+        values = []
+        for metric in metrics:
+            optimizer.step()
+            scheduler.step(metric)
+            assert optimizer.param_groups[0]["lr"] is lr, "the lr was replaced, not filled in place"
+            assert scheduler.get_last_lr()[0] is not lr, "get_last_lr aliases the group's lr"
+            values.append(np.asarray(lr).copy() if engine == "scratch" else lr.numpy().copy())
+        lrs.append(np.array(values))
+    assert lrs[0].dtype == lrs[1].dtype == np.float32
+    np.testing.assert_array_equal(lrs[0].view(np.uint32), lrs[1].view(np.uint32))
+    assert len(set(lrs[1].tolist())) > 1, "the lr was never cut"

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _torch_arith as arith
+
 #: obj_func(x, t, d) -> (loss, flat gradient) at x + t d
 Objective = Callable[[list[np.ndarray], Any, np.ndarray], tuple[float, np.ndarray]]
 
@@ -52,7 +54,7 @@ def strong_wolfe(obj_func: Objective, x: list[np.ndarray], t: Any, d: np.ndarray
     d_norm = np.abs(d).max()
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
-    gtd_new = g_new.dot(d)
+    gtd_new = arith.dot(g_new, d)
     bracket, done, ls_iter, evals = _bracket_phase(obj_func, x, t, d, f, g, gtd, f_new, g_new, gtd_new,
                                                    c1, c2, max_ls)
     evals += 1
@@ -64,7 +66,7 @@ def strong_wolfe(obj_func: Objective, x: list[np.ndarray], t: Any, d: np.ndarray
         t, insuf_progress = _zoom_point(bracket, insuf_progress)
         f_new, g_new = obj_func(x, t, d)
         evals += 1
-        gtd_new = g_new.dot(d)
+        gtd_new = arith.dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket.f[low]:
             _set_end(bracket, high, t, f_new, g_new.copy(), gtd_new)
@@ -98,7 +100,7 @@ def _bracket_phase(obj_func: Objective, x: list[np.ndarray], t: Any, d: np.ndarr
         f_prev, g_prev, gtd_prev = f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         evals += 1
-        gtd_new = g_new.dot(d)
+        gtd_new = arith.dot(g_new, d)
         ls_iter += 1
     return _Bracket([0, t], [f, f_new], [g, g_new]), False, ls_iter, evals  # reached max_ls
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._array import as_numpy
 from ..nn.parameter import Parameter
+from . import _torch_arith as arith
 from ._line_search import strong_wolfe
 from .optimizer import Optimizer, ParamsT
 
@@ -54,11 +55,17 @@ class LBFGS(Optimizer):
     Scalars keep torch's types: dot products and ρ, H_diag are NumPy scalars of the parameters' dtype
     (torch's 0-d tensors); a loss is a Python float.
 
-    Status: not exported from ``scratch.optim`` yet. One step (up to max_iter iterations, with or without the
-    line search) takes torch's iterates within the policy (parity_tests/test_optim.py); over several steps the
-    curvature pairs (y = g_new - g_old, a cancellation, and ρ = 1 / y·s) amplify the rounding differences of
-    NumPy's and torch's dot products (different BLAS summation orders) past the per-step trajectory tolerance,
-    at about 4 times the gap torch shows against itself on a reordered function (torch_ref/oracle/objective.py).
+    Arithmetic: torch's, operation for operation (``_torch_arith``): ``add_(alpha=)`` is one fused multiply-add
+    (the two-loop recursion and the parameter update), dot products follow MKL's summation order and Σ|g| torch's
+    cascade (single-threaded torch: with more threads MKL and ATen split long vectors). On the
+    optim_db inputs (torch_ref/oracle) that makes every float64 iterate, search direction and curvature pair
+    equal torch's bit for bit, and float32 too without the line search.
+
+    Status: not exported from ``scratch.optim`` yet. torch's float32 ``sqrt`` (MKL's vector math on the CPU)
+    is not correctly rounded (up to 0.75 ulp; ~17% of random inputs differ from NumPy's by one ulp, float64
+    ~1.3%): in the strong-Wolfe search's cubic interpolation the one-ulp difference meets a cancellation
+    (g2 + d2 - d1) and moves t by 16 ulps, and the float32 line-search iterates part from torch's past the
+    policy in one optim_db case (strong_wolfe with StepLR + ReduceLROnPlateau: step 2, then 1.7e-2 by step 5).
 
     State (on the first parameter, as torch's): ``func_evals``, ``n_iter``, ``d``, ``t``, ``old_dirs``
     (the y_i), ``old_stps`` (the s_i), ``ro`` (ρ_i), ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``.
@@ -104,8 +111,8 @@ class LBFGS(Optimizer):
             state["n_iter"] += 1
             d = memory["d"] = self._direction(state, memory, flat_grad)
             memory["prev_flat_grad"], memory["prev_loss"] = flat_grad.copy(), loss
-            t = memory["t"] = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if state["n_iter"] == 1 else lr
-            gtd = flat_grad.dot(d)
+            t = memory["t"] = min(1.0, 1.0 / arith.abs_sum(flat_grad)) * lr if state["n_iter"] == 1 else lr
+            gtd = arith.dot(flat_grad, d)
             if gtd > -tolerance_change:
                 break
             loss, flat_grad, t, ls_func_evals, opt_cond = self._move(closure, group, d, t, loss, flat_grad, gtd,
@@ -130,7 +137,7 @@ class LBFGS(Optimizer):
         old_dirs, old_stps, ro = memory["old_dirs"], memory["old_stps"], memory["ro"]
         y = flat_grad - memory["prev_flat_grad"]
         s = memory["d"] * memory["t"]
-        ys = y.dot(s)
+        ys = arith.dot(y, s)
         if ys > 1e-10:
             if len(old_dirs) == history_size:
                 old_dirs.pop(0)
@@ -139,18 +146,18 @@ class LBFGS(Optimizer):
             old_dirs.append(y)
             old_stps.append(s)
             ro.append(1.0 / ys)
-            memory["H_diag"] = ys / y.dot(y)
+            memory["H_diag"] = ys / arith.dot(y, y)
         if "al" not in state:
             state["al"] = [None] * history_size
         al = state["al"]
         q = -flat_grad
         for i in range(len(old_dirs) - 1, -1, -1):
-            al[i] = old_stps[i].dot(q) * ro[i]
-            q += old_dirs[i] * -al[i]  # torch's add(alpha=-α_i)
+            al[i] = arith.dot(old_stps[i], q) * ro[i]
+            arith.add_scaled_(q, old_dirs[i], -al[i])
         r = q * memory["H_diag"]
         for i in range(len(old_dirs)):
-            be_i = old_dirs[i].dot(r) * ro[i]
-            r += old_stps[i] * (al[i] - be_i)
+            be_i = arith.dot(old_dirs[i], r) * ro[i]
+            arith.add_scaled_(r, old_stps[i], al[i] - be_i)
         return r
 
     def _move(self, closure: Callable[[], Any], group: dict[str, Any], d: np.ndarray, t: Any, loss: float,
@@ -183,7 +190,7 @@ class LBFGS(Optimizer):
         """θ ← θ + step_size · update, the flat ``update`` dealt out to the parameters (torch's add(alpha=))."""
         offset = 0
         for p in self._params:
-            p.data += update[offset:offset + p.data.size].reshape(p.shape) * step_size
+            arith.add_scaled_(p.data, update[offset:offset + p.data.size].reshape(p.shape), step_size)
             offset += p.data.size
 
     def _directional_evaluate(self, closure: Callable[[], Any], x: list[np.ndarray], t: Any,
