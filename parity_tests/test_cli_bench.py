@@ -326,3 +326,22 @@ def test_clock_counts_exclusive_time_and_closes_inner_frames():
     assert set(clock.seconds) == {("outer", "forward"), ("inner", "forward"), ("open", "backward")}
     assert clock.seconds[("inner", "forward")] >= 0.002 and clock.seconds[("open", "backward")] >= 0.002
     assert 0 <= sum(clock.seconds.values()) <= elapsed and clock.stack == []
+
+
+def test_profile_wrappers_and_hooks_are_removed_afterwards():
+    import numpy as np
+
+    from scratch import nn
+    from torch_ref.bench.profile import Clock, scratch_timed, torch_timed
+    from torch_ref.convert import to_torch
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng), nn.ReLU())
+    twin, clock = to_torch(model), Clock()
+    with scratch_timed(dict(model.named_modules()), clock), torch_timed(dict(twin.named_modules()), clock):
+        model(rng.standard_normal((4, 3), dtype=np.float32))
+        model.backward(rng.standard_normal((4, 2), dtype=np.float32))
+    assert {("", "forward"), ("0", "forward"), ("1", "backward")} <= set(clock.seconds)
+    assert not any({"forward", "backward"} & set(m.__dict__) for m in model.modules())
+    assert not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
+                   for m in twin.modules())

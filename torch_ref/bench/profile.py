@@ -8,8 +8,9 @@ model (``named_modules``: the model itself, its containers and their children) a
 
 Times are EXCLUSIVE: a module's row counts the time inside its forward (backward) minus the time inside
 its children's, which are their own rows, so the rows add up to the whole step; two more rows hold the
-optimizer (zero_grad and step) and the rest, the time outside every module (scratch's input checks in
-``Module.__call__``, torch's hook and autograd bookkeeping between modules). How each module is timed:
+optimizer (zero_grad and step) and the rest, the time outside every module (torch's autograd bookkeeping
+between modules, for one). scratch's input checks in ``Module.__call__`` run before the wrapped forward:
+they count in the caller's row. How each module is timed:
 
 - scratch: each module's ``forward`` and ``backward`` are replaced on the instance by a wrapper that
   reads the clock on entry and exit (containers call their children through them, so each child is seen).
@@ -21,8 +22,10 @@ optimizer (zero_grad and step) and the rest, the time outside every module (scra
   computes dL/dinput in the first layer as scratch does.
 
 Each engine takes ``WARMUP`` steps, then ``steps`` timed steps, the engines alternating step by step
-(after the pause of ``runner.SETTLE_S``); a row's time is the mean per step. The wrappers and hooks cost
-time of their own (a few microseconds per module call), so a step here is slower than ``parity bench``'s.
+(after the pause of ``runner.SETTLE_S``); each cell is the median over the steps (a step that a burst of
+other work slowed does not move it), and a row's share is of the sum of that engine's rows, so the
+shares add up to 100%. The wrappers and hooks cost time of their own (microseconds per module call), so
+a step here is slower than ``parity bench``'s.
 """
 
 from __future__ import annotations
@@ -130,8 +133,10 @@ def _hook_backward_end(module: torch.nn.Module, key: Key, clock: Clock, inputs_n
             clock.exit(key)
 
     def after_param(_param: Any) -> None:  # a module never called (out_proj) has its parameters used all the same
+        if inputs_need_grad.get(key[0], True):
+            return
         pending["count"] -= 1
-        if not inputs_need_grad.get(key[0], True) and pending["count"] == 0:
+        if pending["count"] == 0:  # the last of its parameters: the module's backward is done
             pending["count"] = len(own)
             clock.exit(key)
     return [module.register_full_backward_hook(after_inputs),
