@@ -265,7 +265,10 @@ def _bandwidth_lines(result: dict[str, Any]) -> list[str]:
              f"must move at {rate['floor_gbs']:.1f} GB/s) over the time, for scratch and the fastest torch path; "
              "'-': bytes not meaningful (compute-bound or in cache). Bytes per call:"]
     lines = textwrap.wrap(lines[0], WRAP)
-    lines += [f"  {r['case']}: {r['bytes'] / 1e6:.0f} MB, {r['bytes_note']}" for r in result["rows"] if r["bytes"]]
+    for r in result["rows"]:
+        if r["bytes"]:
+            lines += textwrap.wrap(f"  {r['case']}: {r['bytes'] / 1e6:.0f} MB, {r['bytes_note']}", WRAP,
+                                   subsequent_indent="    ")
     return lines
 
 
