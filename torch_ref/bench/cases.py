@@ -6,6 +6,9 @@ and the same data), so every engine does the same work from the same starting po
 work is a zero-argument callable; one call is the unit that is timed. ``flops`` counts the
 multiply-adds of the matrix products the work needs (2 per multiply-add; elementwise work is not
 counted), so GFLOP/s compares with the GEMM peak; it is None where the work is not matrix products.
+``bytes_moved`` is the least memory traffic of one call, for the cases bound by it (optimizer steps,
+elementwise layers on large arrays), each counted as its ``bytes_note`` says; it gives the bandwidth
+floor (``torch_ref/bench/bandwidth.py``). It is None where the work is compute-bound or fits in cache.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ Work = dict[str, Callable[[], Any]]
 class Case:
     """One benchmark: ``build(engines)`` returns ``{engine: callable}``; ``check(result)`` asserts a real
     property of one call's result (a smoke test, never a speed); ``sweep`` places a Linear case on the
-    plot's batch-size or width axis."""
+    plot's batch-size or width axis; ``bytes_moved`` (see the module docstring) is explained by ``bytes_note``."""
 
     name: str
     family: str
@@ -47,6 +50,8 @@ class Case:
     engines: tuple[str, ...] = ENGINES
     quick: bool = False
     sweep: dict[str, int] = field(default_factory=dict)
+    bytes_moved: float | None = None
+    bytes_note: str = ""
 
 
 # ---------------------------------------------------------------- checks
@@ -164,8 +169,9 @@ def _epoch_case(widths: Sequence[int], rows: int, batch_size: int) -> Case:
     return Case(name, "epoch", build, _positive_finite_loss, mlp_flops(widths, rows), quick=True)
 
 
-def _optimizer_case(name: str, make: Callable[..., Any], total: int, **hyper: Any) -> Case:
-    """One optimizer step over ``total`` parameters (tensors of 1000 x 1000) with fixed gradients."""
+def _optimizer_case(name: str, make: Callable[..., Any], total: int, arrays: tuple[str, str], **hyper: Any) -> Case:
+    """One optimizer step over ``total`` parameters (tensors of 1000 x 1000) with fixed gradients. ``arrays``
+    names the per-parameter arrays the step reads and those it writes, each a float32 of ``total`` values."""
     shapes = [(1000, 1000)] * (total // 1_000_000)
 
     def build(engines: Sequence[str]) -> Work:
@@ -186,7 +192,11 @@ def _optimizer_case(name: str, make: Callable[..., Any], total: int, **hyper: An
             step = work.scratch_optimizer_step if engine == SCRATCH else work.torch_optimizer_step
             jobs[engine] = partial(step, cls(params, **options))
         return jobs
-    return Case(name, "optimizer", build, _finite_with_shape(shapes[0]), None, OPTIMIZER_ENGINES, quick=True)
+    reads, writes = arrays
+    count = len(reads.split(", ")) + len(writes.split(", "))
+    note = f"reads {reads}; writes {writes}: {count} x {total:,} float32 (the state of a step after the first)"
+    return Case(name, "optimizer", build, _finite_with_shape(shapes[0]), None, OPTIMIZER_ENGINES, quick=True,
+                bytes_moved=count * 4.0 * total, bytes_note=note)
 
 
 def _cross_entropy_case(rows: int, classes: int) -> Case:
@@ -255,16 +265,22 @@ def _lstm_case() -> Case:
 def _instance_norm_case() -> Case:
     """No matrix products (flops None): two reductions per plane forward, two more backward."""
     n, c, hw = 32, 64, 32
+    size = n * c * hw * hw
     return _module_case(f"InstanceNorm2d affine, {n}x{c}x{hw}x{hw} fwd+bwd", "normalization",
                         lambda rng: nn.InstanceNorm2d(c, affine=True), (n, c, hw, hw), (n, c, hw, hw), None,
-                        quick=True)
+                        quick=True, bytes_moved=5 * 4.0 * size,
+                        bytes_note=f"forward reads x, writes y; backward reads dy and x, writes dx: 5 x {size:,} "
+                                   "float32 (the statistics in one pass; the per-channel weights negligible)")
 
 
 def _upsample_case() -> Case:
     n, c, hw = 8, 32, 64
+    size = n * c * hw * hw
     return _module_case(f"Upsample bilinear x2, {n}x{c}x{hw}x{hw} fwd+bwd", "upsampling",
                         lambda rng: nn.Upsample(scale_factor=2, mode="bilinear"), (n, c, hw, hw),
-                        (n, c, 2 * hw, 2 * hw), None, quick=True)
+                        (n, c, 2 * hw, 2 * hw), None, quick=True, bytes_moved=10 * 4.0 * size,
+                        bytes_note=f"forward reads x ({size:,}), writes y (4x); backward reads dy (4x), writes "
+                                   f"dx (1x): 10 x {size:,} float32")
 
 
 def _attention_case() -> Case:
@@ -314,9 +330,10 @@ def all_cases() -> list[Case]:
              for w, b in (([30, 5, 3], 3), ([2, 16, 1], 4), ([64, 128, 10], 64), ([784, 1024, 1024, 10], 256))]
     steps.append(_step_case(LARGE_STEP, [4096, 4096], 512, False))
     epochs = [_epoch_case([64, 128, 10], 512, batch_size) for batch_size in (1, 64)]
-    optimizers = [_optimizer_case("SGD(momentum=0.9) step, 10M params", torch.optim.SGD, 10_000_000, lr=0.01,
-                                  momentum=0.9),
-                  _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000, lr=0.001)]
+    optimizers = [_optimizer_case("SGD(momentum=0.9) step, 10M params", torch.optim.SGD, 10_000_000,
+                                  ("param, grad, momentum_buffer", "param, momentum_buffer"), lr=0.01, momentum=0.9),
+                  _optimizer_case("Adam step, 10M params", torch.optim.Adam, 10_000_000,
+                                  ("param, grad, exp_avg, exp_avg_sq", "param, exp_avg, exp_avg_sq"), lr=0.001)]
     convs = [_conv_case(), _conv3d_case(), _conv_transpose2d_case()]
     return [*_linear_cases(), *steps, _char_gpt_step_case(), *convs, _lstm_case(), _attention_case(),
             _instance_norm_case(), _upsample_case(), _cross_entropy_case(256, 1000), *optimizers, *epochs]
