@@ -52,7 +52,7 @@ class PackCache(NamedTuple):
 
     shape: tuple[int, ...]
     dtype: np.dtype
-    index: IntArray
+    flat_index: IntArray  #: the packed rows' positions in the input viewed as (T B, *)
 
 
 def pack_padded_forward(input: NDArray[np.floating], lengths: IntArray, batch_first: bool = False,
@@ -77,7 +77,7 @@ def pack_padded_backward(grad_data: NDArray[np.floating], cache: PackCache) -> N
     Shape: grad_data (S, *) -> the input's shape.
     """
     grad = np.zeros((cache.shape[0] * cache.shape[1], *cache.shape[2:]), dtype=cache.dtype)
-    grad[cache.index] = grad_data
+    grad[cache.flat_index] = grad_data
     return grad.reshape(cache.shape)
 
 

@@ -34,7 +34,8 @@ class _Saved(NamedTuple):
     hx_given: bool  #: whether forward was given initial states (backward then returns their gradients)
     out_shape: tuple[int, ...]  #: the output's shape (a packed output's data's), as returned to the caller
     state_shapes: tuple[tuple[int, ...], ...]  #: the shape of each final state, as returned to the caller
-    packed: tuple | None = None  #: a packed input's (batch_sizes, sorted_indices, unsorted_indices), else None
+    #: a packed input's (batch_sizes, sorted_indices, unsorted_indices), else None
+    packed: tuple[Any, Any, Any] | None = None
 
 
 def _check_batch_sizes(name: str, batch_sizes: Any, rows: int) -> tuple[int, ...]:
@@ -52,7 +53,10 @@ def _check_batch_sizes(name: str, batch_sizes: Any, rows: int) -> tuple[int, ...
 class PackedRNNMixin:
     """The packed path of ``RNNBase`` (see the module docstring)."""
 
-    def _forward_packed(self: Any, input: PackedSequence, hx: tuple | None) -> tuple[PackedSequence, tuple]:
+    dropout_masks: list[np.ndarray]
+
+    def _forward_packed(self: Any, input: PackedSequence,
+                        hx: tuple[np.ndarray, ...] | None) -> tuple[PackedSequence, tuple[np.ndarray, ...]]:
         name, dtype, data = type(self).__name__, self._own_dtype(), input.data
         if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != self.input_size:
             raise ValueError(f"{name}: expected a PackedSequence's data of shape (S, {self.input_size}) "
@@ -74,8 +78,9 @@ class PackedRNNMixin:
         return PackedSequence(out, input.batch_sizes, sorted_indices, unsorted_indices), state_n
 
     def _backward_packed(self: Any, grad_output: np.ndarray, dstates: list[np.ndarray],
-                         saved: _Saved) -> tuple[PackedSequence, tuple | None]:
+                         saved: _Saved) -> tuple[PackedSequence, tuple[np.ndarray, ...] | None]:
         """dL/d(input data) as a PackedSequence, and dL/dhx (None unless forward was given hx)."""
+        assert saved.packed is not None
         batch_sizes, sorted_indices, unsorted_indices = saved.packed
         if sorted_indices is not None:  # h_n = state[:, unsorted]: its gradient enters at [:, sorted]
             dstates = [grad[:, sorted_indices] for grad in dstates]

@@ -64,18 +64,19 @@ def invert_permutation(permutation: IntArray | None) -> IntArray | None:
 
 def _lengths(name: str, lengths: Any, batch: int, total: int) -> IntArray:
     """``lengths`` as a 1-D int64 array, checked as torch checks it, and each at most the padded length."""
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or lengths.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: 'lengths' argument should be a 1D int64 array, but got a {lengths.ndim}D array "
-                         f"of dtype {lengths.dtype}")
-    lengths = lengths.astype(np.int64)  # torch: lengths.to(dtype=torch.int64)
+    given = np.asarray(lengths)
+    if given.ndim != 1 or given.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: 'lengths' argument should be a 1D int64 array, but got a {given.ndim}D array "
+                         f"of dtype {given.dtype}")
+    lengths = given.astype(np.int64)  # torch: lengths.to(dtype=torch.int64)
     if len(lengths) != batch:
         raise ValueError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
                          f"(batch_size={batch})")
     if batch and lengths.max() > total:  # torch does not check, and reads past the input
         raise ValueError(f"{name}: every length must be at most the padded sequence length {total}, got lengths "
                          f"{lengths.tolist()}")
-    return lengths
+    result: IntArray = lengths
+    return result
 
 
 def pack_padded_sequence(input: NDArray[np.floating], lengths: Any, batch_first: bool = False,
