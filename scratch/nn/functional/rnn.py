@@ -18,7 +18,8 @@ into :math:`dg^i_t`, :math:`dg^h_t` and :math:`\delta s_{t-1}`. After the loop, 
     \frac{\partial L}{\partial b_{hh}} = \sum_{t,n} dg^h_t,\quad
     \frac{\partial L}{\partial x_t} = dg^i_t W_{ih}.
 
-The reverse direction is the same pass on the time-flipped sequence, its output flipped back.
+The reverse direction is the same pass with t = L..1. Packed sequences (``functional.rnn_packed``) run the
+same loop, step t on the first b_t rows of the state only (the sequences still running); a padded batch is b_t = N.
 Layer l > 0 takes the concatenated outputs of both directions of layer l - 1 as its input, so
 its dL/dx is split back and added to the upstream gradients of layer l - 1.
 
@@ -53,6 +54,7 @@ import numpy as np
 
 from .activation import sigmoid_forward
 from .dropout import DropoutCache, dropout_backward, dropout_forward
+from .rnn_packed import merge_active, packed_steps
 
 __all__ = [
     "gru_cell_backward", "gru_cell_forward", "lstm_cell_backward", "lstm_cell_forward", "recurrent_layer_backward",
@@ -239,19 +241,6 @@ class RecurrentLayerCache(NamedTuple):
     w_hr: np.ndarray | None = None  #: an LSTM's projection, or None
 
 
-def _steps(batch_sizes: Sequence[int], reverse: bool) -> list[tuple[int, int]]:
-    """(first row, active rows) of each step in the order the cells run: t = 0..T-1, or T-1..0 if reverse."""
-    offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
-    steps = [(offsets[t], int(n)) for t, n in enumerate(batch_sizes)]
-    return steps[::-1] if reverse else steps
-
-
-def _merge(prefix: State, state: State) -> State:
-    """``prefix`` over the first rows of ``state`` (the rows of sequences still running), the rest kept."""
-    n = len(prefix[0])
-    return prefix if n == len(state[0]) else tuple(np.concatenate([p, s[n:]]) for p, s in zip(prefix, state))
-
-
 def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str, batch_sizes: Sequence[int],
                             reverse: bool = False) -> tuple[tuple[np.ndarray, State], RecurrentLayerCache]:
     r"""One direction of one layer over packed sequences (see the module docstring and
@@ -275,12 +264,12 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     hs = np.empty((x.shape[0], w_hh.shape[1]), dtype=x.dtype)
     h_prev = np.empty_like(hs)
     state, caches = state0, []
-    for start, n in _steps(batch_sizes, reverse):
+    for start, n in packed_steps(batch_sizes, reverse):
         rows = slice(start, start + n)
         prefix = tuple(s[:n] for s in state)
         new, cache = cell_forward(gi[rows], prefix, w_hh, b_hh, *extra)
         h_prev[rows], hs[rows] = prefix[0], new[0]
-        state = _merge(new, state)
+        state = merge_active(new, state)
         caches.append(cache)
     return (hs, state), RecurrentLayerCache(x, h_prev, caches, w_ih, mode, tuple(batch_sizes), reverse,
                                             b_ih is not None, w_hr)
@@ -303,14 +292,14 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     dhs = np.empty_like(h_prev)  # dL/dh_t, each row's, for dL/dW_hr
     ms = np.empty((x.shape[0], cache.w_hr.shape[1]), dtype=x.dtype) if cache.w_hr is not None else None
     dstate = dstate_n
-    for (start, n), step in zip(reversed(_steps(cache.batch_sizes, cache.reverse)), reversed(caches)):
+    for (start, n), step in zip(reversed(packed_steps(cache.batch_sizes, cache.reverse)), reversed(caches)):
         rows = slice(start, start + n)
         dprefix = (dstate[0][:n] + dout[rows], *(d[:n] for d in dstate[1:]))
         dhs[rows] = dprefix[0]
         if ms is not None:
             ms[rows] = step.o * step.tanh_c
         dgi[rows], dgh[rows], dprev = cell_backward(dprefix, step)
-        dstate = _merge(dprev, dstate)
+        dstate = merge_active(dprev, dstate)
     dw_ih = dgi.T @ x
     dw_hh = dgh.T @ h_prev
     db_ih = dgi.sum(axis=0) if cache.has_bias else None

@@ -22,7 +22,7 @@ Shape: padded (T, B, *) or (B, T, *) with batch_first; data (S, *) with :math:`S
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +45,20 @@ def packed_index(batch_sizes: IntArray, sorted_indices: IntArray | None, total_l
     t, j = np.nonzero(np.arange(len(batch_sizes))[:, None] < lengths[None, :])
     column = j if sorted_indices is None else sorted_indices[j]
     return column * total_length + t if batch_first else t * batch + column
+
+
+def packed_steps(batch_sizes: Sequence[int], reverse: bool) -> list[tuple[int, int]]:
+    """(first row, active rows) of each step in the order the cells run: t = 0..T-1, or T-1..0 if reverse."""
+    offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
+    steps = [(int(offsets[t]), int(n)) for t, n in enumerate(batch_sizes)]
+    return steps[::-1] if reverse else steps
+
+
+def merge_active(prefix: tuple[NDArray[Any], ...], state: tuple[NDArray[Any], ...]
+                 ) -> tuple[NDArray[Any], ...]:
+    """``prefix`` over the first rows of ``state`` (the rows of sequences still running), the rest kept."""
+    n = len(prefix[0])
+    return prefix if n == len(state[0]) else tuple(np.concatenate([p, s[n:]]) for p, s in zip(prefix, state))
 
 
 class PackCache(NamedTuple):
