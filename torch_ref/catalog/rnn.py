@@ -1,6 +1,7 @@
 """Recurrent layers: RNN (tanh, relu), LSTM and GRU, each in three layouts (one plain layer;
 two bidirectional batch_first layers with an initial state; no bias with an initial state), and LSTM with
-projections (proj_size) in the same three.
+projections (proj_size) in the same three; and each on a PackedSequence of unsorted lengths (enforce_sorted=False),
+with two layers, both directions, an initial state and proj_size.
 ``parity_tests/test_rnn.py`` runs every combination of ``OPTIONS`` through the same ``make``."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import itertools
 import numpy as np
 
 from scratch import nn
+from scratch.nn.utils.rnn import pack_padded_sequence
 
 from .case import Case, Make, module_case
 from .data import normal
@@ -71,3 +73,37 @@ def _dropout_eval(kind: str) -> Make:
 
 
 CASES += [module_case(f"{kind}[num_layers=2,dropout=0.5,eval]", _dropout_eval(kind)) for kind in LAYERS]
+
+
+# ------------------------------------------------------------------ packed sequences
+PACKED_LENGTHS = [3, L, 1, 4]  # unsorted, one sequence of length 1: packed with enforce_sorted=False
+
+
+def make_packed(kind: str, num_layers: int = 1, bidirectional: bool = False, with_state: bool = False,
+                proj_size: int = 0, enforce_sorted: bool = False) -> Make:
+    """A PackedSequence of ``PACKED_LENGTHS`` (sorted in decreasing order with ``enforce_sorted``), padded with
+    NaN past each sequence's end: packing must drop the padding, so a NaN in the output means a row leaked."""
+    def make(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, list]:
+        module = LAYERS[kind](num_layers=num_layers, bidirectional=bidirectional, dtype=dtype, rng=rng,
+                              **({"proj_size": proj_size} if proj_size else {}))
+        lengths = sorted(PACKED_LENGTHS, reverse=True) if enforce_sorted else PACKED_LENGTHS
+        x = normal(rng, dtype, L, len(lengths), H_IN)
+        x[np.arange(L)[:, None] >= np.array(lengths)[None, :]] = np.nan
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+        if not with_state:
+            return module, [packed]
+        size = num_layers * (2 if bidirectional else 1)
+        states = [normal(rng, dtype, size, len(lengths), h) for h in (proj_size or H, H)]
+        return module, [packed, tuple(states) if kind == "LSTM" else states[0]]
+    return make
+
+
+CASES += [module_case(f"{kind}[packed]", make_packed(kind)) for kind in LAYERS]
+CASES += [
+    module_case("LSTM[packed,enforce_sorted]", make_packed("LSTM", enforce_sorted=True)),
+    module_case("GRU[packed,num_layers=2,bidirectional,h_0]", make_packed("GRU", 2, True, True)),
+    module_case("RNN(tanh)[packed,bidirectional,h_0]", make_packed("RNN(tanh)", 1, True, True)),
+    module_case("RNN(relu)[packed,num_layers=2,h_0]", make_packed("RNN(relu)", 2, False, True)),
+    module_case("LSTM[packed,num_layers=2,bidirectional,h_0]", make_packed("LSTM", 2, True, True)),
+    module_case("LSTM[packed,proj_size=3,num_layers=2,bidirectional,h_0]", make_packed("LSTM", 2, True, True, PROJ)),
+]

@@ -11,7 +11,7 @@ import torch
 
 import scratch.nn
 
-from ..arrays import named_tree_map, to_numpy
+from ..arrays import is_packed, named_tree_map, repacked, to_numpy
 from ..convert import from_torch
 
 #: the torch functions a Transformer layer also accepts as strings
@@ -36,6 +36,8 @@ def to_scratch_value(value: Any) -> Any:
         return scratch.nn.LinearCrossEntropyOptions(**fields)
     if isinstance(value, torch.Tensor):
         return to_numpy(value, copy=True)
+    if is_packed(value):  # torch's PackedSequence: scratch's, each field a copied array
+        return repacked(value, to_numpy(value.data, copy=True))
     if isinstance(value, torch.dtype):
         return torch.empty(0, dtype=value).numpy().dtype
     if isinstance(value, list):

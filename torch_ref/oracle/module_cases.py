@@ -9,10 +9,12 @@ args and kwargs). The samples are drawn once per (class, dtype, mode) from a fix
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
+from torch.nn.utils.rnn import PackedSequence
 
 from scratch import nn
 
@@ -39,9 +41,18 @@ def module_classes(infos: Iterable[ModuleInfo] = module_db) -> dict[str, bool]:
 
 @functools.cache
 def module_inputs(info: ModuleInfo, dtype: torch.dtype, training: bool) -> tuple[ModuleInput, ...]:
-    """torch's sample inputs for one (class, dtype, mode), drawn from a fixed seed."""
+    """torch's sample inputs for one (class, dtype, mode), drawn from a fixed seed; then, where the sample
+    function has them, its PackedSequence samples (RNN's and GRU's ``with_packed_sequence``, which torch's own
+    test_cpu_gpu_parity turns on and module_db's default leaves off), drawn after the others and appended, so the
+    other samples keep their draws and their indices."""
     torch.manual_seed(SEED)
-    return tuple(info.module_inputs_func(info, device="cpu", dtype=dtype, requires_grad=True, training=training))
+    options = {"device": "cpu", "dtype": dtype, "requires_grad": True, "training": training}
+    samples = tuple(info.module_inputs_func(info, **options))
+    if "with_packed_sequence" not in inspect.signature(info.module_inputs_func).parameters:
+        return samples
+    more = info.module_inputs_func(info, **options, with_packed_sequence=True)
+    return samples + tuple(s for s in more if s.forward_input is not None and any(
+        isinstance(arg, PackedSequence) for arg in s.forward_input.args))
 
 
 def dtype_name(dtype: torch.dtype) -> str:

@@ -28,6 +28,7 @@ from . import (
     pooling_fractional,
     rnn,
     rnn_cell,
+    rnn_packed,
     softmax,
     sparse,
     upsampling,
@@ -54,6 +55,7 @@ from .pooling_adaptive import *  # noqa: F403
 from .pooling_fractional import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
+from .rnn_packed import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .upsampling import *  # noqa: F403
@@ -63,6 +65,6 @@ __all__ = [
     *channelshuffle.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__,
     *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__,
     *padding.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
-    *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *softmax.__all__, *sparse.__all__,
-    *upsampling.__all__,
+    *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *rnn_packed.__all__, *softmax.__all__,
+    *sparse.__all__, *upsampling.__all__,
 ]

@@ -18,7 +18,8 @@ into :math:`dg^i_t`, :math:`dg^h_t` and :math:`\delta s_{t-1}`. After the loop, 
     \frac{\partial L}{\partial b_{hh}} = \sum_{t,n} dg^h_t,\quad
     \frac{\partial L}{\partial x_t} = dg^i_t W_{ih}.
 
-The reverse direction is the same pass on the time-flipped sequence, its output flipped back.
+The reverse direction is the same pass with t = L..1. Packed sequences (``functional.rnn_packed``) run the
+same loop, step t on the first b_t rows of the state only (the sequences still running); a padded batch is b_t = N.
 Layer l > 0 takes the concatenated outputs of both directions of layer l - 1 as its input, so
 its dL/dx is split back and added to the upstream gradients of layer l - 1.
 
@@ -53,6 +54,7 @@ import numpy as np
 
 from .activation import sigmoid_forward
 from .dropout import DropoutCache, dropout_backward, dropout_forward
+from .rnn_packed import merge_active, packed_steps
 
 __all__ = [
     "gru_cell_backward", "gru_cell_forward", "lstm_cell_backward", "lstm_cell_forward", "recurrent_layer_backward",
@@ -225,76 +227,87 @@ CELLS = {
 
 
 class RecurrentLayerCache(NamedTuple):
-    """What ``recurrent_layer_backward`` needs from ``recurrent_layer_forward``: the sequence in the
-    order the cells ran (time-flipped for the reverse direction), and each step's cell cache."""
+    """What ``recurrent_layer_backward`` needs from ``recurrent_layer_forward``: the packed input, the
+    hidden state each step's active rows started from, and each step's cell cache, in the order the cells ran."""
 
-    xs: np.ndarray  #: the input in the order the cells ran, (L, N, H_in)
-    h0: np.ndarray  #: the initial hidden state, (N, H)
-    hs: np.ndarray  #: each step's hidden output, in the order the cells ran, (L, N, H)
+    x: np.ndarray  #: the packed input, (S, H_in)
+    h_prev: np.ndarray  #: row by row, the hidden state the step that consumed that row started from, (S, H)
     caches: list[Any]  #: each step's cell cache, in the order the cells ran
     w_ih: np.ndarray
     mode: str  #: the key of ``CELLS``
+    batch_sizes: tuple[int, ...]  #: the active rows of each step
     reverse: bool
     has_bias: bool
     w_hr: np.ndarray | None = None  #: an LSTM's projection, or None
 
 
-def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str,
+def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str, batch_sizes: Sequence[int],
                             reverse: bool = False) -> tuple[tuple[np.ndarray, State], RecurrentLayerCache]:
-    r"""One direction of one layer over the whole sequence (see the module docstring).
+    r"""One direction of one layer over packed sequences (see the module docstring and
+    ``functional.rnn_packed``): rows ``o_t .. o_t + b_t`` of x are step t of the b_t sequences still running,
+    a prefix of the batch (sorted by decreasing length), so step t runs the cell on the first b_t rows of the
+    state only; the other rows keep their state. Forward (t = 0..T-1), each sequence's final state is the one
+    after its own last step; reverse (t = T-1..0), each sequence starts from its own last element, with its
+    initial state. A padded batch is the case b_t = N for every t.
 
-    Shape: x (L, N, H_in), state0 a tuple of (N, H) -> output (L, N, H) and the final state,
-    a tuple of (N, H); with an LSTM's projection (a fifth weight, (P, H)), h and the output have P features.
+    Shape: x (S, H_in), S = sum(batch_sizes), state0 a tuple of (N, H), N = batch_sizes[0] -> output (S, H)
+    and the final state, a tuple of (N, H); with an LSTM's projection (a fifth weight, (P, H)), h and the output
+    have P features.
     """
     w_ih, w_hh, b_ih, b_hh, *rest = weights
     w_hr = rest[0] if rest else None
     cell_forward, _, extra = CELLS[mode]
     extra = extra if w_hr is None else (*extra, w_hr)
-    xs = x[::-1] if reverse else x
-    gi = xs @ w_ih.T  # the input projections of every step in one matmul
+    gi = x @ w_ih.T  # the input projections of every step in one matmul
     if b_ih is not None:
         gi += b_ih
-    hs = np.empty((x.shape[0], x.shape[1], w_hh.shape[1]), dtype=x.dtype)
+    hs = np.empty((x.shape[0], w_hh.shape[1]), dtype=x.dtype)
+    h_prev = np.empty_like(hs)
     state, caches = state0, []
-    for t in range(x.shape[0]):
-        state, cache = cell_forward(gi[t], state, w_hh, b_hh, *extra)
-        hs[t] = state[0]
+    for start, n in packed_steps(batch_sizes, reverse):
+        rows = slice(start, start + n)
+        prefix = tuple(s[:n] for s in state)
+        new, cache = cell_forward(gi[rows], prefix, w_hh, b_hh, *extra)
+        h_prev[rows], hs[rows] = prefix[0], new[0]
+        state = merge_active(new, state)
         caches.append(cache)
-    out = hs[::-1] if reverse else hs
-    return (out, state), RecurrentLayerCache(xs, state0[0], hs, caches, w_ih, mode, reverse, b_ih is not None, w_hr)
+    return (hs, state), RecurrentLayerCache(x, h_prev, caches, w_ih, mode, tuple(batch_sizes), reverse,
+                                            b_ih is not None, w_hr)
 
 
 def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
                              cache: RecurrentLayerCache) -> tuple[np.ndarray, State, Weights]:
-    r"""BPTT for ``recurrent_layer_forward``: returns (dL/dx, dL/dstate0, (dW_ih, dW_hh, db_ih, db_hh)),
-    the bias gradients None without biases, and dW_hr fifth with a projection (see the module docstring).
+    r"""BPTT for ``recurrent_layer_forward``, the steps in the reverse of the order they ran, each on its active
+    rows: returns (dL/dx, dL/dstate0, (dW_ih, dW_hh, db_ih, db_hh)), the bias gradients None without biases,
+    and dW_hr fifth with a projection (see the module docstring). A row's state gradient is carried unchanged
+    through the steps that did not use it (the sequence had ended, or, reverse, not begun).
 
-    Shape: dout (L, N, H), dstate_n a tuple of (N, H) -> dx (L, N, H_in), dstate0 like state0.
+    Shape: dout (S, H), dstate_n a tuple of (N, H) -> dx (S, H_in), dstate0 like state0.
     """
-    xs, hs, caches, w_ih, reverse = cache.xs, cache.hs, cache.caches, cache.w_ih, cache.reverse
+    x, h_prev, caches, w_ih = cache.x, cache.h_prev, cache.caches, cache.w_ih
     cell_backward = CELLS[cache.mode][1]
-    dys = dout[::-1] if reverse else dout
-    steps, gates = len(caches), w_ih.shape[0]
-    dgi = np.empty((steps, xs.shape[1], gates), dtype=xs.dtype)
+    gates = w_ih.shape[0]
+    dgi = np.empty((x.shape[0], gates), dtype=x.dtype)
     dgh = np.empty_like(dgi)
-    dhs = np.empty_like(hs)  # dL/dh_t, each step's, for dL/dW_hr
+    dhs = np.empty_like(h_prev)  # dL/dh_t, each row's, for dL/dW_hr
+    ms = np.empty((x.shape[0], cache.w_hr.shape[1]), dtype=x.dtype) if cache.w_hr is not None else None
     dstate = dstate_n
-    for t in reversed(range(steps)):
-        dstate = (dstate[0] + dys[t], *dstate[1:])
-        dhs[t] = dstate[0]
-        dgi[t], dgh[t], dstate = cell_backward(dstate, caches[t])
-    h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0)
-    dgi_2d, dgh_2d = dgi.reshape(-1, gates), dgh.reshape(-1, gates)
-    dw_ih = dgi_2d.T @ xs.reshape(-1, xs.shape[2])
-    dw_hh = dgh_2d.T @ h_prev.reshape(-1, h_prev.shape[2])
-    db_ih = dgi_2d.sum(axis=0) if cache.has_bias else None
-    db_hh = dgh_2d.sum(axis=0) if cache.has_bias else None
-    dx = dgi @ w_ih
+    for (start, n), step in zip(reversed(packed_steps(cache.batch_sizes, cache.reverse)), reversed(caches)):
+        rows = slice(start, start + n)
+        dprefix = (dstate[0][:n] + dout[rows], *(d[:n] for d in dstate[1:]))
+        dhs[rows] = dprefix[0]
+        if ms is not None:
+            ms[rows] = step.o * step.tanh_c
+        dgi[rows], dgh[rows], dprev = cell_backward(dprefix, step)
+        dstate = merge_active(dprev, dstate)
+    dw_ih = dgi.T @ x
+    dw_hh = dgh.T @ h_prev
+    db_ih = dgi.sum(axis=0) if cache.has_bias else None
+    db_hh = dgh.sum(axis=0) if cache.has_bias else None
     dweights = (dw_ih, dw_hh, db_ih, db_hh)
-    if cache.w_hr is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
-        ms = np.stack([step.o * step.tanh_c for step in caches])
-        dweights += (dhs.reshape(-1, dhs.shape[2]).T @ ms.reshape(-1, ms.shape[2]),)
-    return (dx[::-1] if reverse else dx), dstate, dweights
+    if ms is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
+        dweights += (dhs.T @ ms,)
+    return dgi @ w_ih, dstate, dweights
 
 
 class RNNCache(NamedTuple):
@@ -304,24 +317,34 @@ class RNNCache(NamedTuple):
     num_layers: int
     directions: int  #: 2 if bidirectional, else 1
     dropout_caches: list[DropoutCache]  #: the dropout before layers 1, 2, ...; empty in eval mode or with p = 0
+    padded: tuple[int, int] | None = None  #: (L, N) of a padded input, None for a packed one
 
 
 def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str, num_layers: int,
                 bidirectional: bool, dropout: float = 0.0, training: bool = False,
-                rng: np.random.Generator | None = None) -> tuple[tuple[np.ndarray, State], RNNCache]:
+                rng: np.random.Generator | None = None,
+                batch_sizes: Sequence[int] | None = None) -> tuple[tuple[np.ndarray, State], RNNCache]:
     r"""A stack of ``num_layers`` recurrent layers, each with one or two directions.
 
     ``weights[layer * D + direction]`` holds that pass's (W_ih, W_hh, b_ih, b_hh[, W_hr]) and
     ``hx[k][layer * D + direction]`` its initial state k (h, or h and c), D = 2 if bidirectional.
     In training with ``dropout`` = p > 0, each layer's output but the last's is passed through
     dropout, :math:`x^{(l+1)} = y^{(l)} \odot keep / (1 - p)` (``dropout_forward``), before the next
-    layer; the keep-masks, of shape (L, N, D * H), are in the cache's ``dropout_caches``.
+    layer; the keep-masks, of the shape of the layer output ((L N, D H) or (S, D H)), are in the cache's
+    ``dropout_caches``.
 
-    Shape: x (L, N, H_in), hx a tuple of (num_layers * D, N, H) -> output (L, N, D * H) and the
-    final states, a tuple of (num_layers * D, N, H); with an LSTM's projection, h_0, h_n and each
-    direction's output have P features instead of H.
+    With ``batch_sizes``, x is packed data (S, H_in) of sequences sorted by decreasing length (see
+    ``recurrent_layer_forward``) and the output is packed likewise; without, x (L, N, H_in) runs as
+    the packing with b_t = N for every t.
+
+    Shape: x (L, N, H_in) or packed (S, H_in), hx a tuple of (num_layers * D, N, H) -> output (L, N, D * H)
+    or packed (S, D * H) and the final states, a tuple of (num_layers * D, N, H); with an LSTM's
+    projection, h_0, h_n and each direction's output have P features instead of H.
     """
     directions = 2 if bidirectional else 1
+    padded = None if batch_sizes is not None else x.shape[:2]
+    if padded is not None:
+        x, batch_sizes = x.reshape(padded[0] * padded[1], x.shape[2]), (padded[1],) * padded[0]
     layer_input, finals, caches, dropout_caches = x, [], [], []
     for layer in range(num_layers):
         if layer > 0 and dropout > 0 and training:
@@ -331,15 +354,15 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
         for direction in range(directions):
             k = layer * directions + direction
             (out, state), cache = recurrent_layer_forward(layer_input, tuple(s[k] for s in hx), weights[k], mode,
-                                                          reverse=direction == 1)
+                                                          batch_sizes, reverse=direction == 1)
             outs.append(out)
             finals.append(state)
             caches.append(cache)
-        layer_input = np.concatenate(outs, axis=2) if directions == 2 else outs[0]
+        layer_input = np.concatenate(outs, axis=1) if directions == 2 else outs[0]
     state_n = tuple(np.stack([state[i] for state in finals]) for i in range(len(hx)))
-    if directions == 1:  # the output is the last layer's hs, kept for backward: the caller gets a copy to overwrite
-        layer_input = layer_input.copy()
-    return (layer_input, state_n), RNNCache(caches, num_layers, directions, dropout_caches)
+    if padded is not None:
+        layer_input = layer_input.reshape(*padded, layer_input.shape[1])
+    return (layer_input, state_n), RNNCache(caches, num_layers, directions, dropout_caches, padded)
 
 
 def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple[np.ndarray, State, list[Weights]]:
@@ -347,11 +370,13 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple
     of ``weights``). A layer's dL/dx, split by direction (and times keep / (1 - p) after dropout), is
     the upstream gradient of the layer below.
 
-    Shape: doutput (L, N, D * H), dstate_n a tuple of (num_layers * D, N, H) -> dx (L, N, H_in) and
-    dhx like hx.
+    Shape: doutput (L, N, D * H) or packed (S, D * H), as the output, dstate_n a tuple of
+    (num_layers * D, N, H) -> dx like x and dhx like hx.
     """
-    layer_caches, num_layers, directions, dropout_caches = cache
-    hidden = doutput.shape[2] // directions
+    layer_caches, num_layers, directions, dropout_caches, padded = cache
+    hidden = doutput.shape[-1] // directions
+    if padded is not None:
+        doutput = doutput.reshape(-1, doutput.shape[-1])
     dweights: list[Weights | None] = [None] * len(layer_caches)
     dstate0: list[State | None] = [None] * len(layer_caches)
     dlayer = doutput
@@ -359,10 +384,12 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple
         dx = None
         for direction in range(directions):
             k = layer * directions + direction
-            dout = dlayer[:, :, direction * hidden:(direction + 1) * hidden]
+            dout = dlayer[:, direction * hidden:(direction + 1) * hidden]
             dxk, dstate0[k], dweights[k] = recurrent_layer_backward(dout, tuple(d[k] for d in dstate_n),
                                                                     layer_caches[k])
             dx = dxk if dx is None else dx + dxk
         dlayer = dropout_backward(dx, dropout_caches[layer - 1]) if layer > 0 and dropout_caches else dx
     dhx = tuple(np.stack([state[i] for state in dstate0]) for i in range(len(dstate_n)))
+    if padded is not None:
+        dlayer = dlayer.reshape(*padded, dlayer.shape[1])
     return dlayer, dhx, dweights

@@ -8,14 +8,15 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .. import functional as F
 from .. import init
-from ..functional.rnn import RNNCache
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from ._rnn_packed import PackedRNNMixin, _Saved
 from .module import Module, resolve_dtype
 
 __all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
@@ -23,17 +24,7 @@ __all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-class _Saved(NamedTuple):
-    """What an RNN's forward keeps for its backward."""
-
-    cache: RNNCache  #: ``F.rnn_forward``'s cache
-    batched: bool  #: whether the input had a batch axis
-    hx_given: bool  #: whether forward was given initial states (backward then returns their gradients)
-    out_shape: tuple[int, ...]  #: the output's shape, as returned to the caller
-    state_shapes: tuple[tuple[int, ...], ...]  #: the shape of each final state, as returned to the caller
-
-
-class RNNBase(Module):
+class RNNBase(PackedRNNMixin, Module):
     r"""Base class of RNN, LSTM and GRU: validates the options like torch and registers, per layer l and
     direction, ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``, ``bias_hh_l{l}`` and, for an LSTM with
     ``proj_size`` > 0, ``weight_hr_l{l}`` (then the same with suffix ``_reverse``), in torch's order, so
@@ -49,6 +40,8 @@ class RNNBase(Module):
         - input: (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in).
         - each initial/final state: (num_layers * D, N, H), or (num_layers * D, H) unbatched.
         - output: (L, N, D * H), (N, L, D * H) with batch_first, or (L, D * H) unbatched.
+        - or a ``PackedSequence`` input (data (S, H_in)) and output (data (S, D * H)), batch_first ignored as
+          in torch; the states are then (num_layers * D, batch_sizes[0], H) (see ``_rnn_packed``).
         With proj_size = P > 0 (LSTM), h_0, h_n and the output have P features in place of H.
     """
 
@@ -128,14 +121,18 @@ class RNNBase(Module):
     def _check_input_dtype(self, args: tuple) -> None:
         """The input only: ``_initial_states`` checks h_0 (and c_0) and names them. A float input of another
         dtype than the weights' is a ValueError, as torch's ``RNNBase.check_input`` raises."""
+        if args and isinstance(args[0], PackedSequence):
+            args = (args[0].data, *args[1:])
         dtype, input = self._own_dtype(), args[0] if args else None
         if isinstance(input, np.ndarray) and input.dtype.kind == "f" and input.dtype != dtype:
             raise ValueError(f"{type(self).__name__}: input dtype ({input.dtype}) does not match weight dtype "
                              f"({dtype}); convert the input or call .to(np.{input.dtype}) on the module")
         super()._check_input_dtype(args[:1])
 
-    def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:
+    def _forward(self, input: np.ndarray | PackedSequence, hx: tuple | None) -> tuple[Any, tuple]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = type(self).__name__
         dtype = self._own_dtype()  # that input is a float array of this dtype, __call__ checked
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
@@ -149,7 +146,7 @@ class RNNBase(Module):
         states = self._initial_states(hx, x.shape[1], batched, dtype)
         (out, state_n), cache = F.rnn_forward(x, states, self._weights(), self.mode, self.num_layers,
                                               self.bidirectional, self.dropout, self.training, rng=self.rng)
-        self.dropout_masks = [dropout.keep for dropout in cache.dropout_caches]
+        self.dropout_masks = [dropout.keep.reshape(*x.shape[:2], -1) for dropout in cache.dropout_caches]
         out = out.transpose(1, 0, 2) if batched and self.batch_first else out
         if not batched:
             out, state_n = out[:, 0], tuple(s[:, 0] for s in state_n)
@@ -178,11 +175,16 @@ class RNNBase(Module):
         return tuple(state if batched else state[:, None, :] for state in hx)
 
     # --------------------------------------------------------------- backward
-    def _backward(self, grad_output: np.ndarray, grads: tuple) -> tuple[np.ndarray, tuple | None]:
+    def _backward(self, grad_output: Any, grads: tuple) -> tuple[Any, tuple | None]:
         """Shared backward: ``grads`` holds dL/d(final state) per state, each possibly None.
-        Returns dL/dx and, when forward was given initial states, their gradients (else None)."""
+        Returns dL/dx and, when forward was given initial states, their gradients (else None). After a packed
+        input, ``grad_output`` is the gradient of the output's data (or a PackedSequence of it) and dL/dx a
+        PackedSequence of the gradient of the input's data."""
         name = type(self).__name__
-        cache, batched, hx_given, out_shape, state_shapes = self._saved(grad_output)
+        if isinstance(grad_output, PackedSequence):
+            grad_output = grad_output.data
+        saved = self._saved(grad_output)
+        cache, batched, hx_given, out_shape, state_shapes, _ = saved
         dtype = self._own_dtype()
         _check_grad(name, "grad_output", grad_output, out_shape, dtype)
         dstates = []
@@ -192,6 +194,8 @@ class RNNBase(Module):
                 grad = np.zeros(state_shape, dtype=dtype)
             _check_grad(name, f"grad of {final}", grad, state_shape, dtype)
             dstates.append(grad if batched else grad[:, None, :])
+        if saved.packed is not None:
+            return self._backward_packed(grad_output, dstates, saved)
         dout = grad_output if batched else grad_output[:, None, :]
         dout = dout.transpose(1, 0, 2) if batched and self.batch_first else dout
         dx, dhx, dweights = F.rnn_backward(np.ascontiguousarray(dout), tuple(dstates), cache)
@@ -256,7 +260,7 @@ class _OneStateRNN(RNNBase):
     """RNN and GRU carry one state h: ``forward(x, h_0=None) -> (output, h_n)`` and
     ``backward(grad_output, grad_h_n=None) -> dL/dx``, or ``(dL/dx, dL/dh_0)`` when h_0 was given."""
 
-    def forward(self, input: np.ndarray, hx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, input: np.ndarray | PackedSequence, hx: np.ndarray | None = None) -> tuple[Any, np.ndarray]:
         out, (h_n,) = self._forward(input, None if hx is None else (hx,))
         return out, h_n
 
@@ -314,8 +318,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, dtype=dtype, rng=rng)
 
-    def forward(self, input: np.ndarray,
-                hx: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    def forward(self, input: np.ndarray | PackedSequence,
+                hx: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: expected hx to be a tuple (h_0, c_0), got {type(hx).__name__}")
         out, (h_n, c_n) = self._forward(input, None if hx is None else tuple(hx))
