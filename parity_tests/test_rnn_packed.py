@@ -108,20 +108,21 @@ def test_packed_sequence_fills_unsorted_indices_like_torch():
 
 
 # ------------------------------------------------------------------ bad input
-@pytest.mark.parametrize("lengths,message", [
-    ([2, 3, 1], "must be sorted in decreasing order when `enforce_sorted` is True"),
-    ([3, 2, 0], "Length of all samples has to be greater than 0"),
-    ([5, 2, 1], "at most the padded sequence length 4"),
-    ([4, 2], r"Expected `len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)"),
-    ([[4, 2, 1]], "should be a 1D int64 array"),
+# torch's own checks raise RuntimeError (from C++), scratch's extra check on lengths ValueError
+@pytest.mark.parametrize("lengths,error,message", [
+    ([2, 3, 1], RuntimeError, "must be sorted in decreasing order when `enforce_sorted` is True"),
+    ([3, 2, 0], RuntimeError, "Length of all samples has to be greater than 0"),
+    ([5, 2, 1], ValueError, "at most the padded sequence length 4"),
+    ([4, 2], RuntimeError, r"Expected `len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)"),
+    ([[4, 2, 1]], RuntimeError, "should be a 1D int64 array"),
 ])
-def test_pack_padded_sequence_rejects_bad_lengths(lengths, message):
-    with pytest.raises(ValueError, match="pack_padded_sequence: .*" + message):
+def test_pack_padded_sequence_rejects_bad_lengths(lengths, error, message):
+    with pytest.raises(error, match="pack_padded_sequence: .*" + message):
         R.pack_padded_sequence(np.zeros((4, 3, 2)), lengths)
 
 
 def test_pack_padded_sequence_rejects_zero_length_unsorted():
-    with pytest.raises(ValueError, match="pack_padded_sequence: Length of all samples has to be greater than 0"):
+    with pytest.raises(RuntimeError, match="pack_padded_sequence: Length of all samples has to be greater than 0"):
         R.pack_padded_sequence(np.zeros((4, 3, 2)), [0, 2, 1], enforce_sorted=False)
 
 
@@ -133,11 +134,11 @@ def test_pad_packed_sequence_and_pad_sequence_reject_bad_input():
         R.pad_packed_sequence(packed, total_length=2)
     with pytest.raises(TypeError, match="pad_packed_sequence: expected a PackedSequence"):
         R.pad_packed_sequence(np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="pad_sequence: received an empty list of sequences"):
+    with pytest.raises(RuntimeError, match="pad_sequence: received an empty list of sequences"):
         R.pad_sequence([])
-    with pytest.raises(ValueError, match="pad_sequence: every sequence must have the trailing shape"):
+    with pytest.raises(RuntimeError, match="pad_sequence: every sequence must have the trailing shape"):
         R.pad_sequence([np.zeros((2, 3)), np.zeros((2, 4))])
-    with pytest.raises(ValueError, match="pad_sequence: Expected padding_side to be one of left or right"):
+    with pytest.raises(RuntimeError, match="pad_sequence: Expected padding_side to be one of left or right"):
         R.pad_sequence([np.zeros(2)], padding_side="middle")
 
 

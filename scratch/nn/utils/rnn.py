@@ -66,11 +66,11 @@ def _lengths(name: str, lengths: Any, batch: int, total: int) -> IntArray:
     """``lengths`` as a 1-D int64 array, checked as torch checks it, and each at most the padded length."""
     given = np.asarray(lengths)
     if given.ndim != 1 or given.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: 'lengths' argument should be a 1D int64 array, but got a {given.ndim}D array "
+        raise RuntimeError(f"{name}: 'lengths' argument should be a 1D int64 array, but got a {given.ndim}D array "
                          f"of dtype {given.dtype}")
     lengths = given.astype(np.int64)  # torch: lengths.to(dtype=torch.int64)
     if len(lengths) != batch:
-        raise ValueError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
+        raise RuntimeError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
                          f"(batch_size={batch})")
     if batch and lengths.max() > total:  # torch does not check, and reads past the input
         raise ValueError(f"{name}: every length must be at most the padded sequence length {total}, got lengths "
@@ -97,7 +97,7 @@ def pack_padded_sequence(input: NDArray[np.floating], lengths: Any, batch_first:
     sorted_indices = None
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
-            raise ValueError(f"{name}: `lengths` array must be sorted in decreasing order when `enforce_sorted` is "
+            raise RuntimeError(f"{name}: `lengths` array must be sorted in decreasing order when `enforce_sorted` is "
                              f"True, got {lengths.tolist()}. You can pass `enforce_sorted=False` to "
                              "pack_padded_sequence and/or pack_sequence to sidestep this requirement if you do not "
                              "need ONNX exportability.")
@@ -105,7 +105,7 @@ def pack_padded_sequence(input: NDArray[np.floating], lengths: Any, batch_first:
         sorted_indices = np.argsort(-lengths, kind="stable")
         lengths = lengths[sorted_indices]
     if batch == 0 or lengths[-1] <= 0:
-        raise ValueError(f"{name}: Length of all samples has to be greater than 0, but found an element in 'lengths' "
+        raise RuntimeError(f"{name}: Length of all samples has to be greater than 0, but found an element in 'lengths' "
                          f"that is <= 0: {lengths.tolist()}")
     (data, batch_sizes), _ = pack_padded_forward(input, lengths, batch_first, sorted_indices)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
@@ -144,16 +144,16 @@ def pad_sequence(sequences: Iterable[NDArray[np.floating]], batch_first: bool = 
         raise TypeError(f"{name}: Expected iterable for input sequences, but got arg of type: {type(sequences)}")
     sequences = list(sequences)
     if not sequences:
-        raise ValueError(f"{name}: received an empty list of sequences")
+        raise RuntimeError(f"{name}: received an empty list of sequences")
     if padding_side not in ("left", "right"):
-        raise ValueError(f"{name}: Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise RuntimeError(f"{name}: Expected padding_side to be one of left or right, but got {padding_side}.")
     first = sequences[0]
     for seq in sequences:
         if not isinstance(seq, np.ndarray) or seq.ndim < 1:
             raise TypeError(f"{name}: expected each sequence to be a numpy.ndarray of at least 1 dimension, got "
                             f"{type(seq).__name__}")
         if seq.shape[1:] != first.shape[1:] or seq.dtype != first.dtype:
-            raise ValueError(f"{name}: every sequence must have the trailing shape and dtype of the first, "
+            raise RuntimeError(f"{name}: every sequence must have the trailing shape and dtype of the first, "
                              f"{first.shape[1:]} {first.dtype}, got {seq.shape[1:]} {seq.dtype}")
     return pad_sequence_forward(sequences, batch_first, padding_value, padding_side)[0]
 
