@@ -1,7 +1,7 @@
 """scratch.allocator: with freed memory kept, temporaries of sizes made before cost no page faults; with
 malloc's defaults (``SCRATCH_KEEP_FREED_MEMORY=0``) four 2 MiB arrays alive at once, as in one of scratch's
-formulas, leave more free heap than glibc keeps (twice its adapted mmap threshold), and every page faults again. Page faults are
-counted by the kernel (``getrusage``), so the check does not depend on timing or on the machine's load."""
+formulas, leave more free heap than glibc keeps (twice its adapted mmap threshold), and every page faults
+again. Page faults are counted by the kernel (``getrusage``): the check does not depend on timing or load."""
 
 from __future__ import annotations
 
