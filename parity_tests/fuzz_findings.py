@@ -67,7 +67,8 @@ def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
         warnings.simplefilter("ignore")
         if case.name == "GaussianNLLLoss":  # input, target, var: the gradients of input and var
             return loss_parity_of(module, inputs, (0, 2))
-        if case.name == "CTCLoss":  # log_probs, then integer targets and lengths: the gradient of log_probs
+        if case.name in ("CTCLoss", "AdaptiveLogSoftmaxWithLoss"):  # integer targets: the float input's gradient
+            # (the adaptive softmax's outputs are (output, loss), each with its upstream gradient)
             return module_parity(module, *inputs)
         if case.name.startswith("Triplet"):  # anchor, positive, negative: no target, three gradients
             return module_parity(module, *inputs)
