@@ -67,7 +67,8 @@ def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
         warnings.simplefilter("ignore")
         if case.name == "GaussianNLLLoss":  # input, target, var: the gradients of input and var
             return loss_parity_of(module, inputs, (0, 2))
-        if case.name == "CTCLoss":  # log_probs, then integer targets and lengths: the gradient of log_probs
+        if case.name in ("CTCLoss", "AdaptiveLogSoftmaxWithLoss"):  # integer targets: the float input's gradient
+            # (the adaptive softmax's outputs are (output, loss), each with its upstream gradient)
             return module_parity(module, *inputs)
         if case.name.startswith("Triplet"):  # anchor, positive, negative: no target, three gradients
             return module_parity(module, *inputs)
@@ -79,7 +80,9 @@ def _parity(module: nn.Module, case: Case, inputs: tuple) -> ParityResult:
 def _recast(module: nn.Module, case: Case, dtype: Any) -> ParityResult:
     """The comparison rerun with the module's weights and every float input cast to ``dtype``."""
     inputs = tree_map(lambda x: np.asarray(x, dtype) if np.asarray(x).dtype.kind == "f" else x, fresh_inputs(case))
-    return _parity(copy.deepcopy(module).to(dtype), case, inputs)
+    with np.errstate(over="ignore"):  # running statistics of a huge input (a lazy norm's first call) overflow: inf
+        module = copy.deepcopy(module).to(dtype)
+    return _parity(module, case, inputs)
 
 
 def _terms(module: nn.Module, case: Case, result: ParityResult) -> dict[str, float]:

@@ -154,10 +154,11 @@ def conv(name: str) -> Callable[[Draw], Case]:
 
 
 def lazy(name: str, recipe: Callable[[Draw], Case]) -> Callable[[Draw], Case]:
-    """LazyLinear, LazyConv1d ...: the recipe of the class it becomes, less the size its first input gives."""
+    """LazyLinear, LazyConv1d, LazyBatchNorm1d ...: the recipe of the class it becomes, less the size its first
+    input gives."""
     def lazy_recipe(draw: Draw) -> Case:
         case = recipe(draw)
-        options = {k: v for k, v in case.options.items() if k not in ("in_features", "in_channels")}
+        options = {k: v for k, v in case.options.items() if k not in ("in_features", "in_channels", "num_features")}
         return Case(name, options, case.inputs, case.dtype, case.train, case.seed)
     return lazy_recipe
 
@@ -363,6 +364,9 @@ RECIPES: dict[str, Callable[[Draw], Case]] = {
     **RESAMPLING_RECIPES,
     **{name: batch_norm(name) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
     **{name: instance_norm(name) for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    **{f"Lazy{name}": lazy(f"Lazy{name}", batch_norm(name)) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
+    **{f"Lazy{name}": lazy(f"Lazy{name}", instance_norm(name))
+       for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
     **{name: local_response_norm(name) for name in ("LocalResponseNorm", "CrossMapLRN2d")},
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "Embedding": embedding,
     "EmbeddingBag": embedding_bag,

@@ -1,5 +1,6 @@
 """Fuzz recipes for the losses with several float inputs or a variance (GaussianNLL, PoissonNLL, MarginRanking,
-the multi-label and triplet losses), for CTCLoss, LinearCrossEntropyLoss and PairwiseDistance;
+the multi-label and triplet losses), for CTCLoss, LinearCrossEntropyLoss, AdaptiveLogSoftmaxWithLoss and
+PairwiseDistance;
 ``fuzz_recipes.RECIPES`` includes them."""
 
 from __future__ import annotations
@@ -126,6 +127,23 @@ def linear_cross_entropy(draw: Draw) -> Case:
     return Case("LinearCrossEntropyLoss", options, (x, target), dtype, seed=draw(st.integers(0, 9)))
 
 
+def adaptive_log_softmax(draw: Draw) -> Case:
+    """AdaptiveLogSoftmaxWithLoss: an (N, H_in) or (H_in,) input (sometimes of another width or dtype), valid and
+    invalid cutoffs, hidden sizes down to 0 (div_value), a head bias, targets sometimes out of range."""
+    dtype, n_in, n_classes = draw(dtypes(odd=False)), draw(st.integers(1, 4)), draw(st.integers(2, 6))
+    cutoffs = draw(st.sampled_from([[1], [n_classes - 1], sorted({1, n_classes // 2, n_classes - 1}), [0],
+                                    [n_classes], [n_classes - 1, 1]]))
+    batch = draw(st.sampled_from([(3,), (5,), (1,), (0,), ()]))
+    width = draw(st.sampled_from([n_in] * 5 + [n_in + 1]))
+    x = draw(arrays((*batch, width), draw(st.sampled_from([dtype] * 7 + [np.int64]))))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    target = rng.integers(draw(st.sampled_from([0, 0, 0, -1])), n_classes + draw(st.sampled_from([0, 0, 0, 1])),
+                          size=batch)
+    options = {"in_features": n_in, "n_classes": n_classes, "cutoffs": cutoffs,
+               "div_value": draw(st.sampled_from([4.0, 2.0, 1.0, 0.5])), "head_bias": draw(st.booleans())}
+    return Case("AdaptiveLogSoftmaxWithLoss", options, (x, target), dtype, seed=draw(st.integers(0, 9)))
+
+
 def pairwise_distance(draw: Draw) -> Case:
     dtype, shape = draw(dtypes()), draw(st.sampled_from([(3, 4), (4,), (1, 1), (0, 3), ()]))
     options = {"p": draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf")])),
@@ -138,4 +156,5 @@ RECIPES = {
     **{name: multilabel(name) for name in ("MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")},
     **{name: triplet(name) for name in ("TripletMarginLoss", "TripletMarginWithDistanceLoss")},
     "PairwiseDistance": pairwise_distance, "CTCLoss": ctc, "LinearCrossEntropyLoss": linear_cross_entropy,
+    "AdaptiveLogSoftmaxWithLoss": adaptive_log_softmax,
 }

@@ -70,6 +70,8 @@ INITS = {  # every module class whose default initialization is random
     "LazyConvTranspose2d": lambda rng: _called(nn.LazyConvTranspose2d(2, 3, rng=rng), 1, 3, 4, 4),
     "LazyConvTranspose3d": lambda rng: _called(nn.LazyConvTranspose3d(2, 2, rng=rng), 3, 2, 2, 2),
     "Linear": lambda rng: nn.Linear(6, 4, rng=rng),
+    "AdaptiveLogSoftmaxWithLoss": lambda rng: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0,
+                                                                          head_bias=True, rng=rng),
     "Conv1d": lambda rng: nn.Conv1d(3, 4, 3, rng=rng),
     "Conv2d": lambda rng: nn.Conv2d(3, 4, 3, rng=rng),
     "ConvTranspose2d": lambda rng: nn.ConvTranspose2d(3, 2, 3, rng=rng),
@@ -96,7 +98,8 @@ INITS = {  # every module class whose default initialization is random
     "Transformer": lambda rng: nn.Transformer(8, 2, 1, 1, 16, batch_first=True, rng=rng),
 }
 DETERMINISTIC_INIT = {"PReLU", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm",
-                      "RMSNorm"}  # constants
+                      "RMSNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+                      "LazyInstanceNorm2d", "LazyInstanceNorm3d"}  # constants (a lazy norm's sample is materialized)
 
 
 def test_every_module_with_parameters_is_covered():

@@ -178,7 +178,8 @@ BEFORE = {name: make for name, make in MODULES.items()
                           "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "Bilinear",
                           "CosineSimilarity", "PairwiseDistance", "EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d",
                           "MaxUnpool3d", "GaussianNLLLoss", "TripletMarginLoss",
-                          "TripletMarginWithDistanceLoss", "CTCLoss"}}  # one float input only
+                          "TripletMarginWithDistanceLoss", "CTCLoss",
+                          "AdaptiveLogSoftmaxWithLoss"}}  # one float input and one output only
 BEFORE.update({f"{name}(inplace)": lambda d, r, name=name: (INPLACE[name](), (normal(r, d, 6, 8, scale=3),))
                for name in INPLACE})
 

@@ -36,6 +36,13 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     return None if is_lazy(value) or torch_is_lazy(value) else tuple(value.shape)
 
 
+def _uninitialized(value: Any) -> nn.UninitializedParameter | nn.UninitializedBuffer:
+    """scratch's uninitialized parameter or buffer for torch's."""
+    if isinstance(value, torch.nn.parameter.UninitializedBuffer):
+        return nn.UninitializedBuffer(value.requires_grad, NUMPY_DTYPES[value.dtype])
+    return nn.UninitializedParameter(value.requires_grad, NUMPY_DTYPES[value.dtype])
+
+
 def _check_same_layout(scratch_module: nn.Module, torch_module: torch.nn.Module) -> None:
     ours = {k: _shape(v) for k, v in scratch_module.state_dict().items()}
     theirs = {k: _shape(v) for k, v in torch_module.state_dict().items()}
@@ -79,8 +86,8 @@ def from_torch(torch_module: torch.nn.Module) -> nn.Module:
         if params and name in twin_modules:
             twin_modules[name].to(NUMPY_DTYPES[params[0].dtype])
     _check_same_layout(twin, torch_module)
-    twin.load_state_dict(OrderedDict((k, nn.UninitializedParameter(v.requires_grad, NUMPY_DTYPES[v.dtype])
-                                      if torch_is_lazy(v) else v) for k, v in torch_module.state_dict().items()))
+    twin.load_state_dict(OrderedDict((k, _uninitialized(v) if torch_is_lazy(v) else v)
+                                     for k, v in torch_module.state_dict().items()))
     _match_modes(torch_module, twin)
     return twin
 

@@ -2,6 +2,7 @@
 
 from . import functional, init, modules, utils
 from .modules import *  # noqa: F403
-from .parameter import Parameter, UninitializedParameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = [*modules.__all__, "Parameter", "UninitializedParameter", "functional", "init", "utils"]
+__all__ = [*modules.__all__, "Parameter", "UninitializedBuffer", "UninitializedParameter", "functional", "init",
+           "utils"]

@@ -190,9 +190,74 @@ class UninitializedParameter(Parameter):
         return f"<{type(self).__name__}>"
 
 
+class UninitializedBuffer:
+    r"""A buffer whose shape is not known yet: a lazy normalization's ``running_mean`` / ``running_var``
+    (``LazyBatchNorm1d``, ...) until its first forward (or a ``load_state_dict``), as torch's
+    ``UninitializedBuffer``. It holds no data: reading ``data``, ``shape``, ``ndim`` or ``size`` (or the array
+    itself) raises torch's error; only its ``dtype`` (changed by ``Module.to``) is kept.
+
+    A buffer is a plain ``np.ndarray``, which cannot change its class in place as torch's tensor does:
+    ``materialize(shape)`` returns the new array and the owner puts it in place of this object
+    (``LazyModuleMixin`` and ``load_state_dict`` do, through ``Module._materialize``).
+    """
+
+    def __init__(self, requires_grad: bool = False, dtype: Any = None, persistent: bool = True) -> None:
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"UninitializedBuffer: expected a floating-point dtype, got {dtype}")
+        self._dtype: np.dtype[Any] = dtype
+        self.requires_grad = bool(requires_grad)
+        self.persistent = bool(persistent)
+
+    def materialize(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
+        """A new array of ``shape`` (uninitialized memory, as torch's ``torch.empty``) and of this buffer's dtype
+        or ``dtype``, to take this object's place; the caller initializes it."""
+        return np.empty(tuple(int(s) for s in shape), dtype=self._dtype if dtype is None else np.dtype(dtype))
+
+    @property
+    def data(self) -> np.ndarray:
+        raise uninitialized_error("data")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise uninitialized_error("shape")
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        raise uninitialized_error("ndim")
+
+    @property
+    def size(self) -> int:
+        raise uninitialized_error("size")
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        raise ValueError("Attempted to use an uninitialized buffer. This error happens when you are using a "
+                         "`LazyModule` or explicitly manipulating `scratch.nn.UninitializedBuffer` objects. When "
+                         "using LazyModules call `forward` with a dummy batch to initialize the buffers first")
+
+    def _to_dtype(self, dtype: np.dtype) -> None:
+        self._dtype = np.dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def uninitialized_like(value: UninitializedParameter | UninitializedBuffer) -> UninitializedParameter | \
+        UninitializedBuffer:
+    """A fresh uninitialized parameter or buffer of ``value``'s kind and dtype (a lazy module's state_dict entry)."""
+    if isinstance(value, UninitializedBuffer):
+        return UninitializedBuffer(value.requires_grad, value.dtype, value.persistent)
+    return UninitializedParameter(value.requires_grad, value.dtype)
+
+
 def is_lazy(param: Any) -> bool:
-    """Whether ``param`` is an ``UninitializedParameter`` (torch's ``torch.nn.parameter.is_lazy``)."""
-    return isinstance(param, UninitializedParameter)
+    """Whether ``param`` is an ``UninitializedParameter`` or ``UninitializedBuffer`` (torch's
+    ``torch.nn.parameter.is_lazy``)."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))
 
 
 def zero_grads(params: Iterable[Parameter], set_to_none: bool = True) -> None:

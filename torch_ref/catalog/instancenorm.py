@@ -1,4 +1,5 @@
-"""Instance normalization: InstanceNorm1d/2d/3d, batched and unbatched, with and without running statistics."""
+"""Instance normalization: InstanceNorm1d/2d/3d, batched and unbatched, with and without running statistics, and
+the lazy forms."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from scratch import nn
 
 from .case import Case, module_case
-from .normalization import norm
+from .normalization import lazy_norm, norm
 
 
 def _cases(cls: Callable[..., nn.Module], batched: tuple[int, ...]) -> list[Case]:
@@ -36,5 +37,13 @@ CASES: list[Case] = [
     *_cases(nn.InstanceNorm1d, (4, 3, 15)),
     *_cases(nn.InstanceNorm2d, (4, 3, 6, 5)),
     *_cases(nn.InstanceNorm3d, (2, 3, 4, 3, 4)),
+    module_case("LazyInstanceNorm1d", lazy_norm(lambda d: nn.LazyInstanceNorm1d(dtype=d), 4, 3, 15)),
+    module_case("LazyInstanceNorm1d(affine=False,track_running_stats=False)",
+                lazy_norm(lambda d: nn.LazyInstanceNorm1d(affine=False, track_running_stats=False, dtype=d), 4, 3, 7)),
+    module_case("LazyInstanceNorm2d(eval,momentum=0.3)",
+                lazy_norm(lambda d: nn.LazyInstanceNorm2d(momentum=0.3, dtype=d), 4, 3, 6, 5, eval=True)),
+    module_case("LazyInstanceNorm2d(bias=False,track_running_stats=False)",
+                lazy_norm(lambda d: nn.LazyInstanceNorm2d(track_running_stats=False, bias=False, dtype=d), 2, 3, 4, 4)),
+    module_case("LazyInstanceNorm3d", lazy_norm(lambda d: nn.LazyInstanceNorm3d(dtype=d), 2, 3, 4, 3, 4)),
     module_case("InstanceNorm2d(eps=0)", norm(lambda d: nn.InstanceNorm2d(3, eps=0.0, dtype=d), 2, 3, 4, 4)),
 ]

@@ -1,4 +1,4 @@
-"""Normalization: BatchNorm1d/2d/3d, LayerNorm, GroupNorm and RMSNorm, in train and eval mode."""
+"""Normalization: BatchNorm1d/2d/3d (and their lazy forms), LayerNorm, GroupNorm and RMSNorm, in train and eval mode."""
 
 from __future__ import annotations
 
@@ -25,6 +25,33 @@ def randomized(module: nn.Module, rng: np.random.Generator, *, eval: bool = Fals
 def norm(build: Callable[..., nn.Module], *shape: int, eval: bool = False) -> Make:
     """``make`` for ``build(dtype)`` (randomized) on a normal input of ``shape``, shifted off zero mean."""
     return lambda dtype, rng: (randomized(build(dtype), rng, eval=eval), [normal(rng, dtype, *shape, scale=2) + 1])
+
+
+def lazy_norm(build: Callable[..., nn.Module], *shape: int, eval: bool = False) -> Make:
+    """``make`` for a lazy normalization ``build(dtype)``: its first call, on a normal input of ``shape``, infers
+    num_features and makes it the plain class; then ``norm``'s randomization and a fresh input."""
+    def make(dtype: np.dtype, rng: np.random.Generator) -> tuple[nn.Module, list]:
+        module = build(dtype)
+        module(normal(rng, dtype, *shape))
+        return randomized(module, rng, eval=eval), [normal(rng, dtype, *shape, scale=2) + 1]
+    return make
+
+
+def _lazy_batch_norm() -> list[Case]:
+    return [
+        module_case("LazyBatchNorm1d", lazy_norm(lambda d: nn.LazyBatchNorm1d(dtype=d), 8, 5)),
+        module_case("LazyBatchNorm1d(N,C,L,momentum=None,eval)",
+                    lazy_norm(lambda d: nn.LazyBatchNorm1d(momentum=None, dtype=d), 4, 5, 6, eval=True)),
+        module_case("LazyBatchNorm1d(affine=False,track_running_stats=False)",
+                    lazy_norm(lambda d: nn.LazyBatchNorm1d(affine=False, track_running_stats=False, dtype=d), 6, 3)),
+        module_case("LazyBatchNorm2d(bias=False)", lazy_norm(lambda d: nn.LazyBatchNorm2d(dtype=d, bias=False),
+                                                             4, 3, 5, 4)),
+        module_case("LazyBatchNorm2d(eps=1e-3,momentum=0.3,eval)",
+                    lazy_norm(lambda d: nn.LazyBatchNorm2d(1e-3, 0.3, dtype=d), 4, 3, 5, 4, eval=True)),
+        module_case("LazyBatchNorm3d", lazy_norm(lambda d: nn.LazyBatchNorm3d(dtype=d), 2, 3, 4, 3, 2)),
+        module_case("LazyBatchNorm3d(affine=False)", lazy_norm(lambda d: nn.LazyBatchNorm3d(affine=False, dtype=d),
+                                                               2, 3, 2, 3, 4)),
+    ]
 
 
 def _batch_norm() -> list[Case]:
@@ -99,4 +126,4 @@ def _layer_and_group_norm() -> list[Case]:
     ]
 
 
-CASES: list[Case] = [*_batch_norm(), *_layer_and_group_norm()]
+CASES: list[Case] = [*_batch_norm(), *_lazy_batch_norm(), *_layer_and_group_norm()]

@@ -3,8 +3,9 @@ torch.nn's class of the same name from the layer's options. The files here, name
 ``scratch.nn.modules``, hold the layers it cannot build: containers (their children are twins too),
 dropouts, RReLU and MultiheadAttention (the twin applies scratch's mask or slopes), the fractional max pools
 (the twin replays scratch's random samples), the Transformer family (twinned children),
-NonDynamicallyQuantizableLinear (not in torch.nn itself), Embedding and PairwiseDistance (options they keep
-under other names) and TripletMarginWithDistanceLoss (its distance); swa.py: scratch.optim.swa_utils' AveragedModel.
+NonDynamicallyQuantizableLinear (not in torch.nn itself), Embedding, PairwiseDistance and
+AdaptiveLogSoftmaxWithLoss (options they keep under other names) and TripletMarginWithDistanceLoss (its distance);
+swa.py: scratch.optim.swa_utils' AveragedModel.
 """
 
 from . import (

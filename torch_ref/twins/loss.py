@@ -5,7 +5,10 @@ distance pair (``F.pairwise_distance_forward``, possibly a ``functools.partial``
 ``torch.pairwise_distance``) comes back as that pair. Any other function has no known twin (a TypeError).
 
 And the twin of LinearCrossEntropyLoss, whose Linear child keeps in_features and bias and whose options are
-each engine's own LinearCrossEntropyOptions (mirrored field for field; a dtype crosses as the other engine's)."""
+each engine's own LinearCrossEntropyOptions (mirrored field for field; a dtype crosses as the other engine's).
+
+And the twin of AdaptiveLogSoftmaxWithLoss, whose ``cutoffs`` attribute has n_classes appended (torch's too): the
+constructor takes it without; its children are built by the constructor."""
 
 from __future__ import annotations
 
@@ -86,5 +89,18 @@ def _lce_from_torch(t: T.LinearCrossEntropyLoss) -> nn.LinearCrossEntropyLoss:
                                      options=options, dtype=t.linear.weight.detach().numpy().dtype)
 
 
-TWINS = [Twin(nn.TripletMarginWithDistanceLoss, T.TripletMarginWithDistanceLoss, _to_torch, _from_torch),
+def _asm_args(m: Any) -> tuple[Any, ...]:
+    return m.in_features, m.n_classes, list(m.cutoffs[:-1]), m.div_value, m.head_bias
+
+
+def _asm_to_torch(m: nn.AdaptiveLogSoftmaxWithLoss) -> T.AdaptiveLogSoftmaxWithLoss:
+    return T.AdaptiveLogSoftmaxWithLoss(*_asm_args(m), dtype=torch.from_numpy(m.head.weight.data[:0]).dtype)
+
+
+def _asm_from_torch(t: T.AdaptiveLogSoftmaxWithLoss) -> nn.AdaptiveLogSoftmaxWithLoss:
+    return nn.AdaptiveLogSoftmaxWithLoss(*_asm_args(t), dtype=t.head.weight.detach().numpy().dtype)
+
+
+TWINS = [Twin(nn.AdaptiveLogSoftmaxWithLoss, T.AdaptiveLogSoftmaxWithLoss, _asm_to_torch, _asm_from_torch),
+         Twin(nn.TripletMarginWithDistanceLoss, T.TripletMarginWithDistanceLoss, _to_torch, _from_torch),
          Twin(nn.LinearCrossEntropyLoss, T.LinearCrossEntropyLoss, _lce_to_torch, _lce_from_torch)]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..._array import as_numpy
-from ..parameter import Parameter, UninitializedParameter, is_lazy, uninitialized_error
+from ..parameter import Parameter, is_lazy, uninitialized_error, uninitialized_like
 
 if TYPE_CHECKING:
     from .module import Module
@@ -40,8 +40,8 @@ def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
     state: OrderedDict[str, np.ndarray] = OrderedDict()
     for key, (module, registry, name) in state_entries(root).items():
         value = getattr(module, registry)[name]
-        if is_lazy(value):  # torch's state_dict holds the UninitializedParameter (no data to copy): a fresh one
-            state[key] = UninitializedParameter(value.requires_grad, value.dtype)
+        if is_lazy(value):  # torch's state_dict holds the uninitialized parameter or buffer (no data): a fresh one
+            state[key] = uninitialized_like(value)
         else:
             state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
     return state
@@ -56,13 +56,24 @@ def _entry(key: str, value: Any) -> tuple[np.ndarray | None, str]:
                       f"{type(value).__name__} ({error}).")
 
 
-def _stage_lazy(key: str, target: Any, raw: Any, errors: list[str], staged: list) -> None:
+def materialize(module: Module, registry: str, name: str, shape: tuple[int, ...]) -> None:
+    """Give ``module``'s uninitialized parameter or buffer ``name`` (in ``registry``, "_parameters" or "_buffers")
+    the ``shape``: a parameter becomes a ``Parameter`` in place, a buffer's new array takes its place."""
+    members = getattr(module, registry)
+    value = members[name]
+    if registry == "_buffers":
+        members[name] = value.materialize(shape)
+    else:
+        value.materialize(shape)
+
+
+def _stage_lazy(key: str, target: tuple[Module, str, str], raw: Any, errors: list[str], staged: list[Any]) -> None:
     """An entry where the module's parameter or the loaded value is uninitialized, as torch loads it: nothing
     to copy between two uninitialized ones; an array into an uninitialized parameter materializes it with the
     array's shape (at the write, so that a failing load changes nothing); an uninitialized value into an
     initialized parameter is torch's error."""
     if is_lazy(raw):
-        if not is_lazy(target):
+        if not is_lazy(getattr(target[0], target[1])[target[2]]):
             errors.append(f'While copying the parameter named "{key}": {uninitialized_error("shape")}')
         return
     value, problem = _entry(key, raw)
@@ -87,13 +98,14 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
     missing = [key for key, (module, _, name) in entries.items()
                if key not in state_dict and name not in module.optional_state]
     unexpected = [key for key in state_dict if key not in entries]
-    errors, staged = [], []
+    errors: list[str] = []
+    staged: list[Any] = []
     for key, (module, registry, name) in entries.items():
         if key not in state_dict:
             continue
         target = getattr(module, registry)[name]
         if is_lazy(target) or is_lazy(state_dict[key]):
-            _stage_lazy(key, target, state_dict[key], errors, staged)
+            _stage_lazy(key, (module, registry, name), state_dict[key], errors, staged)
             continue
         current = target.data if isinstance(target, Parameter) else target
         value, problem = _entry(key, state_dict[key])
@@ -113,8 +125,10 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
     if errors:
         raise RuntimeError(f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors))
     for current, value in staged:
-        if is_lazy(current):  # torch's _lazy_load_hook: materialized with the loaded shape, then copied
-            current.materialize(value.shape)
-            current = current.data
+        if isinstance(current, tuple):  # torch's _lazy_load_hook: materialized with the loaded shape, then copied
+            module, registry, name = current
+            materialize(module, registry, name, value.shape)
+            current = getattr(module, registry)[name]
+            current = current.data if isinstance(current, Parameter) else current
         np.copyto(current, value, casting="unsafe")
     return IncompatibleKeys(missing, unexpected)

@@ -1,30 +1,37 @@
 r"""Lazy modules, as torch.nn's: ``LazyLinear`` and ``LazyConv1d`` ... ``LazyConvTranspose3d`` infer ``in_features``
-/ ``in_channels`` from their first input.
+/ ``in_channels`` from their first input, ``LazyBatchNorm1d`` ... ``LazyInstanceNorm3d`` their ``num_features``.
 
 Until then their ``weight`` and ``bias`` are ``UninitializedParameter``\ s (no shape, no data; reading either
-raises). The first call (``m(x)``, before ``forward``, as torch's forward pre-hook) reads the size off the input,
-materializes the parameters and initializes them with the non-lazy class's ``reset_parameters``, drawing from
-the ``rng`` given to the constructor (or scratch's global generator) exactly as ``Linear`` / ``Conv2d`` built
-with that size would; then the module *becomes* that class (``self.__class__ = cls_to_become``, as torch).
+raises), and a lazy normalization's ``running_mean`` / ``running_var`` are ``UninitializedBuffer``\ s. The first
+call (``m(x)``, before ``forward``, as torch's forward pre-hook) reads the size off the input, materializes them
+and initializes them with the non-lazy class's ``reset_parameters``, drawing from the ``rng`` given to the
+constructor (or scratch's global generator) exactly as ``Linear`` / ``Conv2d`` built with that size would; then
+the module *becomes* that class (``self.__class__ = cls_to_become``, as torch).
 
-``load_state_dict`` into a lazy module materializes each parameter with the loaded array's shape (torch's
-``_lazy_load_hook``), without drawing; ``state_dict`` of an uninitialized one holds ``UninitializedParameter``\ s.
+``load_state_dict`` into a lazy module materializes each parameter and buffer with the loaded array's shape
+(torch's ``_lazy_load_hook``), without drawing; ``state_dict`` of an uninitialized one holds the uninitialized
+parameters and buffers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ..parameter import UninitializedParameter, is_lazy
+from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from ._checks import check_size
+from ._state_dict import materialize
 from .conv import SPATIAL, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 from .module import Module, resolve_dtype
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
 
-__all__ = ["LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-           "LazyConvTranspose3d", "LazyLinear"]  # LazyModuleMixin: not in torch.nn's namespace either
+__all__ = ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyInstanceNorm1d",
+           "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear"]
+# LazyModuleMixin: not in torch.nn's namespace either
 
 
 class LazyModuleMixin:
@@ -54,8 +61,16 @@ class LazyModuleMixin:
         raise NotImplementedError(f"initialize_parameters is not implemented for {type(self).__name__}")
 
     def has_uninitialized_params(self) -> bool:
-        """Whether a parameter of this module (not of its children) is still uninitialized."""
-        return any(is_lazy(p) for p in self._parameters.values())
+        """Whether a parameter or buffer of this module (not of its children) is still uninitialized (torch's
+        name, and torch's check of both)."""
+        module = cast(Module, self)
+        return any(is_lazy(p) for p in (*module._parameters.values(), *module._buffers.values()))
+
+    def _materialize(self, name: str, shape: tuple[int, ...]) -> None:
+        """The uninitialized parameter or buffer ``name`` given ``shape`` (torch's ``materialize``; a buffer's
+        array takes the ``UninitializedBuffer``'s place)."""
+        module = cast(Module, self)
+        materialize(module, "_parameters" if name in module._parameters else "_buffers", name, shape)
 
     def _infer_parameters(self, *args: Any, **kwargs: Any) -> None:
         self.initialize_parameters(*args, **kwargs)
@@ -220,3 +235,87 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
         "torch.nn.LazyConvTranspose3d.\n\n" + _TRANSPOSED_ARGS.format("ConvTranspose3d")
     cls_to_become = ConvTranspose3d
     _dims = 3
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """What the lazy normalizations share (torch's ``_LazyNormBase``): ``num_features`` from the input's dim 1;
+    ``weight`` / ``bias`` uninitialized parameters and ``running_mean`` / ``running_var`` uninitialized buffers
+    (``num_batches_tracked`` a plain 0, as torch's), materialized with ``(num_features,)`` at the first call and
+    set as the plain class sets them (ones, zeros; running statistics 0 and 1)."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype: Any = None, *, bias: bool = True,
+                 rng: np.random.Generator | None = None) -> None:
+        dtype = resolve_dtype(dtype)
+        _BatchNorm.__init__(self, 0, eps, momentum, False, False, dtype, bias=False)  # type: ignore[arg-type]
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(dtype=dtype)
+            self.running_var = UninitializedBuffer(dtype=dtype)
+            self.num_batches_tracked = np.array(0, dtype=np.int64)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: np.ndarray) -> None:
+        """``num_features = input.shape[1]`` (torch's ``input.size(1)``, for an unbatched instance norm's input too:
+        torch's quirk, which the plain class's channel check then reports) and the members materialized. When
+        nothing was uninitialized (loaded, or neither affine nor tracking), torch leaves ``num_features`` 0, in its
+        repr too; scratch reads it off the loaded arrays (or the input), as its norms check the input against it."""
+        self._check_input_dim(input)  # type: ignore[attr-defined]
+        if self.has_uninitialized_params():
+            self.num_features = int(input.shape[1])
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                if is_lazy(getattr(self, name)):
+                    self._materialize(name, (self.num_features,))
+            self.reset_parameters()
+        elif self.num_features == 0:
+            loaded = next((v for v in (self.weight, self.running_mean) if v is not None), None)
+            self.num_features = int(input.shape[1] if loaded is None else loaded.shape[0])
+
+
+_NORM_ARGS = """Args: eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype (default float32), bias=True
+    (keyword-only), rng (keyword-only, unused); as ``{0}``'s less ``num_features``{1}. Shapes, math, forward and
+    backward: ``{0}``'s (the module becomes one)."""
+_INSTANCE = ", but with affine=True and track_running_stats=True by default (torch's quirk: its docstring says False)"
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    __doc__ = "A ``BatchNorm1d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyBatchNorm1d.\n\n" + _NORM_ARGS.format("BatchNorm1d", "")
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    __doc__ = "A ``BatchNorm2d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyBatchNorm2d.\n\n" + _NORM_ARGS.format("BatchNorm2d", "")
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    __doc__ = "A ``BatchNorm3d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyBatchNorm3d.\n\n" + _NORM_ARGS.format("BatchNorm3d", "")
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    __doc__ = "An ``InstanceNorm1d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyInstanceNorm1d.\n\n" + _NORM_ARGS.format("InstanceNorm1d", _INSTANCE)
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    __doc__ = "An ``InstanceNorm2d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyInstanceNorm2d.\n\n" + _NORM_ARGS.format("InstanceNorm2d", _INSTANCE)
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    __doc__ = "An ``InstanceNorm3d`` whose ``num_features`` is inferred from the first input, as " \
+        "torch.nn.LazyInstanceNorm3d.\n\n" + _NORM_ARGS.format("InstanceNorm3d", _INSTANCE)
+    cls_to_become = InstanceNorm3d

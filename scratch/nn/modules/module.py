@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parameter import Parameter, zero_grads
+from ..parameter import Parameter, UninitializedBuffer, is_lazy, zero_grads
 from ..utils import anomaly
 from . import _state_dict
 from ._checks import check_input_kind
@@ -214,7 +214,7 @@ class Module:
                                 "(scratch.nn.Module or None expected)")
             self._modules[name] = None
         elif name in self.__dict__.get("_buffers", {}):
-            if value is not None and not isinstance(value, np.ndarray):
+            if value is not None and not isinstance(value, (np.ndarray, UninitializedBuffer)):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(numpy.ndarray or None expected)")
             self._buffers[name] = value
@@ -252,8 +252,9 @@ class Module:
                             "(scratch.nn.Parameter or None required)")
         self._parameters[name] = param
 
-    def register_buffer(self, name: str, tensor: np.ndarray | None, persistent: bool = True) -> None:
-        if tensor is not None and not isinstance(tensor, np.ndarray):
+    def register_buffer(self, name: str, tensor: np.ndarray | UninitializedBuffer | None,
+                        persistent: bool = True) -> None:
+        if tensor is not None and not isinstance(tensor, (np.ndarray, UninitializedBuffer)):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(numpy.ndarray or None required)")
         self._forget(name, keep=self._buffers)
@@ -362,7 +363,9 @@ class Module:
                 if param is not None and np.issubdtype(param.dtype, np.floating):
                     param._to_dtype(target)  # an UninitializedParameter keeps the dtype for its materialization
             for name, buf in module._buffers.items():
-                if buf is not None and np.issubdtype(buf.dtype, np.floating):
+                if is_lazy(buf):  # an UninitializedBuffer keeps the dtype for its materialization
+                    buf._to_dtype(target)
+                elif buf is not None and np.issubdtype(buf.dtype, np.floating):
                     module._buffers[name] = buf.astype(target)
         return self
 

@@ -1,5 +1,5 @@
 """The losses, as in ``scratch.nn.modules.loss``: regression, classification, probabilistic, margin, multilabel,
-triplet, ctc, linear_cross_entropy.
+triplet, ctc, linear_cross_entropy, adaptive (a module case: its forward returns the output and the loss).
 
 Most configurations run in every reduction: ``per_reduction("L1Loss(3-D)", make)`` gives the cases
 ``L1Loss(3-D,mean)``, ``L1Loss(3-D,sum)`` and ``L1Loss(3-D,none)``, where ``make(dtype, rng, reduction)``
@@ -31,9 +31,19 @@ def per_reduction(name: str, make: MakeLoss, reductions: Sequence[str] = REDUCTI
 
 
 def _cases() -> list[Case]:
-    from . import classification, ctc, linear_cross_entropy, margin, multilabel, probabilistic, regression, triplet
+    from . import (
+        adaptive,
+        classification,
+        ctc,
+        linear_cross_entropy,
+        margin,
+        multilabel,
+        probabilistic,
+        regression,
+        triplet,
+    )
     return [*regression.CASES, *classification.CASES, *probabilistic.CASES, *margin.CASES, *multilabel.CASES,
-            *triplet.CASES, *ctc.CASES, *linear_cross_entropy.CASES]
+            *triplet.CASES, *ctc.CASES, *linear_cross_entropy.CASES, *adaptive.CASES]
 
 
 

@@ -2,8 +2,19 @@
 per kind of loss; ``_reduction`` holds what they share."""
 
 
-from . import classification, ctc, linear_cross_entropy, margin, multilabel, probabilistic, regression, triplet
+from . import (
+           adaptive,
+           classification,
+           ctc,
+           linear_cross_entropy,
+           margin,
+           multilabel,
+           probabilistic,
+           regression,
+           triplet,
+)
 from ._reduction import check_reduction
+from .adaptive import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .ctc import *  # noqa: F403
 from .linear_cross_entropy import *  # noqa: F403
@@ -15,4 +26,4 @@ from .triplet import *  # noqa: F403
 
 __all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
            *multilabel.__all__, *triplet.__all__, *ctc.__all__,
-           *linear_cross_entropy.__all__]
+           *linear_cross_entropy.__all__, *adaptive.__all__]

@@ -1,8 +1,20 @@
-"""Loss modules, one file per kind of loss (the same files as ``scratch.nn.functional.loss``);
+"""Loss modules, one file per kind of loss (the same files as ``scratch.nn.functional.loss``; ``adaptive``: the
+adaptive softmax, a Module with its own loss, as torch's);
 ``_base`` holds the base classes."""
 
 
-from . import classification, ctc, linear_cross_entropy, margin, multilabel, probabilistic, regression, triplet
+from . import (
+           adaptive,
+           classification,
+           ctc,
+           linear_cross_entropy,
+           margin,
+           multilabel,
+           probabilistic,
+           regression,
+           triplet,
+)
+from .adaptive import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .ctc import *  # noqa: F403
 from .linear_cross_entropy import *  # noqa: F403
@@ -14,4 +26,4 @@ from .triplet import *  # noqa: F403
 
 __all__ = [*regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
            *multilabel.__all__, *triplet.__all__, *ctc.__all__,
-           *linear_cross_entropy.__all__]
+           *linear_cross_entropy.__all__, *adaptive.__all__]
