@@ -19,6 +19,7 @@ from scratch.nn import Parameter
 
 from .arrays import indexed_names, is_float, leaves, random_like, to_numpy, tree_map
 from .convert import to_torch, to_torch_optimizer
+from .oracle import objective
 from .report import Comparison, ParityResult, allow_atol, compare_arrays, within_atol
 from .tolerance import MIN_GRAD_NORM, reduction_length, rtol, trajectory_rtol
 
@@ -175,6 +176,10 @@ PARAMETER_SHAPES = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 
 MATRIX_ONLY = frozenset({"Muon"})
 MATRIX_PARAMETER_SHAPES = {"weight": (4, 3), "wide": (3, 5), "square": (3, 3), "frozen": (2, 2)}
 SKIPPED_EVERY = 7  # the second parameter gets no gradient on every 7th step, as a layer that a step did not use
+#: Optimizers whose ``step`` needs a closure (optim_db's ``step_requires_closure``): instead of random gradients
+#: they minimize the oracle's function (torch_ref/oracle/objective.py, a new target each step) over every
+#: parameter but the frozen one, through a closure each engine evaluates on its own parameters.
+CLOSURE_STEP = frozenset({"LBFGS"})
 
 
 def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype: Any = np.float64,
@@ -184,7 +189,8 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
 
     ``groups`` is one group's options, or a list of them (the parameters, ``parameter_shapes(optimizer)``, are
     dealt out to the groups in order). Each step both engines get the same random gradients (none for the
-    frozen parameter, none for the second one every ``SKIPPED_EVERY``-th step); after it every parameter and
+    frozen parameter, none for the second one every ``SKIPPED_EVERY``-th step; a ``CLOSURE_STEP`` optimizer
+    instead minimizes the oracle's function through a closure); after it every parameter and
     every optimizer state entry is compared, step s held to ``trajectory_rtol(dtype, 1, s)`` (an update is
     elementwise: no reduction), relative to the largest magnitude the quantity has held so far: a buffer is a
     running sum of earlier terms, so its round-off scales with them, and a buffer that cancels to near 0 (an
@@ -200,10 +206,14 @@ def optimizer_parity(optimizer: str | type, groups: dict | list[dict], *, dtype:
     torch_opt = to_torch_optimizer(opt, {id(p): theirs[name] for name, p in ours.items()})
     worst: dict[str, tuple[Comparison, np.ndarray, np.ndarray]] = {}
     peak: dict[str, float] = {}  # the largest magnitude each quantity has held so far
+    closure = type(opt).__name__ in CLOSURE_STEP
     for step in range(1, steps + 1):
-        feed_gradients(ours, theirs, rng, step)
-        opt.step()
-        torch_opt.step()
+        if closure:
+            _closure_step(ours, theirs, opt, torch_opt, rng)
+        else:
+            feed_gradients(ours, theirs, rng, step)
+            opt.step()
+            torch_opt.step()
         tol = trajectory_rtol(ours["weight"].dtype, 1, step) if rtol is None else rtol
         for quantity, actual, expected in optimizer_quantities(ours, theirs, opt, torch_opt):
             expected = to_numpy(expected)
@@ -249,6 +259,16 @@ def feed_gradients(ours: dict[str, Parameter], theirs: dict[str, Any], rng: np.r
         theirs[name].grad = None if skipped else torch.tensor(p.grad)
 
 
+def _closure_step(ours: dict[str, Parameter], theirs: dict[str, Any], opt: Any, torch_opt: Any,
+                  rng: np.random.Generator) -> None:
+    """One step of a ``CLOSURE_STEP`` optimizer in both engines, on objective.py's function with a new target
+    (the frozen parameter is left out: it keeps no gradient)."""
+    trained = [name for name in ours if name != "frozen"]
+    target = objective.new_target(rng, {name: ours[name] for name in trained}, ours["weight"].dtype)
+    opt.step(objective.scratch_closure({name: ours[name] for name in trained}, target))
+    torch_opt.step(objective.torch_closure({name: theirs[name] for name in trained}, target))
+
+
 def _build_optimizer(optimizer: str | type, params: dict[str, Parameter], groups: dict | list[dict]) -> Any:
     cls = getattr(scratch.optim, optimizer) if isinstance(optimizer, str) else optimizer
     if isinstance(groups, dict):
@@ -279,5 +299,20 @@ def optimizer_quantities(params: dict, twins: dict, scratch_opt: Any, torch_opt:
             actual, expected = ours.get(entry, np.empty(0)), theirs.get(entry, np.empty(0))
             if entry == "step":  # torch keeps a float32 tensor, scratch a Python float: compare the counts
                 actual, expected = np.float64(actual), np.float64(to_numpy(expected))
-            quantities.append((f"state.{key}.{entry}", actual, expected))
+            quantities += _state_entry(f"state.{key}.{entry}", actual, expected)
     return quantities
+
+
+def _state_entry(quantity: str, actual: Any, expected: Any) -> list[tuple]:
+    """A state entry; a list (LBFGS's history) as its length, then item by item (for a slot one engine has
+    not filled yet, a None, whether both have filled it)."""
+    if not isinstance(actual, list) and not isinstance(expected, list):
+        return [(quantity, actual, expected)]
+    actual, expected = [x if isinstance(x, list) else [] for x in (actual, expected)]
+    entries = [(f"{quantity}.len", np.float64(len(actual)), np.float64(len(expected)))]
+    for index, (a, b) in enumerate(zip(actual, expected)):
+        if a is None or b is None:
+            entries.append((f"{quantity}[{index}].filled", np.float64(a is None), np.float64(b is None)))
+        else:
+            entries.append((f"{quantity}[{index}]", a, b))
+    return entries

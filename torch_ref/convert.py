@@ -120,8 +120,8 @@ def to_torch_optimizer(optimizer: Any, params: dict[int, torch.nn.Parameter]) ->
 
 def optimizer_state_from_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
     """A torch optimizer's ``state_dict()`` in scratch's format, for scratch's ``load_state_dict``:
-    every tensor becomes a NumPy copy (same dtype and shape), ``step`` a float, and torch's kernel
-    options (``foreach``, ``fused``, ``capturable``, ``differentiable``) are dropped."""
+    every tensor becomes a NumPy copy (same dtype and shape; in a list too, as LBFGS's history), ``step`` a
+    float, and torch's kernel options (``foreach``, ``fused``, ``capturable``, ``differentiable``) are dropped."""
     state = {index: {name: _state_from_torch(name, value) for name, value in values.items()}
              for index, values in state_dict["state"].items()}
     groups = [{key: _number_from_torch(value) for key, value in group.items() if key not in TORCH_ONLY_OPTIONS}
@@ -131,7 +131,8 @@ def optimizer_state_from_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
 
 def optimizer_state_to_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
     """A scratch optimizer's ``state_dict()`` in torch's format, for torch's ``load_state_dict``:
-    every array becomes a tensor copy, ``step`` a 0-d tensor of torch's scalar dtype; the kernel
+    every array becomes a tensor copy (a NumPy scalar a 0-d tensor, in a list too: LBFGS's history), ``step``
+    a 0-d tensor of torch's scalar dtype; the kernel
     options are left for torch's load_state_dict to restore."""
     state = {index: {name: _state_to_torch(name, value) for name, value in values.items()}
              for index, values in state_dict["state"].items()}
@@ -139,10 +140,13 @@ def optimizer_state_to_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def _state_from_torch(name: str, value: Any) -> Any:
+    """A state entry: ``step`` a float, a tensor a NumPy copy, a list (LBFGS's history) element by element."""
     if name == "step":
         return float(value)
     if isinstance(value, torch.Tensor):
         return to_numpy(value, copy=True)
+    if isinstance(value, list | tuple):
+        return type(value)(_state_from_torch(name, item) for item in value)
     return copy.deepcopy(value)
 
 
@@ -154,6 +158,7 @@ def _number_from_torch(value: Any) -> Any:
 
 
 def _state_to_torch(name: str, value: Any) -> Any:
+    """A state entry in torch's form (see ``optimizer_state_to_torch``)."""
     if name == "step":
         return torch.tensor(float(value), dtype=_scalar_dtype())
     if name in FLOAT32_SCALARS:
@@ -161,8 +166,10 @@ def _state_to_torch(name: str, value: Any) -> Any:
         # make NAdam's float32 mu_product (ASGD's eta, mu) float64; a number is turned into a float32
         # tensor by the optimizer's __setstate__, as a fresh optimizer has it.
         return float(np.asarray(value))
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray | np.generic):  # a NumPy scalar (LBFGS's H_diag, ro): torch's 0-d tensor
         return torch.tensor(value)
+    if isinstance(value, list | tuple):  # LBFGS's history (old_dirs, old_stps, ro, al), element by element
+        return type(value)(_state_to_torch(name, item) for item in value)
     return copy.deepcopy(value)
 
 

@@ -5,6 +5,10 @@
 - ``add_scaled_(a, b, alpha)``: ``a.add_(b, alpha=alpha)`` in place, fused as torch's.
 - ``dot(a, b)``: torch's ``dot``, MKL's BLAS: its own summation order, not OpenBLAS's (NumPy's).
 - ``torch_sum(a)``, ``abs_sum(a)``: torch's ``sum`` (ATen's cascade), not NumPy's pairwise sum.
+- ``rdiv(a, b)``: ``a / b``, as torch divides a Python number by a 0-d tensor: ``b.reciprocal() * a``, rounded
+  twice (``Tensor.__rtruediv__``). A NumPy scalar here stands for torch's 0-d tensor, a Python float for a float.
+- ``sqrt(x)``: NumPy's, correctly rounded. torch's float32 sqrt (MKL's vector math) is not, and is not reproduced
+  (torch_ref/oracle/gaps.py has where that shows); a test swaps torch's in here to show it is all that differs.
 
 The orders are those of torch on one thread, measured on this project's machines (parity_tests/test_optim_lbfgs.py
 checks them against the installed torch).
@@ -143,3 +147,16 @@ def torch_sum(a: NDArray[Any]) -> Any:
 def abs_sum(a: NDArray[Any]) -> Any:
     """``a.abs().sum()`` in torch's order."""
     return torch_sum(np.abs(a))
+
+
+def sqrt(x: Any) -> Any:
+    """The square root, correctly rounded (NumPy's); torch's float32 one is not (see the module's docstring)."""
+    return np.sqrt(x)
+
+
+def rdiv(a: Any, b: Any) -> Any:
+    """``a / b`` with torch's types: a Python number over a NumPy scalar (torch's 0-d tensor) is ``(1 / b) * a``,
+    as torch's ``Tensor.__rtruediv__`` computes it (reciprocal, then multiply: two roundings); else true division."""
+    if isinstance(b, np.generic) and not isinstance(a, np.generic | np.ndarray):
+        return np.reciprocal(b) * a
+    return a / b

@@ -61,11 +61,12 @@ class LBFGS(Optimizer):
     optim_db inputs (torch_ref/oracle) that makes every float64 iterate, search direction and curvature pair
     equal torch's bit for bit, and float32 too without the line search.
 
-    Status: not exported from ``scratch.optim`` yet. torch's float32 ``sqrt`` (MKL's vector math on the CPU)
-    is not correctly rounded (up to 0.75 ulp; ~17% of random inputs differ from NumPy's by one ulp, float64
-    ~1.3%): in the strong-Wolfe search's cubic interpolation the one-ulp difference meets a cancellation
-    (g2 + d2 - d1) and moves t by 16 ulps, and the float32 line-search iterates part from torch's past the
-    policy in one optim_db case (strong_wolfe with StepLR + ReduceLROnPlateau: step 2, then 1.7e-2 by step 5).
+    Where it is not: torch's float32 ``sqrt`` (MKL's vector math on the CPU) is not correctly rounded (up to
+    0.75 ulp; ~17% of random inputs differ from NumPy's by one ulp, float64 ~1.3%): in the strong-Wolfe search's
+    cubic interpolation the one-ulp difference meets a cancellation (the minimizer x2 - (x2 - x1) ratio, ratio near
+    1) and moves t by 16 ulps; in one optim_db case (float32, strong_wolfe with StepLR + ReduceLROnPlateau) the
+    parameters stay within the policy but the two-loop coefficients part from torch's past it (1.7e-2 by step 3),
+    a strict xfail of the oracle (torch_ref/oracle/gaps.py).
 
     State (on the first parameter, as torch's): ``func_evals``, ``n_iter``, ``d``, ``t``, ``old_dirs``
     (the y_i), ``old_stps`` (the s_i), ``ro`` (ρ_i), ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``.

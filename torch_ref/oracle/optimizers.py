@@ -51,10 +51,10 @@ from .trajectory import MISSING, Trajectory
 STEPS = 20  # torch's goes_right_direction tests take 20 steps; ReduceLROnPlateau needs > 11 to cut the lr
 #: an optimizer whose step needs a closure (LBFGS) runs this many steps, each up to max_iter (20) iterations on
 #: objective.py's function, beside a torch reference on the function evaluated in another order, whose gap to
-#: torch is allowed as a differentiable case's is. scratch's LBFGS is not exported yet: with torch's fused
-#: add(alpha=) and MKL's dot order it equals torch bit for bit in 18 of optim_db's 20 cases, but torch's float32
-#: sqrt is not correctly rounded, and in the line search's cubic interpolation that one ulp grows past the policy
-#: in one float32 case (see scratch/optim/lbfgs.py), so no optim_db case of it runs
+#: torch is allowed as a differentiable case's is. With torch's fused add(alpha=) and MKL's dot order scratch's
+#: LBFGS equals torch bit for bit in 18 of optim_db's 20 cases; torch's float32 sqrt is not correctly rounded, and
+#: in the line search's cubic interpolation that one ulp grows past the policy in one float32 case (a strict
+#: xfail with its measurements: gaps.py)
 CLOSURE_STEPS = 5
 NO_GRAD_STEP = 13  # the second parameter (the bias) gets no gradient at this step
 SHAPES = {"weight": (10, 5), "bias": (10,), "scalar": ()}
