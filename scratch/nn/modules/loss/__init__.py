@@ -1,6 +1,7 @@
 """Loss modules, one file per kind of loss (the same files as ``scratch.nn.functional.loss``);
 ``_base`` holds the base classes."""
 
+from typing import TYPE_CHECKING
 
 from . import classification, ctc, linear_cross_entropy, margin, multilabel, probabilistic, regression, triplet
 from .classification import *  # noqa: F403
@@ -12,6 +13,8 @@ from .probabilistic import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .triplet import *  # noqa: F403
 
-__all__ = [*regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
-           *multilabel.__all__, *triplet.__all__, *ctc.__all__,
-           *linear_cross_entropy.__all__]
+# mypy reads only a literal __all__, so it sees the star imports above (the same names) instead
+if not TYPE_CHECKING:
+    __all__ = [*regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
+               *multilabel.__all__, *triplet.__all__, *ctc.__all__,
+               *linear_cross_entropy.__all__]
