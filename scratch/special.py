@@ -42,7 +42,7 @@ _ERF_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.536729
            -2.24409524465858183362e+01)
 
 
-def _ratio(num: tuple, den: tuple, t: np.ndarray) -> np.ndarray:
+def _ratio(num: tuple[float, ...], den: tuple[float, ...], t: np.ndarray) -> np.ndarray:
     """num(t) / den(t), each c_0 + c_1 t + c_2 t^2 + ... by Horner's rule (a loop over coefficients)."""
     return _horner(num[::-1], t) / _horner(den[::-1], t)
 

@@ -6,7 +6,7 @@ softmax of the scores, the dropout noise on the weights, masks as additive biase
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -245,7 +245,7 @@ def merge_heads(x: np.ndarray, batch_first: bool) -> np.ndarray:
     return x.transpose(2, 0, 1, 3).reshape(length, n, h * d)
 
 
-def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weights: tuple, packed: bool,
+def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weights: tuple[Any, ...], packed: bool,
                      batch_first: bool) -> None:
     """Feature sizes against the projection weights, and sequence/batch sizes of key and value, as torch."""
     if packed and key.shape != value.shape:
@@ -263,7 +263,8 @@ def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weigh
                              f"{name} of shape {x.shape}")
 
 
-def project(inputs: tuple, weights: tuple, biases: tuple, in_proj: tuple, opts: MHAOptions) -> list[np.ndarray]:
+def project(inputs: tuple[Any, ...], weights: tuple[Any, ...], biases: tuple[Any, ...], in_proj: tuple[Any, ...],
+            opts: MHAOptions) -> list[np.ndarray]:
     """q, k, v = x W^T + b for each input, split into heads (N, H, L, E / H); self-attention with packed
     weights is one matrix product, as torch's ``_in_projection_packed``."""
     if opts.fused:
@@ -339,7 +340,7 @@ def add_batch_axis(x: np.ndarray | None, batched: bool, axis: int) -> np.ndarray
     return x if x is None or batched else np.expand_dims(x, axis)
 
 
-def project_backward(dq: np.ndarray, dk: np.ndarray, dv: np.ndarray, cache: MHACache) -> list:
+def project_backward(dq: np.ndarray, dk: np.ndarray, dv: np.ndarray, cache: MHACache) -> list[list[Any]]:
     """dL/d(each input) and the projections' weight and bias gradients (three each), from the heads' grads."""
     opts = cache.options
     inputs, weights = cache.inputs, cache.proj_weights

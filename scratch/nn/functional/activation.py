@@ -7,7 +7,7 @@ Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -96,14 +96,15 @@ def _limits() -> np.errstate:
 
 
 # ---------------------------------------------------------------------------------------- LeakyReLU
-def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray,
+                       tuple[Any, ...]]:
     r"""y = x if x > 0 else negative_slope * x."""
     positive = x > 0  # the mask, before an in-place write (and not y: a later in-place module may change its sign)
     out = _into(x, np.where(positive, x, x * negative_slope), inplace)
     return out, (positive, negative_slope, inplace)
 
 
-def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def leaky_relu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy * (1 if x > 0 else negative_slope); at x = 0 the slope is negative_slope, as in torch.
 
     In place, x is gone and torch reads the sign of y instead, which needs negative_slope >= 0 (refused
@@ -200,7 +201,7 @@ _M_2_SQRTPI = 1.12837916709551257390
 _GELU_KAPPA = 0.044715
 
 
-def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh', y = x/2 (1 + tanh(u)),
     u = sqrt(2/pi) (x + 0.044715 x^3). The cache keeps erf(x / sqrt 2) or tanh(u) for the backward."""
     if approximate not in ("none", "tanh"):
@@ -213,7 +214,7 @@ def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, 
         return 0.5 * x * (1 + tanh_inner), (x, approximate, tanh_inner)
 
 
-def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def gelu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi); with 'tanh':
     dL/dx = dL/dy ((1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)), t = tanh(u)."""
     x, approximate, saved = cache
@@ -261,7 +262,7 @@ def mish_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- Softplus, Softsign
-def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, tuple]:
+def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold (torch's linear regime)."""
     xb = x * beta
     with _limits():  # e^{beta x} past the threshold is never selected
@@ -269,7 +270,7 @@ def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) 
     return out, (x, beta, threshold)
 
 
-def softplus_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softplus_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy z / (z + 1), z = e^{beta x} (that is, sigma(beta x)); dL/dy past the threshold."""
     x, beta, threshold = cache
     xb, limit = x * beta, x.dtype.type(threshold)
@@ -290,14 +291,14 @@ def softsign_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     return dout / d + (-dout * ((x / d) / d)) * np.sign(x)
 
 
-def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple]:
+def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x - lambd where x > lambd, x + lambd where x < -lambd, else x * 0 (so -0.0 and NaN pass, as torch)."""
     lam = x.dtype.type(lambd)
     with np.errstate(invalid="ignore"):  # inf * 0 on the branches np.where does not select
         return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * 0)), (x, lam)
 
 
-def softshrink_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softshrink_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = 0 where |x| <= lambd, else dL/dy (0 at both kinks; a NaN x passes dL/dy on, as torch)."""
     x, lam = cache
     return np.where(np.abs(x) <= lam, 0, dout).astype(dout.dtype, copy=False)
@@ -305,7 +306,7 @@ def softshrink_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 # --------------------------------------------------------------------------------- Hardtanh, ReLU6
 def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
-                     inplace: bool = False) -> tuple[np.ndarray, tuple]:
+                     inplace: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = min(max(x, min_val), max_val)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
@@ -313,25 +314,25 @@ def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
     return out, (out.copy() if inplace else x, min_val, max_val)  # a copy: a later in-place module may overwrite out
 
 
-def hardtanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def hardtanh_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy where min_val < x < max_val, else 0: 0 at both kinks, as in torch."""
     saved, min_val, max_val = cache
     # at a NaN x this gives 0, as torch's vectorized kernel does (its scalar tail passes dout on instead)
     return np.where((saved > min_val) & (saved < max_val), dout, 0)
 
 
-def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = min(max(0, x), 6): hardtanh on [0, 6]."""
     return hardtanh_forward(x, 0.0, 6.0, inplace)
 
 
-def relu6_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def relu6_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy where 0 < x < 6, else 0 (0 at both kinks)."""
     return hardtanh_backward(dout, cache)
 
 
 # -------------------------------------------------------------------------------------------- PReLU
-def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple]:
+def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x if x > 0 else a x, with a = weight broadcast along x's dim 1 (one slope when weight has 1).
 
     ``weight`` has shape (1,) or (C,) with C = x.shape[1] (the caller checks, as PReLU does).
@@ -343,7 +344,7 @@ def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple]
     return np.where(x > 0, x, a * x), (x, a, weight.shape)
 
 
-def prelu_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+def prelu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
     r"""dL/dx = dL/dy if x > 0 else a dL/dy;  dL/da_c = sum over x's elements of channel c where x <= 0
     of x dL/dy (over all elements for a single a). Returns (dL/dx, dL/dweight)."""
     x, a, weight_shape = cache

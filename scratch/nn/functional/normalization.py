@@ -22,7 +22,7 @@ the input's own precision (float16 in float32), as torch's ``_fused_rms_norm``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def _verify_batch_size(size: Sequence[int], owner: str) -> None:
                          f"{list(size)}")
 
 
-def _check_batch_norm_args(input: np.ndarray, others: tuple, training: bool, eps: float, owner: str) -> None:
+def _check_batch_norm_args(input: np.ndarray, others: tuple[Any, ...], training: bool, eps: float, owner: str) -> None:
     """torch's checks in torch's order: the batch size and eps (F.batch_norm), then the dtypes (its kernel):
     the running statistics, weight and bias that are given must have the input's dtype."""
     if training:

@@ -16,7 +16,7 @@ __all__ = ["fractional_max_pool_backward", "fractional_max_pool_forward", "fract
            "max_unpool_backward", "max_unpool_forward", "unpool_output_size"]
 
 
-def fractional_output_size(owner: str, dims: int, spatial: tuple, output_size: Any,
+def fractional_output_size(owner: str, dims: int, spatial: tuple[Any, ...], output_size: Any,
                            output_ratio: Any) -> tuple[int, ...]:
     """``output_size`` as ints, or int(L * ratio) along each axis, as torch's functional does."""
     if output_size is not None:
@@ -40,7 +40,8 @@ def _starts(samples: np.ndarray, size: int, out: int, kernel: int) -> np.ndarray
     return starts
 
 
-def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, output_size: tuple, samples: np.ndarray,
+def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, output_size: tuple[int, ...],
+                                samples: np.ndarray,
                                 owner: str = "FractionalMaxPool") -> tuple[np.ndarray, MaxPoolCache]:
     r"""Fractional max pooling (Graham, 2014): output i takes the max over the k-window starting at the
     pseudo-random start_i (``_starts``) along each axis; starts come from one uniform sample u in [0, 1)
@@ -84,7 +85,8 @@ def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, outp
 fractional_max_pool_backward = max_pool_backward
 
 
-def unpool_output_size(owner: str, input_shape: tuple, kernel: tuple, stride: tuple, padding: tuple,
+def unpool_output_size(owner: str, input_shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                       padding: tuple[int, ...],
                        output_size: Any) -> tuple[int, ...]:
     """torch's ``_unpool_output_size``: (L - 1) s + k - 2p along each axis, or ``output_size`` (its last
     len(kernel) entries if it has two more), which must lie strictly within a stride of that."""
@@ -108,8 +110,8 @@ def unpool_output_size(owner: str, input_shape: tuple, kernel: tuple, stride: tu
     return sizes
 
 
-def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_size: tuple,
-                       owner: str = "MaxUnpool") -> tuple[np.ndarray, tuple]:
+def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_size: tuple[int, ...],
+                       owner: str = "MaxUnpool") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""The partial inverse of max pooling: y = 0 but y[index[i]] = x[i] in each plane (indices flat within a
     plane of ``output_size``, as max pooling returns them; of repeated indices, the last write stays, as in
     torch's CPU loop). Gradient: dL/dx[i] = dL/dy[index[i]] (a gather).
@@ -133,7 +135,7 @@ def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_siz
     return out.reshape(*x.shape[:-dims], *output_size), (flat, x.shape)
 
 
-def max_unpool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_unpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx[i] = dL/dy[index[i]] in each plane (see ``max_unpool_forward``)."""
     flat, shape = cache
     grads = dout.reshape(flat.shape[0], dout.size // max(flat.shape[0], 1))

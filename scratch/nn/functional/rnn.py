@@ -79,7 +79,7 @@ def _hidden_projection(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None)
 
 
 def rnn_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.ndarray | None,
-                     nonlinearity: str = "tanh") -> tuple[State, tuple]:
+                     nonlinearity: str = "tanh") -> tuple[State, tuple[Any, ...]]:
     r"""Elman cell: :math:`h' = \phi(g^i + h W_{hh}^T + b_{hh})`, :math:`\phi` = tanh or ReLU.
 
     Shape: gi (N, H), state (h,) with h (N, H) -> (h',).
@@ -89,7 +89,7 @@ def rnn_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.nd
     return (h_new,), (h_new, w_hh, nonlinearity)
 
 
-def rnn_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarray, State]:
+def rnn_cell_backward(dstate: State, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, State]:
     r"""With :math:`\delta = \partial L/\partial h'`:
     :math:`\partial L/\partial pre = \delta (1 - h'^2)` (tanh) or :math:`\delta [pre > 0]` (ReLU),
     :math:`dg^i = dg^h = \partial L/\partial pre`, :math:`\partial L/\partial h = dg^h W_{hh}`.

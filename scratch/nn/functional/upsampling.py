@@ -134,7 +134,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _sizes(owner: str, shape: tuple, size: Any, scale_factor: Any,
+def _sizes(owner: str, shape: tuple[int, ...], size: Any, scale_factor: Any,
            recompute_scale_factor: bool | None) -> tuple[list[int], list[float | None]]:
     """Output sizes and the scale each axis's kernel gets (None: L_in / L_out), as torch's interpolate."""
     dim, spatial = len(shape) - 2, list(shape[2:])

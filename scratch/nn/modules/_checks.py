@@ -33,7 +33,7 @@ def check_float(owner: str, what: str, value: Any) -> np.ndarray:
     return value
 
 
-def check_input_kind(owner: str, kind: str | None, args: tuple) -> None:
+def check_input_kind(owner: str, kind: str | None, args: tuple[Any, ...]) -> None:
     """The positional inputs of a layer whose ``_input_kind`` is ``kind``: "float" (the first a floating
     ndarray), "loss" (every one an ndarray, the first floating), "array" (the first any ndarray), "index"
     (likewise: the layer checks its integers itself), or None (no check: containers, user modules)."""

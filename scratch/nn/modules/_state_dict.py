@@ -56,7 +56,7 @@ def _entry(key: str, value: Any) -> tuple[np.ndarray | None, str]:
                       f"{type(value).__name__} ({error}).")
 
 
-def _stage_lazy(key: str, target: Any, raw: Any, errors: list[str], staged: list) -> None:
+def _stage_lazy(key: str, target: Any, raw: Any, errors: list[str], staged: list[tuple[Any, Any]]) -> None:
     """An entry where the module's parameter or the loaded value is uninitialized, as torch loads it: nothing
     to copy between two uninitialized ones; an array into an uninitialized parameter materializes it with the
     array's shape (at the write, so that a failing load changes nothing); an uninitialized value into an

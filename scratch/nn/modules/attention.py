@@ -143,7 +143,7 @@ class MultiheadAttention(Module):
             if bias is not None:
                 init.xavier_normal_(bias, rng=rng)
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """query, key and value (the masks have their own rules): floating arrays of the parameters' dtype."""
         for name, x in zip(("query", "key", "value"), args[:3]):
             check_float("MultiheadAttention", name, x)
@@ -195,7 +195,7 @@ class MultiheadAttention(Module):
         return ""
 
 
-def _check_grad(name: str, grad: Any, meta: tuple) -> None:
+def _check_grad(name: str, grad: Any, meta: tuple[Any, ...]) -> None:
     if not isinstance(grad, np.ndarray):
         raise TypeError(f"MultiheadAttention.backward: expected {name} to be a numpy.ndarray, got "
                         f"{type(grad).__name__}")

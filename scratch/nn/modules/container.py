@@ -144,7 +144,7 @@ class ModuleList(Module):
         reprs = [repr(module) for module in self]
         if not reprs:
             return "ModuleList()"
-        blocks: list[list] = []  # [first index, last index, repr]
+        blocks: list[list[Any]] = []  # [first index, last index, repr]
         for i, text in enumerate(reprs):
             if blocks and blocks[-1][2] == text:
                 blocks[-1][1] = i
@@ -178,7 +178,7 @@ class ModuleList(Module):
         return self
 
 
-def _renumber(modules: OrderedDict) -> None:
+def _renumber(modules: OrderedDict[str, Any]) -> None:
     """Keys "0", "1", ... again after a deletion, the order kept (torch's ``__delitem__``)."""
     values = list(modules.values())
     modules.clear()

@@ -34,7 +34,7 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _anomaly_checked(backward: Callable) -> Callable:
+def _anomaly_checked(backward: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(backward)
     def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
         grads = backward(self, *args, **kwargs)
@@ -48,7 +48,7 @@ def _anomaly_checked(backward: Callable) -> Callable:
     return checked_backward
 
 
-def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
+def _plain_float_arrays(kind: str | None, args: tuple[Any, ...]) -> bool:
     """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
 
     True when a "float" layer's first input is exactly an ``np.ndarray`` (no subclass, no NumPy scalar)
@@ -142,7 +142,7 @@ class Module:
             anomaly.check_forward(self, args, out)
         return out
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
         if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case
             check_input_kind(type(self).__name__, self._input_kind, args)
@@ -232,7 +232,7 @@ class Module:
         if not self._forget(name):
             object.__delattr__(self, name)
 
-    def _forget(self, name: str, keep: dict | None = None) -> bool:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> bool:
         """Drop ``name`` from every registry but ``keep``, the one about to be assigned, so a
         re-assigned parameter, buffer or child keeps its place in the state_dict order, as in torch."""
         found = False
@@ -270,7 +270,7 @@ class Module:
     register_module = add_module
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if remove_duplicate:

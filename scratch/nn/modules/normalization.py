@@ -76,7 +76,7 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias.data[...] = 0
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The input's kind only: ``F.batch_norm_forward`` checks its dtype against the parameters' and the
         running statistics' where torch's kernel does, after the batch size and eps (torch rejects mixed
         dtypes, and a bad eps is reported first)."""

@@ -104,7 +104,7 @@ class RNNBase(Module):
         """The parameters of one layer and direction, in the order of ``F.rnn_forward``'s weights."""
         return ("weight_ih", "weight_hh", "bias_ih", "bias_hh") + (("weight_hr",) if self.proj_size > 0 else ())
 
-    def _weights(self) -> list[tuple]:
+    def _weights(self) -> list[tuple[Any, ...]]:
         """(W_ih, W_hh, b_ih, b_hh[, W_hr]) arrays per layer and direction (None for an absent bias), in the order
         of ``F.rnn_forward``."""
         weights = []
@@ -115,7 +115,7 @@ class RNNBase(Module):
                 weights.append(tuple(None if param is None else param.data for param in params))
         return weights
 
-    def _parameter_grads(self, dweights: list[tuple]) -> None:
+    def _parameter_grads(self, dweights: list[tuple[Any, ...]]) -> None:
         for layer in range(self.num_layers):
             for direction in range(self._directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -125,7 +125,7 @@ class RNNBase(Module):
                         getattr(self, name + suffix).accumulate_grad(grad)
 
     # ---------------------------------------------------------------- forward
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The input only: ``_initial_states`` checks h_0 (and c_0) and names them. A float input of another
         dtype than the weights' is a ValueError, as torch's ``RNNBase.check_input`` raises."""
         dtype, input = self._own_dtype(), args[0] if args else None
@@ -134,7 +134,7 @@ class RNNBase(Module):
                              f"({dtype}); convert the input or call .to(np.{input.dtype}) on the module")
         super()._check_input_dtype(args[:1])
 
-    def _forward(self, input: np.ndarray, hx: tuple | None) -> tuple[np.ndarray, tuple]:
+    def _forward(self, input: np.ndarray, hx: tuple[Any, ...] | None) -> tuple[np.ndarray, tuple[Any, ...]]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
         name = type(self).__name__
         dtype = self._own_dtype()  # that input is a float array of this dtype, __call__ checked
@@ -156,7 +156,8 @@ class RNNBase(Module):
         self._save(_Saved(cache, batched, hx is not None, out.shape, tuple(state.shape for state in state_n)))
         return out, state_n
 
-    def _initial_states(self, hx: tuple | None, batch: int, batched: bool, dtype: np.dtype) -> tuple:
+    def _initial_states(self, hx: tuple[Any, ...] | None, batch: int, batched: bool, dtype: np.dtype) -> tuple[Any,
+                        ...]:
         """h_0 (and c_0) checked, or zeros; h has proj_size features where an LSTM has a projection."""
         name = type(self).__name__
         sizes = (self.proj_size or self.hidden_size, self.hidden_size)
@@ -178,7 +179,7 @@ class RNNBase(Module):
         return tuple(state if batched else state[:, None, :] for state in hx)
 
     # --------------------------------------------------------------- backward
-    def _backward(self, grad_output: np.ndarray, grads: tuple) -> tuple[np.ndarray, tuple | None]:
+    def _backward(self, grad_output: np.ndarray, grads: tuple[Any, ...]) -> tuple[np.ndarray, tuple[Any, ...] | None]:
         """Shared backward: ``grads`` holds dL/d(final state) per state, each possibly None.
         Returns dL/dx and, when forward was given initial states, their gradients (else None)."""
         name = type(self).__name__
@@ -244,7 +245,7 @@ def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bia
         raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
 
 
-def _check_grad(name: str, what: str, grad: Any, shape: tuple, dtype: np.dtype) -> None:
+def _check_grad(name: str, what: str, grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
     if not isinstance(grad, np.ndarray):
         raise TypeError(f"{name}.backward: expected {what} to be a numpy.ndarray, got {type(grad).__name__}")
     if grad.shape != shape or grad.dtype != dtype:
@@ -321,7 +322,7 @@ class LSTM(RNNBase):
         out, (h_n, c_n) = self._forward(input, None if hx is None else tuple(hx))
         return out, (h_n, c_n)
 
-    def backward(self, grad_output: np.ndarray, grad_state: tuple | None = None) -> Any:
+    def backward(self, grad_output: np.ndarray, grad_state: tuple[Any, ...] | None = None) -> Any:
         grads = (None, None) if grad_state is None else tuple(grad_state)
         if len(grads) != 2:
             raise TypeError("LSTM.backward: expected grad_state to be a tuple (grad_h_n, grad_c_n)")

@@ -7,7 +7,7 @@ cross-entropy on probabilities and on logits.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def _classes_last(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
+def _classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Inverse of ``_classes_last`` for an input of ``shape``."""
     if len(shape) <= 2:
         return x2d.reshape(shape)
@@ -65,7 +65,7 @@ def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: i
 
 
 def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
-                 probabilities: bool = False) -> tuple[np.ndarray, tuple]:
+                 probabilities: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def multilabel_margin_loss_backward(grad: np.ndarray, cache: MultiLabelMarginCac
 
 # ---------------------------------------------------- multi-label soft margin
 def multilabel_soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                                        reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                        reduction: str = "mean") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = -(1/C) sum_c w_c (y_nc log sigma(x_nc) + (1 - y_nc) log sigma(-x_nc)), with torch's stable
     log sigma(x) = min(x, 0) - log(1 + e^{-|x|}).
 
@@ -114,7 +114,7 @@ def multilabel_soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, w
     return apply_reduction(losses, reduction), (input, target, weight, reduction, losses.size)
 
 
-def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_nc = w_c (sigma(x_nc) - y_nc) / C, computed along torch's autograd path, g = w_c dL/dl_n / C:
     -g y (1 - sigma(x)) + g (1 - y) sigma(x), so an infinite weight gives torch's nan where y is 0 or 1."""
     input, target, weight, reduction, n = cache
