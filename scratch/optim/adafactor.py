@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -105,7 +105,7 @@ def _mean_square(grad: np.ndarray, axis: int) -> np.ndarray:
     norm = np.linalg.norm(grad, axis=axis, keepdims=True)
     norm *= norm
     norm /= grad.shape[axis]
-    return norm
+    return cast("np.ndarray", norm)
 
 
 def _check(*, lr: float, beta2_decay: float, eps: tuple[float | None, float], d: float, weight_decay: float) -> None:

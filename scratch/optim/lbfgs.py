@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -151,7 +151,7 @@ class LBFGS(Optimizer):
         for i in range(len(old_dirs)):
             be_i = old_dirs[i].dot(r) * ro[i]
             r += old_stps[i] * (al[i] - be_i)
-        return r
+        return cast("np.ndarray", r)
 
     def _move(self, closure: Callable[[], Any], group: dict[str, Any], d: np.ndarray, t: Any, loss: float,
               flat_grad: np.ndarray, gtd: Any, n_iter: int, max_ls: int) -> tuple[float, np.ndarray, Any, int, bool]:

@@ -6,7 +6,7 @@ softmax of the scores, the dropout noise on the weights, masks as additive biase
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -49,7 +49,7 @@ def softmax_rows_backward(d_weights: np.ndarray, weights: np.ndarray) -> np.ndar
 
     Shapes: d_weights and weights (*, L, S) -> (*, L, S). A masked-out position (A = 0) gets dS = 0.
     """
-    return weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+    return cast("np.ndarray", weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True)))
 
 
 def draw_keep(shape: tuple[int, ...], p: float, rng: np.random.Generator | None) -> np.ndarray:
@@ -65,7 +65,7 @@ def dropout_noise(keep: np.ndarray | None, p: float, dtype: np.dtype) -> np.ndar
         return None
     if p == 1:
         return np.zeros(keep.shape, dtype=dtype)
-    return keep.astype(dtype) / dtype.type(1 - p)
+    return cast("np.ndarray | None", keep.astype(dtype) / dtype.type(1 - p))
 
 
 def attend_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray | None, scale: float,
@@ -216,18 +216,18 @@ def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nda
     out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
     if bias is not None:
         out += bias
-    return out
+    return cast("np.ndarray", out)
 
 
 def input_grad(grad: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """grad W, the input gradient of ``linear``, as one 2-D product (NumPy's stacked matmul against a
     broadcast 2-D operand can miss BLAS)."""
-    return (grad.reshape(-1, grad.shape[-1]) @ weight).reshape(*grad.shape[:-1], weight.shape[1])
+    return cast("np.ndarray", (grad.reshape(-1, grad.shape[-1]) @ weight).reshape(*grad.shape[:-1], weight.shape[1]))
 
 
 def weight_grad(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
     """sum over the leading dims of grad^T x: the weight gradient of ``_linear``."""
-    return grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    return cast("np.ndarray", grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
 
 
 def split_heads(x: np.ndarray, num_heads: int, batch_first: bool) -> np.ndarray:

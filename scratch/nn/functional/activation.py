@@ -7,7 +7,7 @@ Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy * y (1 - y), computed from the saved output y."""
-    return dout * (1 - out) * out
+    return cast("np.ndarray", dout * (1 - out) * out)
 
 
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +58,7 @@ def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy * (1 - y^2), with 1 - y^2 rounded once (``_one_minus_square``)."""
-    return dout * _one_minus_square(out)
+    return cast("np.ndarray", dout * _one_minus_square(out))
 
 
 _SPLIT = 2.0**27 + 1  # Veltkamp's splitter for float64: y = hi + lo, each half of y's 53 bits
@@ -70,14 +70,14 @@ def _one_minus_square(y: np.ndarray) -> np.ndarray:
     fma: a float32 (or float16) y is squared exactly in float64; a float64 y's square is split exactly
     into p + e (Dekker's product), 1 - p into s + t (Knuth's two-sum), and s + (t - e) is rounded once."""
     if y.dtype.itemsize < 8:
-        return (1 - np.square(y, dtype=np.float64)).astype(y.dtype)
+        return cast("np.ndarray", (1 - np.square(y, dtype=np.float64)).astype(y.dtype))
     c = _SPLIT * y
     hi = c - (c - y)
     lo = y - hi
     p = y * y
     e = ((hi * hi - p) + 2 * hi * lo) + lo * lo
     s = 1 - p
-    return s + (((1 - s) - p) - e)
+    return cast("np.ndarray", s + (((1 - s) - p) - e))
 
 
 # ------------------------------------------------------------------ helpers shared by the pairs below
@@ -155,7 +155,7 @@ def _elu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
         else:
             negative = dout * dt(c) * negcoef * np.exp(saved * dt(c))
     # at a NaN x this gives NaN, as torch's vectorized kernel does (its scalar tail passes dout on instead)
-    return np.where(saved > 0, dout * dt(cache.scale), negative)
+    return cast("np.ndarray", np.where(saved > 0, dout * dt(cache.scale), negative))
 
 
 def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, ELUCache]:
@@ -223,12 +223,12 @@ def gelu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
         if approximate == "none":
             cdf = 0.5 * (1 + saved)
             pdf = (_M_2_SQRTPI * _M_SQRT1_2 * 0.5) * np.exp(x * x * -0.5)
-            return dout * (cdf + x * pdf)
+            return cast("np.ndarray", dout * (cdf + x * pdf))
         beta, x_sq, tanh_inner = dt(_M_SQRT2 * _M_2_SQRTPI * 0.5), x * x, saved
         left_derivative = 0.5 * (1 + tanh_inner)
         inner_derivative = beta * (1 + 3 * dt(_GELU_KAPPA) * x_sq)
         right_derivative = 0.5 * x * (1 - tanh_inner * tanh_inner) * inner_derivative
-        return dout * (left_derivative + right_derivative)
+        return cast("np.ndarray", dout * (left_derivative + right_derivative))
 
 
 # -------------------------------------------------------------------------------------- SiLU, Mish
@@ -243,7 +243,7 @@ def silu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy sigma(x) (1 + x (1 - sigma(x)))."""
     with _limits():
         sigmoid = 1 / (1 + np.exp(-x))
-        return dout * sigmoid * (1 + x * (1 - sigmoid))
+        return cast("np.ndarray", dout * sigmoid * (1 + x * (1 - sigmoid)))
 
 
 def mish_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +258,7 @@ def mish_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     with _limits():
         sigmoid = 1 / (1 + np.exp(-x))
         tanh_softplus = np.tanh(np.log1p(np.exp(x)))
-        return dout * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
+        return cast("np.ndarray", dout * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus)))
 
 
 # ---------------------------------------------------------------------------------- Softplus, Softsign
@@ -288,7 +288,7 @@ def softsign_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy / (1 + |x|)^2, computed as torch's autograd does through x / d, d = |x| + 1:
     dL/dy / d - dL/dy (x / d) / d sign(x), so even where the two terms cancel the rounding is torch's."""
     d = np.abs(x) + 1
-    return dout / d + (-dout * ((x / d) / d)) * np.sign(x)
+    return cast("np.ndarray", dout / d + (-dout * ((x / d) / d)) * np.sign(x))
 
 
 def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple[Any, ...]]:

@@ -7,7 +7,7 @@ softmax over the channels dim -3); GLU halves its input along ``dim``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def logsigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     with np.errstate(under="ignore"):
         z = np.exp(-np.abs(x))
     ratio = z / (1 + z)
-    return dout * np.where(x < 0, 1 - ratio, ratio)
+    return cast("np.ndarray", dout * np.where(x < 0, 1 - ratio, ratio))
 
 
 # ------------------------------------------------------------------------------------------ Tanhshrink
@@ -48,7 +48,7 @@ def tanhshrink_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def tanhshrink_backward(dout: np.ndarray, t: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy - dL/dy (1 - t^2) (= dL/dy t^2), rounded as torch's autograd through x - tanh(x):
     tanh's backward, 1 - t^2 rounded once (``_one_minus_square``), subtracted from dL/dy."""
-    return dout - dout * _one_minus_square(t)
+    return cast("np.ndarray", dout - dout * _one_minus_square(t))
 
 
 # ------------------------------------------------------------------------------------ Softmin, Softmax2d

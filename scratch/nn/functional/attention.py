@@ -34,7 +34,7 @@ its steps are in ``_attention_core``.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def _ungroup(grad: np.ndarray, groups: int) -> np.ndarray:
     if groups == 1:
         return grad
     shape = grad.shape
-    return grad.reshape(*shape[:-3], shape[-3] // groups, groups, *shape[-2:]).sum(axis=-3)
+    return cast("np.ndarray", grad.reshape(*shape[:-3], shape[-3] // groups, groups, *shape[-2:]).sum(axis=-3))
 
 
 def scaled_dot_product_attention_forward(

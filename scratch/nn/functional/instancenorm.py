@@ -14,7 +14,7 @@ dL/dgamma_c and dL/dbeta_c summed over the N repeats.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -110,6 +110,6 @@ def instance_norm_backward(dout: np.ndarray,
     def fold(grad: np.ndarray | None) -> np.ndarray | None:
         if grad is None:
             return None
-        return grad.reshape(n_batch, channels).sum(axis=0, dtype=np.float64).astype(dout.dtype)
+        return cast("np.ndarray", grad.reshape(n_batch, channels).sum(axis=0, dtype=np.float64).astype(dout.dtype))
 
     return dx.reshape(shape), fold(dweight), fold(dbias)

@@ -20,7 +20,7 @@ border slices (a reversed slice for reflect, a sum for replicate, a shifted slic
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -146,9 +146,9 @@ def pad_array(x: np.ndarray, pairs: Pairs, mode: str, value: float = 0.0) -> np.
     if mode in ("constant", "zeros", "circular"):  # crop, then pad
         x = x[_slices(lead, x.shape, crops)]
         kwargs = {"constant_values": x.dtype.type(value)} if mode == "constant" else {}
-        return np.pad(x, widths, mode=NP_MODES[mode], **kwargs)
+        return cast("np.ndarray", np.pad(x, widths, mode=NP_MODES[mode], **kwargs))
     out = np.pad(x, widths, mode=NP_MODES[mode])  # reflect, replicate: pad, then crop
-    return out[_slices(lead, out.shape, crops)]
+    return cast("np.ndarray", out[_slices(lead, out.shape, crops)])
 
 
 def unpad_array(dy: np.ndarray, pairs: Pairs, mode: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -195,7 +195,7 @@ def _fold(gz: np.ndarray, axis: int, pl: int, pr: int, mode: str) -> np.ndarray:
         return gz
     if mode == "replicate":  # each edge element also gets every copy of it: one sum per edge
         if size == 1:
-            return gz.sum(axis=axis, keepdims=True)
+            return cast("np.ndarray", gz.sum(axis=axis, keepdims=True))
         parts = (_take(gz, axis, 0, pl + 1).sum(axis=axis, keepdims=True), _take(gz, axis, pl + 1, pl + size - 1),
                  _take(gz, axis, pl + size - 1, pl + size + pr).sum(axis=axis, keepdims=True))
         return np.concatenate(parts, axis=axis)

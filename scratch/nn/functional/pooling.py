@@ -17,7 +17,7 @@ Sizes along one spatial axis of length L, kernel k, stride s, padding p, dilatio
 from __future__ import annotations
 
 import itertools
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -145,7 +145,8 @@ def window_argmax(win: np.ndarray, inside: np.ndarray) -> np.ndarray:
         last_nan = win.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1)
         arg = np.where(isnan.any(axis=-1), last_nan, arg)
     inside = np.broadcast_to(inside, win.shape)
-    return np.where(np.take_along_axis(inside, arg[..., None], -1)[..., 0], arg, np.argmax(inside, axis=-1))
+    return cast("np.ndarray", np.where(np.take_along_axis(inside, arg[..., None], -1)[..., 0], arg,
+                                       np.argmax(inside, axis=-1)))
 
 
 def max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -193,7 +194,7 @@ def _flat_index(coords: list[np.ndarray], sizes: tuple[int, ...]) -> np.ndarray:
 
 def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
     """Each window's first coordinate >= 0 (its cells run along the last axis, in increasing order)."""
-    return np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1)
+    return cast("np.ndarray", np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1))
 
 
 def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
@@ -367,10 +368,10 @@ def lp_pool_backward(dout: np.ndarray, cache: LPPoolCache) -> np.ndarray:
     r"""dL/dx of ``lp_pool_forward`` (see its docstring for the math)."""
     x, p, inner, a, volume = cache
     if a is None:
-        return max_pool_backward(dout, inner) * np.sign(x)
+        return cast("np.ndarray", max_pool_backward(dout, inner) * np.sign(x))
     t = x.dtype.type
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         v = np.sign(a) * np.maximum(np.abs(a), 0) * t(volume)
         dv = dout * (t(1.0 / p) * v ** t(1.0 / p - 1.0))
         da = np.where(np.abs(a) <= 0, t(0), dv * t(volume) * np.sign(a) * np.sign(a))
-        return avg_pool_backward(da.astype(x.dtype, copy=False), inner) * (t(p) * x ** t(p - 1.0))
+        return cast("np.ndarray", avg_pool_backward(da.astype(x.dtype, copy=False), inner) * (t(p) * x ** t(p - 1.0)))

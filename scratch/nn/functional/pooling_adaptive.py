@@ -8,7 +8,7 @@ input of any leading shape.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     start, end = _bounds(size, out)
     j = np.arange(size)
     inside = (j >= start[:, None]) & (j < end[:, None])
-    return (inside / np.maximum(end - start, 1)[:, None]).astype(dtype)
+    return cast("np.ndarray", (inside / np.maximum(end - start, 1)[:, None]).astype(dtype))
 
 
 def adaptive_avg_pool_forward(x: np.ndarray, dims: int, output_size: Any,

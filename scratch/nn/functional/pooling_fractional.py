@@ -6,7 +6,7 @@ over planes or output cells in Python (a loop over the 1-3 spatial dims only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -139,4 +139,4 @@ def max_unpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx[i] = dL/dy[index[i]] in each plane (see ``max_unpool_forward``)."""
     flat, shape = cache
     grads = dout.reshape(flat.shape[0], dout.size // max(flat.shape[0], 1))
-    return grads[np.arange(flat.shape[0])[:, None], flat].reshape(shape)
+    return cast("np.ndarray", grads[np.arange(flat.shape[0])[:, None], flat].reshape(shape))

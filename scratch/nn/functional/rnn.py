@@ -47,7 +47,7 @@ Shape: g^i (N, G), h and c (N, H), W_hh (G, H), b_hh (G,) or None, with G = H (R
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -75,7 +75,7 @@ def _hidden_projection(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None)
     gh = h @ w_hh.T
     if b_hh is not None:
         gh += b_hh
-    return gh
+    return cast("np.ndarray", gh)
 
 
 def rnn_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.ndarray | None,

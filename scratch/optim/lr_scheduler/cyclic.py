@@ -10,7 +10,7 @@ import math
 import types
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..optimizer import Optimizer
 from .base import (
@@ -109,11 +109,11 @@ class CyclicLR(LRScheduler):
 
     @staticmethod
     def _triangular2_scale_fn(x: float) -> float:
-        return 1 / (2.0 ** (x - 1))
+        return cast("float", 1 / (2.0 ** (x - 1)))
 
     @staticmethod
     def _exp_range_scale_fn(gamma: float, x: float) -> float:
-        return gamma**x
+        return cast("float", gamma**x)
 
     def get_lr(self) -> list[float]:
         _warn_get_lr_called_within_step(self)

@@ -7,7 +7,7 @@ cross-entropy on probabilities and on logits.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -288,7 +288,7 @@ def binary_cross_entropy_backward(grad: np.ndarray, cache: BCECache) -> np.ndarr
         dinput = dinput * cache.weight
     if cache.reduction == "mean":
         dinput = dinput / input.size
-    return dinput
+    return cast("np.ndarray", dinput)
 
 
 # ------------------------------------------------------------ BCE with logits
@@ -343,4 +343,4 @@ def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: BCEWithLo
         dinput = (sigmoid - target) * grad
     if weight is not None:
         dinput = dinput * weight
-    return dinput / input.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / input.size if reduction == "mean" else dinput)

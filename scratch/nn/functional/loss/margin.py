@@ -7,7 +7,7 @@ At a hinge's kink torch's choice of subgradient is matched, as each docstring sa
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -96,7 +96,7 @@ def multi_margin_loss_backward(grad: np.ndarray, cache: MultiMarginCache) -> np.
     if cache.weight is not None:
         slope = slope * cache.weight[labels][:, None]
     slope[np.arange(n), labels] = -slope.sum(axis=1)
-    return (slope * _per_sample(grad, cache.reduction, n)).reshape(cache.input_shape)
+    return cast("np.ndarray", (slope * _per_sample(grad, cache.reduction, n)).reshape(cache.input_shape))
 
 
 # ------------------------------------------------------------- hinge embedding
@@ -121,7 +121,7 @@ def hinge_embedding_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> n
     gap, target, reduction = cache
     slope = np.where(target != -1, 1, 0) - np.where((target != 1) & (gap >= 0), 1, 0)
     dinput = slope.astype(gap.dtype) * grad
-    return dinput / gap.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / gap.size if reduction == "mean" else dinput)
 
 
 # ----------------------------------------------------------------- soft margin
@@ -144,7 +144,7 @@ def soft_margin_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.nd
     e, target, reduction = cache
     with np.errstate(invalid="ignore"):
         dinput = -target * e / (1 + e) * grad
-    return dinput / e.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / e.size if reduction == "mean" else dinput)
 
 
 # ------------------------------------------------------------ cosine embedding

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -83,8 +83,8 @@ def multilabel_margin_loss_backward(grad: np.ndarray, cache: MultiLabelMarginCac
     per_label = active.sum(axis=2, keepdims=True)  # (N, K, 1): the active terms of label k
     count = active.sum(axis=1) - (onehot * per_label).sum(axis=1)  # + per non-target c, - per label (repeats add)
     dtype = np.asarray(grad).dtype
-    return (count.astype(dtype) / dtype.type(n_classes) * _per_sample(grad, cache.reduction, n)).reshape(
-        cache.input_shape)
+    scaled = count.astype(dtype) / dtype.type(n_classes) * _per_sample(grad, cache.reduction, n)
+    return cast("np.ndarray", scaled.reshape(cache.input_shape))
 
 
 # ---------------------------------------------------- multi-label soft margin
@@ -123,4 +123,4 @@ def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple[Any, ...
     with np.errstate(over="ignore", invalid="ignore"):
         g = g * weight if weight is not None else g * np.ones_like(input)
         sigmoid = 1 / (1 + np.exp(-input))
-        return -g * target * (1 - sigmoid) + g * (1 - target) * sigmoid
+        return cast("np.ndarray", -g * target * (1 - sigmoid) + g * (1 - target) * sigmoid)

@@ -6,7 +6,7 @@ as pure forward/backward pairs.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def kl_div_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = -y_n (-e^{y_n} with log_target), then divided by N (mean) or the batch size (batchmean)."""
     target, log_target, denominator = cache
     dinput = -(np.exp(target) if log_target else target) * grad
-    return dinput if denominator == 1 else dinput / denominator
+    return cast("np.ndarray", dinput if denominator == 1 else dinput / denominator)
 
 
 # ------------------------------------------------------------------ Gaussian NLL
@@ -148,4 +148,4 @@ def poisson_nll_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.nd
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         slope = np.exp(input) - target if log_input else 1 - target / (input + input.dtype.type(eps))
     dinput = slope * grad
-    return dinput / input.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / input.size if reduction == "mean" else dinput)

@@ -6,7 +6,7 @@ Input and target have the same shape (*) and float dtype; the loss keeps that dt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def mse_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
     diff, reduction = cache
     norm = 2 / max(diff.size, 1) if reduction == "mean" else 2  # an empty batch: any norm, its gradient is empty
-    return norm * diff * grad
+    return cast("np.ndarray", norm * diff * grad)
 
 
 def _sign(diff: np.ndarray) -> np.ndarray:
