@@ -9,7 +9,7 @@ import numpy as np
 from .._array import as_numpy
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, step_grad
 
 
 class Adafactor(Optimizer):
@@ -54,7 +54,7 @@ class Adafactor(Optimizer):
         lr, weight_decay, d = float(group["lr"]), float(group["weight_decay"]), float(group["d"])
         eps1, eps2 = group["eps"]
         eps1 = float(np.finfo(param.dtype).eps) if eps1 is None else float(eps1)
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state = self._state(param)
         state["step"] += 1
         step = state["step"]
