@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -25,6 +25,10 @@ class _Scaler:
     array of X's float dtype (integer input becomes float64); ``fit`` returns the scaler."""
 
     n_features_in_: int
+
+    if TYPE_CHECKING:  # each scaler's own
+        def fit(self, X: Any) -> _Scaler: ...
+        def transform(self, X: Any) -> np.ndarray: ...
 
     def _check_fitted(self, X: Any) -> np.ndarray:
         name = type(self).__name__
@@ -52,7 +56,7 @@ class _Scaler:
         Returns:
             the transformed array, of X's float dtype.
         """
-        return cast("np.ndarray", self.fit(X).transform(X))
+        return self.fit(X).transform(X)
 
 
 class StandardScaler(_Scaler):
