@@ -286,7 +286,7 @@ def extend_keys(k: np.ndarray, v: np.ndarray, bias_k: np.ndarray | None, bias_v:
         raise ValueError(f"{MHA}: bias_k and bias_v must be given together")
     if bias_k is not None:
         k = np.concatenate([k, np.broadcast_to(bias_k.reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
-        v = np.concatenate([v, np.broadcast_to(bias_v.reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
+        v = np.concatenate([v, np.broadcast_to(cast("np.ndarray", bias_v).reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
         extra += 1
     if add_zero_attn:
         k = np.concatenate([k, np.zeros((n, h, 1, d), dtype=k.dtype)], axis=2)

@@ -144,4 +144,4 @@ def rrelu_backward(dout: np.ndarray, cache: RReLUCache) -> np.ndarray:
     Eval: dL/dx = dL/dy where x > 0, else a dL/dy (a at x = 0 and at NaN, as torch's leaky_relu)."""
     if cache.noise is not None:
         return cast("np.ndarray", dout * cache.noise)
-    return np.where(cache.x > 0, dout, dout * dout.dtype.type(cache.slope))
+    return np.where(cast("np.ndarray", cache.x) > 0, dout, dout * dout.dtype.type(cache.slope))  # kept in eval

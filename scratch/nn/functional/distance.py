@@ -32,7 +32,7 @@ def _broadcast(x1: np.ndarray, x2: np.ndarray, owner: str) -> tuple[np.ndarray, 
     if x1.dtype != x2.dtype:
         raise TypeError(f"{owner}: expected x1 and x2 of the same dtype, got {x1.dtype} and {x2.dtype}")
     try:
-        return np.broadcast_arrays(x1, x2)
+        return cast("tuple[np.ndarray, np.ndarray]", np.broadcast_arrays(x1, x2))
     except ValueError:
         raise ValueError(f"{owner}: x1 and x2 must be broadcastable, got shapes {x1.shape} and {x2.shape}") from None
 

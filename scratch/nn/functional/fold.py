@@ -15,7 +15,7 @@ over the k_H k_W offsets only, in torch's col2im order (so overlapping blocks ro
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -57,7 +57,7 @@ def geometry(owner: str, image: Any, kernel_size: Any, dilation: Any, padding: A
         raise ValueError(f"{owner}: Given spatial size {size}, kernel_size={k}, dilation={d}, padding={p}, "
                          f"calculated shape of the array of sliding blocks as {blocks}, but its components must be "
                          "at least one.")
-    return Geometry(k, d, p, s, size, blocks)
+    return Geometry(k, d, p, s, size, cast("tuple[int, int]", blocks))
 
 
 def _im2col(x: np.ndarray, g: Geometry) -> np.ndarray:

@@ -88,7 +88,7 @@ def instance_norm_forward(input: np.ndarray, running_mean: np.ndarray | None = N
     for running, repeated in ((running_mean, mean_rep), (running_var, var_rep)):
         if running is not None and use_input_stats:  # unchanged otherwise (torch's copy of the same values)
             # N = 0: the mean of nothing, NaN, as in torch
-            running[...] = repeated.reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
+            running[...] = cast("np.ndarray", repeated).reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
     return out.reshape(input.shape), InstanceNormCache(cache, input.shape)
 
 

@@ -93,7 +93,7 @@ def _lrn_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ratio = dout * (x / denom ** dtype(cache.beta)) / denom
         return cast("np.ndarray", dout * denom ** dtype(-cache.beta)
-                    - dtype(cache.coefficient) * x * _window_sum(ratio, *cache.window))
+                    - dtype(cache.coefficient) * x * _window_sum(ratio, *cast("tuple[int, int]", cache.window)))
 
 
 def _running_sum(start: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
@@ -137,7 +137,7 @@ def cross_map_lrn2d_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
 
     Shape: dout (N, C, H, W) -> dx (N, C, H, W).
     """
-    size, shift = cache.window
+    size, shift = cast("tuple[int, int]", cache.window)  # CrossMapLRN2d's cache always has one
     if size == 1:
         raise ValueError("CrossMapLRN2d.backward: torch's backward fails for size=1 (start (1) + length (C) "
                          "exceeds dimension size (C)); scratch refuses it likewise")

@@ -158,8 +158,9 @@ def batch_norm_unchecked(input: np.ndarray, running_mean: np.ndarray | None, run
             _update_running(running_mean, mean64.reshape(-1), momentum)
             _update_running(running_var, var64.reshape(-1) * n / (n - 1), momentum)
     else:
-        mean64 = running_mean.astype(np.float64).reshape(shape)
-        var64 = running_var.astype(np.float64).reshape(shape)
+        # eval: the caller passes the running statistics (batch_norm checks it)
+        mean64 = cast("np.ndarray", running_mean).astype(np.float64).reshape(shape)
+        var64 = cast("np.ndarray", running_var).astype(np.float64).reshape(shape)
     mean, invstd = mean64.astype(dtype), (1.0 / np.sqrt(var64 + eps)).astype(dtype)
     alpha = invstd if weight is None else invstd * weight.reshape(shape)
     beta = _fused_multiply_add(-mean, alpha, np.zeros_like(alpha) if bias is None else bias.reshape(shape))

@@ -20,7 +20,7 @@ border slices (a reversed slice for reflect, a sum for replicate, a shifted slic
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 
@@ -30,8 +30,8 @@ Pairs = tuple[tuple[int, int], ...]
 
 MODES = ("constant", "reflect", "replicate", "circular")
 #: the ``np.pad`` modes that compute torch's values for the positive widths
-NP_MODES = {"constant": "constant", "zeros": "constant", "reflect": "reflect", "replicate": "edge",
-            "circular": "wrap"}
+NP_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
+    "constant": "constant", "zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 class PadCache(NamedTuple):
@@ -146,9 +146,9 @@ def pad_array(x: np.ndarray, pairs: Pairs, mode: str, value: float = 0.0) -> np.
     if mode in ("constant", "zeros", "circular"):  # crop, then pad
         x = x[_slices(lead, x.shape, crops)]
         kwargs = {"constant_values": x.dtype.type(value)} if mode == "constant" else {}
-        return cast("np.ndarray", np.pad(x, widths, mode=NP_MODES[mode], **kwargs))
+        return np.pad(x, widths, mode=NP_MODES[mode], **kwargs)
     out = np.pad(x, widths, mode=NP_MODES[mode])  # reflect, replicate: pad, then crop
-    return cast("np.ndarray", out[_slices(lead, out.shape, crops)])
+    return out[_slices(lead, out.shape, crops)]
 
 
 def unpad_array(dy: np.ndarray, pairs: Pairs, mode: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -173,7 +173,7 @@ def unpad_array(dy: np.ndarray, pairs: Pairs, mode: str, shape: tuple[int, ...] 
     return grad
 
 
-def _take(a: np.ndarray, axis: int, start: int, stop: int, step: int = 1) -> np.ndarray:
+def _take(a: np.ndarray, axis: int, start: int, stop: int | None, step: int = 1) -> np.ndarray:
     return a[(slice(None),) * axis + (slice(start, stop, step),)]
 
 

@@ -358,10 +358,11 @@ def lp_pool_forward(x: np.ndarray, dims: int, norm_type: float, kernel_size: Any
                                     owner)
         return (y if p > 0 else -y), LPPoolCache(x, p, inner, None, volume)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        a, inner = avg_pool_forward(x ** x.dtype.type(p), dims, kernel_size, stride, 0, ceil_mode, True, None, owner)
+        a, avg_inner = avg_pool_forward(x ** x.dtype.type(p), dims, kernel_size, stride, 0, ceil_mode, True, None,
+                                        owner)
         v = np.sign(a) * np.maximum(np.abs(a), 0) * x.dtype.type(volume)
         y = v ** x.dtype.type(1.0 / p)
-    return y, LPPoolCache(x, p, inner, a, volume)
+    return y, LPPoolCache(x, p, avg_inner, a, volume)
 
 
 def lp_pool_backward(dout: np.ndarray, cache: LPPoolCache) -> np.ndarray:

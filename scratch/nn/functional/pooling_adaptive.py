@@ -129,7 +129,7 @@ def adaptive_max_pool_forward(x: np.ndarray, dims: int, output_size: Any,
     inside = inside.reshape(positions, cells)
     arg = window_argmax(win, inside)
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0].astype(x.dtype, copy=False)
-    flat = np.zeros((), dtype=np.int64)
+    flat: np.ndarray = np.zeros((), dtype=np.int64)
     for c, n in zip(coords, spatial):
         flat = flat * n + c
     flat = flat.reshape(positions, -1)

@@ -64,16 +64,16 @@ def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, outp
     order = (1, 0) if dims == 2 else (0, 1, 2)  # torch's kernel reads sample 0 for W in 2-D, for T in 3-D
     coords = []
     for d, (n, s, k) in enumerate(zip(spatial, output_size, kernel)):
-        cells = _starts(samples[:, order[d]], n, s, k)[:, :, None] + np.arange(k)  # (B, S, k)
+        starts = _starts(samples[:, order[d]], n, s, k)[:, :, None] + np.arange(k)  # (B, S, k)
         shape = [count] + [1] * (2 * dims)
         shape[1 + d], shape[1 + dims + d] = s, k
-        coords.append(cells.reshape(shape))
+        coords.append(starts.reshape(shape))
     win = planes[(np.arange(count).reshape((count,) + (1,) * (2 * dims)), *coords)]  # (B, *S, *k)
     positions, cells = int(np.prod(output_size)), int(np.prod(kernel))
     win = win.reshape(count, positions, cells)
     arg = window_argmax(win, np.ones(win.shape[-1], dtype=bool))
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    flat = np.zeros((), dtype=np.int64)
+    flat: np.ndarray = np.zeros((), dtype=np.int64)
     for c, n in zip(coords, spatial):
         flat = flat * n + c
     flat = np.broadcast_to(flat, (count, *output_size, *kernel)).reshape(count, positions, cells)

@@ -46,7 +46,7 @@ Shape: g^i (N, G), h and c (N, H), W_hh (G, H), b_hh (G,) or None, with G = H (R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -216,7 +216,7 @@ def gru_cell_backward(dstate: State, cache: GRUCellCache) -> tuple[np.ndarray, n
 
 
 #: mode (torch's names) -> (cell forward, cell backward, extra cell arguments)
-CELLS = {
+CELLS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = {
     "RNN_TANH": (rnn_cell_forward, rnn_cell_backward, ("tanh",)),
     "RNN_RELU": (rnn_cell_forward, rnn_cell_backward, ("relu",)),
     "LSTM": (lstm_cell_forward, lstm_cell_backward, ()),
@@ -248,6 +248,7 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     """
     w_ih, w_hh, b_ih, b_hh, *rest = weights
     w_hr = rest[0] if rest else None
+    w_ih, w_hh = cast("np.ndarray", w_ih), cast("np.ndarray", w_hh)  # only biases may be None
     cell_forward, _, extra = CELLS[mode]
     extra = extra if w_hr is None else (*extra, w_hr)
     xs = x[::-1] if reverse else x
@@ -290,7 +291,7 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     db_ih = dgi_2d.sum(axis=0) if cache.has_bias else None
     db_hh = dgh_2d.sum(axis=0) if cache.has_bias else None
     dx = dgi @ w_ih
-    dweights = (dw_ih, dw_hh, db_ih, db_hh)
+    dweights: Weights = (dw_ih, dw_hh, db_ih, db_hh)
     if cache.w_hr is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
         ms = np.stack([step.o * step.tanh_c for step in caches])
         dweights += (dhs.reshape(-1, dhs.shape[2]).T @ ms.reshape(-1, ms.shape[2]),)
@@ -363,6 +364,8 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple
             dxk, dstate0[k], dweights[k] = recurrent_layer_backward(dout, tuple(d[k] for d in dstate_n),
                                                                     layer_caches[k])
             dx = dxk if dx is None else dx + dxk
+        dx = cast("np.ndarray", dx)  # set by the first direction
         dlayer = dropout_backward(dx, dropout_caches[layer - 1]) if layer > 0 and dropout_caches else dx
-    dhx = tuple(np.stack([state[i] for state in dstate0]) for i in range(len(dstate_n)))
-    return dlayer, dhx, dweights
+    states = cast("list[State]", dstate0)  # every entry set above
+    dhx = tuple(np.stack([state[i] for state in states]) for i in range(len(dstate_n)))
+    return dlayer, dhx, cast("list[Weights]", dweights)

@@ -101,7 +101,7 @@ class EmbeddingBagCache(NamedTuple):
     scale_grad_by_freq: bool
 
     @property
-    def index(self) -> np.ndarray:
+    def index(self) -> np.ndarray:  # type: ignore[override]  # shadows tuple.index, never called on the cache
         """The kept positions' indices."""
         return cast("np.ndarray", self.flat[self.keep])
 

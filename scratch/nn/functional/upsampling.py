@@ -47,7 +47,7 @@ CUBIC_A = -0.75
 class Taps(NamedTuple):
     """One axis: ``index[k, o]`` is tap k's input position for output o, ``weight[k, o]`` its weight (None: 1)."""
 
-    index: np.ndarray
+    index: np.ndarray  # type: ignore[assignment]  # the field shadows tuple.index, never called on Taps
     weight: np.ndarray | None
     in_size: int
 
@@ -88,7 +88,7 @@ def _nearest_taps(in_size: int, out_size: int, scale: float | None, exact: bool)
 def _fused_source(r: Any, o: np.ndarray, op: np.dtype) -> np.ndarray:
     """r (o + 1/2) - 1/2 rounded once, as the fused multiply-add torch's compiled kernel performs: the product
     is exact in a wider type (float64 for float32; long double, exact for o < 2^10, for float64)."""
-    wide = np.float64 if op == np.float32 else np.longdouble
+    wide: type[Any] = np.float64 if op == np.float32 else np.longdouble  # the stubs type no mixed product
     return cast("np.ndarray", (wide(r) * (o + 0.5).astype(wide) - wide(0.5)).astype(op))
 
 

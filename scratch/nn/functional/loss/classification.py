@@ -65,7 +65,7 @@ def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: i
 
 
 def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
-                 probabilities: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
+                 probabilities: bool = False) -> tuple[np.ndarray | None, tuple[Any, ...]]:
     """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
@@ -185,6 +185,8 @@ def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache) -> np.nda
             scale = grad / cache.denominator if reduction == "mean" else grad
         dlogits = np.exp(cache.logp)
         if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
+            # class-index targets: both set
+            labels, picked_weight = cast("np.ndarray", labels), cast("np.ndarray", picked_weight)
             if not cache.unweighted:
                 dlogits *= picked_weight[:, None]
             dlogits[np.arange(labels.size), labels] -= picked_weight

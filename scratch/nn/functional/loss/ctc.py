@@ -227,7 +227,7 @@ def _beta(lp_ext: np.ndarray, cache: CTCCache) -> np.ndarray:
         else:
             step = start
         inside = (t < il - 1)[:, None]
-        beta[t] = np.where((t == il - 1)[:, None], start, np.where(inside, step, NEG_INF))
+        beta[t] = np.where((il - 1 == t)[:, None], start, np.where(inside, step, NEG_INF))
     return beta
 
 
