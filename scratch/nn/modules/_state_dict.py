@@ -37,7 +37,7 @@ def state_entries(root: Module) -> OrderedDict[str, tuple[Module, str, str]]:
 
 def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
     """``root.state_dict()``: a copy of every parameter's data and persistent buffer, by key."""
-    state: OrderedDict[str, np.ndarray] = OrderedDict()
+    state: OrderedDict[str, Any] = OrderedDict()  # arrays, and a lazy module's UninitializedParameter
     for key, (module, registry, name) in state_entries(root).items():
         value = getattr(module, registry)[name]
         if is_lazy(value):  # torch's state_dict holds the UninitializedParameter (no data to copy): a fresh one
@@ -87,7 +87,8 @@ def load_state_dict(root: Module, state_dict: Mapping[str, Any], strict: bool = 
     missing = [key for key, (module, _, name) in entries.items()
                if key not in state_dict and name not in module.optional_state]
     unexpected = [key for key in state_dict if key not in entries]
-    errors, staged = [], []
+    errors: list[str] = []
+    staged: list[tuple[Any, np.ndarray]] = []
     for key, (module, registry, name) in entries.items():
         if key not in state_dict:
             continue

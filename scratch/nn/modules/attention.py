@@ -3,7 +3,7 @@ r"""MultiheadAttention: torch's parameters, options and masks around the pair in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -77,6 +77,9 @@ class MultiheadAttention(Module):
           unbatched (L, E), (S, kdim), (S, vdim) (batch_first is then ignored, as torch).
         - attn_output: like the query.
     """
+
+    bias_k: Parameter | None
+    bias_v: Parameter | None
 
     _input_kind = "float"  # see ``_checks``
 
@@ -187,8 +190,8 @@ class MultiheadAttention(Module):
             if param is not None:
                 param.accumulate_grad(getattr(grads, name), fresh=True)
         self.out_proj.weight.accumulate_grad(grads.out_proj_weight, fresh=True)
-        if self.out_proj.bias is not None:
-            self.out_proj.bias.accumulate_grad(grads.out_proj_bias, fresh=True)
+        if self.out_proj.bias is not None:  # then it has a gradient
+            self.out_proj.bias.accumulate_grad(cast("np.ndarray", grads.out_proj_bias), fresh=True)
         return grads.query, grads.key, grads.value
 
     def extra_repr(self) -> str:

@@ -88,6 +88,12 @@ class Module:
     _input_kind: str | None = None
     #: state_dict names this module's ``load_state_dict`` lets a checkpoint omit (it keeps its own value)
     optional_state: tuple[str, ...] = ()
+    # set in __init__ through object.__setattr__ (declared here for type checkers; None: a slot set to None)
+    training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, np.ndarray | None]
+    _non_persistent_buffers: set[str]
+    _modules: OrderedDict[str, Module | None]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -104,7 +110,7 @@ class Module:
         super().__init_subclass__(**kwargs)
         backward = cls.backward  # its own, a parent's, or a mixin's
         if backward is not Module.backward and not hasattr(backward, "__anomaly_checked__"):
-            cls.backward = _anomaly_checked(backward)
+            cls.backward = _anomaly_checked(backward)  # type: ignore[method-assign]  # wrapped once, per class
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -161,7 +167,7 @@ class Module:
                 return p.dtype
         return None
 
-    def _saved(self, grad_output: np.ndarray) -> Any:
+    def _saved(self, grad_output: np.ndarray | None) -> Any:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
@@ -270,7 +276,7 @@ class Module:
     register_module = add_module
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if remove_duplicate:

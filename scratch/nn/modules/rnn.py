@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class RNNBase(Module):
         self.rng = rng
         #: The boolean keep-masks of the last forward's dropout between layers, one per gap between layers,
         #: each (L, N, D * H) (time-major, as the layers see them); empty in eval mode or with dropout=0.
-        self.dropout_masks: list[np.ndarray] = []
+        self.dropout_masks: list[np.ndarray | None] = []
         directions = 2 if bidirectional else 1
         gate_size, real_hidden = GATES[mode] * hidden_size, proj_size or hidden_size
         self._flat_weights_names: list[str] = []
@@ -79,7 +79,8 @@ class RNNBase(Module):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, real_hidden)}
+                shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gate_size, layer_input),
+                                                      "weight_hh": (gate_size, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 if proj_size > 0:
@@ -137,7 +138,7 @@ class RNNBase(Module):
     def _forward(self, input: np.ndarray, hx: tuple[Any, ...] | None) -> tuple[np.ndarray, tuple[Any, ...]]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
         name = type(self).__name__
-        dtype = self._own_dtype()  # that input is a float array of this dtype, __call__ checked
+        dtype = cast("np.dtype", self._own_dtype())  # that input is a float array of this dtype, __call__ checked
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected input of shape (L, N, {self.input_size}) or unbatched (L, "
                              f"{self.input_size}) (input_size={self.input_size}), got {input.shape}")
@@ -184,7 +185,7 @@ class RNNBase(Module):
         Returns dL/dx and, when forward was given initial states, their gradients (else None)."""
         name = type(self).__name__
         cache, batched, hx_given, out_shape, state_shapes = self._saved(grad_output)
-        dtype = self._own_dtype()
+        dtype = cast("np.dtype", self._own_dtype())  # an RNN has parameters
         _check_grad(name, "grad_output", grad_output, out_shape, dtype)
         dstates = []
         for state_name, grad, state_shape in zip(self._state_names, grads, state_shapes):
@@ -222,10 +223,11 @@ class RNNBase(Module):
 def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any, batch_first: Any,
               dropout: Any, proj_size: Any) -> None:
     """torch's constructor checks, in torch's order."""
-    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+    # torch's check, verbatim: a complex dropout raises TypeError in the comparison, as in torch
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:  # type: ignore[operator]
         raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of an "
                          f"element being zeroed, got {dropout!r}")
-    if dropout > 0 and num_layers == 1:
+    if dropout > 0 and num_layers == 1:  # type: ignore[operator]  # a real number here
         warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
                       f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                       stacklevel=3)

@@ -7,7 +7,7 @@ shared with RNN, LSTM and GRU) and ``scratch.nn.functional.rnn_cell`` (the step 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -102,9 +102,9 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name}: Expected {'hidden' if what == 'hx' else what} to be 1D or 2D, got "
                                  f"{state.ndim}D instead")
 
-    def _step(self, input: np.ndarray, hx: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    def _step(self, input: np.ndarray, hx: tuple[Any, ...] | None) -> tuple[np.ndarray, ...]:
         """Shared forward: ``hx`` is None or the states (h,) or (h, c); returns the new states."""
-        name, dtype = type(self).__name__, self._own_dtype()
+        name, dtype = type(self).__name__, cast("np.dtype", self._own_dtype())  # a cell has parameters
         self._check_ndims(input, hx)
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected "
@@ -194,7 +194,7 @@ class RNNCell(_OneStateCell):
         self.nonlinearity = nonlinearity
 
     @property
-    def _mode(self) -> str:  # read at each forward, as torch reads nonlinearity
+    def _mode(self) -> str:  # type: ignore[override]  # read at each forward, as torch reads nonlinearity
         return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
 
