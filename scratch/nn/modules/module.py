@@ -116,7 +116,7 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def backward(self, grad_output: Any) -> Any:
+    def backward(self, *args: Any, **kwargs: Any) -> Any:  # as forward: each layer's own arguments
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "backward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
