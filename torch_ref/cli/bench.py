@@ -16,7 +16,7 @@ import fnmatch
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 from ..bench import memory, plot
 from ..bench.cases import LARGE_STEP, SCRATCH, Case, all_cases
@@ -49,8 +49,8 @@ def command_bench(args: argparse.Namespace) -> int:
         print(f"parity bench: {error}", file=sys.stderr)
         return 2
     result = run(cases, args.threads, args.quick, progress=not args.json)
-    if args.plot is not None:
-        plot.plot(args.plot, plot_format, result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
+    if args.plot is not None:  # then _selected gave its format
+        plot.plot(args.plot, cast(str, plot_format), result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
         result["plot"] = args.plot
     if args.json:
         print_json(result)
