@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class TensorDataset:
         return tuple(a[index] for a in self.tensors)
 
     def __len__(self) -> int:
-        return self.tensors[0].shape[0]
+        return cast(int, self.tensors[0].shape[0])
 
 
 class Subset:
@@ -182,7 +182,7 @@ def _split_sizes(n: int, test_size: float | None, train_size: float | None) -> t
                          "(0, 1) range. Reduce test_size and/or train_size.")
     n_test = math.ceil(test_size * n) if isinstance(test_size, float) else test_size
     n_train = math.floor(train_size * n) if isinstance(train_size, float) else train_size
-    n_train = n - n_test if n_train is None else int(n_train)
+    n_train = n - cast(int, n_test) if n_train is None else int(n_train)  # not both None: test_size defaults
     n_test = n - n_train if n_test is None else int(n_test)
     if n_train + n_test > n:
         raise ValueError(f"The sum of train_size and test_size = {n_train + n_test}, should be smaller than "
@@ -200,7 +200,7 @@ def _apportion(counts: np.ndarray, n_draws: int) -> np.ndarray:
     floored = np.floor(exact).astype(np.intp)
     order = np.argsort(-(exact - floored), kind="stable")
     floored[order[:n_draws - floored.sum()]] += 1
-    return floored
+    return cast("np.ndarray", floored)
 
 
 def _stratified_indices(labels: np.ndarray, n_train: int, n_test: int,
@@ -249,7 +249,7 @@ def train_test_split(*arrays: Any, test_size: float | int | None = None, train_s
     lengths = [a.shape[0] if a.ndim else None for a in arrays_np]
     if None in lengths or len(set(lengths)) != 1:
         raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
-    n = lengths[0]
+    n = cast(int, lengths[0])  # not None: checked above
     n_train, n_test = _split_sizes(n, test_size, train_size)
     if not shuffle:
         if stratify is not None:

@@ -239,7 +239,7 @@ def _default_atol(atol: float | None, terms: np.ndarray, eps: float) -> float:
 
 
 def _check_all(what: str, objective: Callable[[], float], analytic_inputs: Sequence[tuple[str, np.ndarray, Any]],
-               params: list[tuple[str, Any]], eps: float, rtol: float, atol: float) -> GradcheckResult:
+               params: list[tuple[str, Any, Any]], eps: float, rtol: float, atol: float) -> GradcheckResult:
     """Compare each analytic gradient with central differences of ``objective``."""
     result = GradcheckResult(what)
     for name, array, analytic in analytic_inputs:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -17,7 +17,7 @@ def _float_input(name: str, X: Any) -> np.ndarray:
         raise TypeError(f"{name} expected a numeric array, got dtype {X.dtype}")
     if X.ndim != 2:
         raise ValueError(f"{name} expected a 2-D array (n_samples, n_features), got shape {X.shape}")
-    return X if X.dtype.kind == "f" else X.astype(np.float64)
+    return cast("np.ndarray", X if X.dtype.kind == "f" else X.astype(np.float64))
 
 
 class _Scaler:
@@ -25,6 +25,10 @@ class _Scaler:
     array of X's float dtype (integer input becomes float64); ``fit`` returns the scaler."""
 
     n_features_in_: int
+
+    if TYPE_CHECKING:  # each scaler's own
+        def fit(self, X: Any) -> _Scaler: ...
+        def transform(self, X: Any) -> np.ndarray: ...
 
     def _check_fitted(self, X: Any) -> np.ndarray:
         name = type(self).__name__
@@ -34,14 +38,14 @@ class _Scaler:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting {self.n_features_in_} features "
                              "as input.")
-        return X
+        return cast("np.ndarray", X)
 
     def _fit_input(self, X: Any) -> np.ndarray:
         X = _float_input(type(self).__name__, X)
         if X.shape[0] == 0:
             raise ValueError(f"{type(self).__name__}: found array with 0 sample(s) while a minimum of 1 is required")
         self.n_features_in_, self.n_samples_seen_ = X.shape[1], X.shape[0]
-        return X
+        return cast("np.ndarray", X)
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """Fit to ``X``, then transform it.
@@ -97,7 +101,7 @@ class StandardScaler(_Scaler):
             out = (out - self.mean_).astype(X.dtype)
         if self.with_std:
             out = (out / self.scale_).astype(X.dtype)
-        return out
+        return cast("np.ndarray", out)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         r"""Args: X: (n_samples, n_features). Returns: :math:`X \sigma + \mu` in X's float dtype."""
@@ -107,7 +111,7 @@ class StandardScaler(_Scaler):
             out = (out * self.scale_).astype(X.dtype)
         if self.with_mean:
             out = (out + self.mean_).astype(X.dtype)
-        return out
+        return cast("np.ndarray", out)
 
 
 class MinMaxScaler(_Scaler):
@@ -142,12 +146,12 @@ class MinMaxScaler(_Scaler):
     def transform(self, X: Any) -> np.ndarray:
         """Args: X: (n_samples, n_features). Returns: :math:`X s + m` in X's float dtype."""
         X = self._check_fitted(X)
-        return (X * self.scale_ + self.min_).astype(X.dtype)
+        return cast("np.ndarray", (X * self.scale_ + self.min_).astype(X.dtype))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Args: X: (n_samples, n_features). Returns: :math:`(X - m) / s` in X's float dtype."""
         X = self._check_fitted(X)
-        return ((X - self.min_) / self.scale_).astype(X.dtype)
+        return cast("np.ndarray", ((X - self.min_) / self.scale_).astype(X.dtype))
 
 
 # ---------------------------------------------------------------------------------------- one_hot

@@ -7,13 +7,20 @@ which ``manual_seed`` resets.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 
 # torch seeds its CPU default generator with this same constant, so an unseeded
 # program is deterministic in both engines (the streams themselves differ).
 _DEFAULT_SEED = 67280421310721
 
-_state = {"seed": _DEFAULT_SEED, "generator": np.random.default_rng(_DEFAULT_SEED)}
+class _State(TypedDict):
+    seed: int
+    generator: np.random.Generator
+
+
+_state: _State = {"seed": _DEFAULT_SEED, "generator": np.random.default_rng(_DEFAULT_SEED)}
 
 
 def manual_seed(seed: int) -> np.random.Generator:

@@ -24,7 +24,7 @@ import tempfile
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -53,7 +53,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     root = _encode(obj, "obj", arrays, 0)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}).encode("utf-8")
     arrays[MANIFEST] = np.frombuffer(manifest, dtype=np.uint8)
-    atomic_write(path, lambda file: np.savez(file, **arrays))
+    # the cast: NumPy's stub types **kwds as if a name could be savez's own allow_pickle
+    atomic_write(path, lambda file: np.savez(file, **cast("dict[str, Any]", arrays)))
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> None:
@@ -170,8 +171,9 @@ def _decode_archive(archive: np.lib.npyio.NpzFile) -> Any:
 def _read_entry(archive: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
     """One array of the archive, once the size its header declares is known to fit in the bytes the entry
     holds: a header claiming (10**12,) in a 300-byte file must not allocate terabytes first."""
-    info = archive.zip.getinfo(f"{name}.npy")
-    with archive.zip.open(info) as member:
+    zf = cast("zipfile.ZipFile", archive.zip)  # None only once the archive is closed
+    info = zf.getinfo(f"{name}.npy")
+    with zf.open(info) as member:
         version = np.lib.format.read_magic(member)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = read_header(member)
@@ -200,7 +202,7 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray], depth: int) -
         arrays[name] = array
         return {"t": "array" if kind is np.ndarray else "npscalar", "v": name}
     if kind in (list, tuple):
-        items = [_encode(item, f"{where}[{i}]", arrays, depth + 1) for i, item in enumerate(value)]
+        items: list[Any] = [_encode(item, f"{where}[{i}]", arrays, depth + 1) for i, item in enumerate(value)]
         return {"t": kind.__name__, "v": items}
     if kind in (dict, OrderedDict):
         items = []
@@ -217,7 +219,7 @@ def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
     """Rebuild the value a manifest ``node`` describes, taking its arrays from ``arrays``."""
     kind, value = node["t"], node["v"]
     if kind in ("none", "bool", "int", "float", "str"):
-        expected = {"none": type(None), "bool": bool, "int": int, "float": (float, int), "str": str}[kind]
+        expected: Any = {"none": type(None), "bool": bool, "int": int, "float": (float, int), "str": str}[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise ValueError(f"manifest value {value!r} is not a {kind}")
         return float(value) if kind == "float" else value
@@ -239,7 +241,7 @@ def _decode_key(key_type: str, key: Any) -> str | int:
     expected = {"str": str, "int": int}.get(key_type)
     if expected is None or type(key) is not expected:
         raise ValueError(f"manifest key {key!r} is not a {key_type}")
-    return key
+    return cast("str | int", key)
 
 
 def _umask() -> int:

@@ -9,6 +9,7 @@ rounds as torch's) returns its input's dtype; the others compute and return floa
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -42,9 +43,9 @@ _ERF_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.536729
            -2.24409524465858183362e+01)
 
 
-def _ratio(num: tuple, den: tuple, t: np.ndarray) -> np.ndarray:
+def _ratio(num: tuple[float, ...], den: tuple[float, ...], t: np.ndarray) -> np.ndarray:
     """num(t) / den(t), each c_0 + c_1 t + c_2 t^2 + ... by Horner's rule (a loop over coefficients)."""
-    return _horner(num[::-1], t) / _horner(den[::-1], t)
+    return cast("np.ndarray", _horner(num[::-1], t) / _horner(den[::-1], t))
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -72,7 +73,7 @@ def erf(x: np.ndarray) -> np.ndarray:
 def _erf_fdlibm_central(x: np.ndarray) -> np.ndarray:
     """erf(x) = x + x PP(x^2)/QQ(x^2) for |x| < 0.84375."""
     with np.errstate(under="ignore"):  # x^2 of a tiny x
-        return x + x * _ratio(_ERF_PP, _ERF_QQ, x * x)
+        return cast("np.ndarray", x + x * _ratio(_ERF_PP, _ERF_QQ, x * x))
 
 
 def _erf_fdlibm_tail(a: np.ndarray) -> np.ndarray:
@@ -81,7 +82,7 @@ def _erf_fdlibm_tail(a: np.ndarray) -> np.ndarray:
     w = 1 / (y * y)
     r = np.where(y < 1 / 0.35, _ratio(_ERF_RA, _ERF_SA, w), _ratio(_ERF_RB, _ERF_SB, w))
     h = (y.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
-    return 1 - np.exp(-h * h - 0.5625) * np.exp((h - y) * (h + y) + r) / y
+    return cast("np.ndarray", 1 - np.exp(-h * h - 0.5625) * np.exp((h - y) * (h + y) + r) / y)
 
 
 # ------------------------------------------ erfc and the inverses (Cephes; erf's central part too)
@@ -125,7 +126,7 @@ def _horner(coefficients: tuple[float, ...], x: np.ndarray) -> np.ndarray:
     for c in coefficients[2:]:
         result *= x
         result += c
-    return result
+    return cast("np.ndarray", result)
 
 
 def _exp_minus_square(x: np.ndarray) -> np.ndarray:
@@ -139,12 +140,13 @@ def _exp_minus_square(x: np.ndarray) -> np.ndarray:
 def _erf_central(x: np.ndarray) -> np.ndarray:
     """erf(x) for |x| <= 1: x T(x^2) / U(x^2)."""
     z = x * x
-    return x * _polyval(_ERF_T, z) / _polyval(_ERF_U, z)
+    return cast("np.ndarray", x * _polyval(_ERF_T, z) / _polyval(_ERF_U, z))
 
 
 def _erfc_scaled(x: np.ndarray) -> np.ndarray:
     """e^{x^2} erfc(x) for x >= 1: P(x)/Q(x) below 8, R(x)/S(x) above (it never underflows)."""
-    return np.where(x < 8.0, _polyval(_ERFC_P, x) / _polyval(_ERFC_Q, x), _polyval(_ERFC_R, x) / _polyval(_ERFC_S, x))
+    return cast("np.ndarray", np.where(x < 8.0, _polyval(_ERFC_P, x) / _polyval(_ERFC_Q, x),
+                                       _polyval(_ERFC_R, x) / _polyval(_ERFC_S, x)))
 
 
 def _erfc_positive(x: np.ndarray) -> np.ndarray:
@@ -193,7 +195,7 @@ def _erfinv_central(y: np.ndarray) -> np.ndarray:
     x = y * _polyval(_ERFINV_A, z) / _polyval(_ERFINV_B, z)
     for _ in range(2):
         x = _halley(x, _erf_central(np.clip(x, -1.0, 1.0)) - y)
-    return x
+    return cast("np.ndarray", x)
 
 
 def _erfcinv_small(log_c: np.ndarray) -> np.ndarray:

@@ -185,7 +185,7 @@ class _Mean:
         return {prefix + key: total / self.count for key, total in self.sums.items()} if self.count else {}
 
 
-def _train_epoch(model: Any, criterion: Any, optimizer: Any, loader: Iterable, metrics: Sequence[str],
+def _train_epoch(model: Any, criterion: Any, optimizer: Any, loader: Iterable[Any], metrics: Sequence[str],
                  callbacks: Sequence[Any]) -> dict[str, float]:
     model.train()
     mean = _Mean()
@@ -206,7 +206,7 @@ def _train_epoch(model: Any, criterion: Any, optimizer: Any, loader: Iterable, m
     return mean.means()
 
 
-def evaluate(model: Any, criterion: Any, loader: Iterable, metrics: Sequence[str] = _METRICS) -> dict[str, float]:
+def evaluate(model: Any, criterion: Any, loader: Iterable[Any], metrics: Sequence[str] = _METRICS) -> dict[str, float]:
     """Mean loss and accuracy over ``loader`` in eval mode, without backward; the model's mode is
     restored afterwards.
 
@@ -255,8 +255,8 @@ def _best_epoch(history: History, early_stopping: EarlyStopping | None) -> int |
     return None
 
 
-def fit(model: Any, criterion: Any, optimizer: Any, train_loader: Iterable, *, epochs: int = 1,
-        val_loader: Iterable | None = None, metrics: Sequence[str] = _METRICS,
+def fit(model: Any, criterion: Any, optimizer: Any, train_loader: Iterable[Any], *, epochs: int = 1,
+        val_loader: Iterable[Any] | None = None, metrics: Sequence[str] = _METRICS,
         early_stopping: EarlyStopping | None = None, callbacks: Sequence[Any] = ()) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``.
 

@@ -26,7 +26,7 @@ from .tolerance import MIN_GRAD_NORM, reduction_length, rtol, trajectory_rtol
 __all__ = ["loss_parity", "module_dtype", "module_parity", "optimizer_parity"]
 
 
-def module_dtype(module: nn.Module, inputs: tuple = ()) -> np.dtype:
+def module_dtype(module: nn.Module, inputs: Sequence[Any] = ()) -> np.dtype:
     """The dtype a module computes in: its parameters', else its first float input's, else float32."""
     for param in module.parameters():
         return param.dtype
@@ -169,12 +169,13 @@ def loss_parity_of(criterion: nn.Module, args: Sequence[Any], differentiable: Se
 
 # ------------------------------------------------------------------------------------ optimizers
 #: The parameters an optimizer is run on: a matrix, a vector, a 0-d scalar and a frozen one.
-PARAMETER_SHAPES = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 2)}
+PARAMETER_SHAPES: dict[str, tuple[int, ...]] = {"weight": (4, 3), "bias": (4,), "scalar": (), "frozen": (2, 2)}
 #: Optimizers that take matrices only (torch's Muon: "Muon only supports 2D parameters"; torch's own tests give
 #: it the weight alone, ``params = [weight] if optim_cls.__name__ != "Muon" else [weight]``), run instead on
 #: ``MATRIX_PARAMETER_SHAPES``: a tall, a wide and a square matrix and a frozen one.
 MATRIX_ONLY = frozenset({"Muon"})
-MATRIX_PARAMETER_SHAPES = {"weight": (4, 3), "wide": (3, 5), "square": (3, 3), "frozen": (2, 2)}
+MATRIX_PARAMETER_SHAPES: dict[str, tuple[int, ...]] = {"weight": (4, 3), "wide": (3, 5), "square": (3, 3),
+                                                      "frozen": (2, 2)}
 SKIPPED_EVERY = 7  # the second parameter gets no gradient on every 7th step, as a layer that a step did not use
 #: Optimizers whose ``step`` needs a closure (optim_db's ``step_requires_closure``): instead of random gradients
 #: they minimize the oracle's function (torch_ref/oracle/objective.py, a new target each step) over every

@@ -25,7 +25,7 @@ import pickle
 import struct
 import zipfile
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import ItemsView, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -247,7 +247,7 @@ def _tensor_to_numpy(key: Any, value: Any, path: str) -> np.ndarray:
 def _state_arrays(state_dict_or_module: StateLike, where: str) -> OrderedDict[str, np.ndarray]:
     """The state dict to write, each value a C-contiguous, native-byte-order array of a supported dtype."""
     if isinstance(state_dict_or_module, nn.Module):
-        items = state_dict_or_module.state_dict().items()
+        items: ItemsView[str, Any] = state_dict_or_module.state_dict().items()
     elif isinstance(state_dict_or_module, Mapping):
         items = state_dict_or_module.items()
     else:

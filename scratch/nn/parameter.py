@@ -120,6 +120,7 @@ class UninitializedParameter(Parameter):
     """
 
     cls_to_become = Parameter
+    _dtype: np.dtype
 
     def __init__(self, requires_grad: bool = True, dtype: Any = None) -> None:
         dtype = np.dtype(np.float32 if dtype is None else dtype)
@@ -137,7 +138,7 @@ class UninitializedParameter(Parameter):
         self.__class__ = self.cls_to_become  # type: ignore[assignment]
         self.data = np.empty(tuple(int(s) for s in shape), dtype=dtype)
 
-    @property  # type: ignore[override]
+    @property
     def data(self) -> np.ndarray:
         raise uninitialized_error("data")
 

@@ -5,7 +5,7 @@ results are bit-identical to updating each parameter on its own."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class FlatGroup:
 
     def gather(self) -> None:
         np.concatenate([p.data.reshape(-1) for p in self.params], out=self.data)
-        np.concatenate([p.grad.reshape(-1) for p in self.params], out=self.grad)
+        np.concatenate([cast("np.ndarray", p.grad).reshape(-1) for p in self.params], out=self.grad)  # all have one
 
     def scatter(self) -> None:
         for param, view in zip(self.params, self.data_views):

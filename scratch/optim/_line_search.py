@@ -40,10 +40,10 @@ def cubic_interpolate(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,
 class _Bracket:
     """The interval [t_lo, t_hi] (in any order) with each end's loss, gradient and directional derivative."""
 
-    t: list = field(default_factory=list)
-    f: list = field(default_factory=list)
-    g: list = field(default_factory=list)
-    gtd: list = field(default_factory=list)
+    t: list[Any] = field(default_factory=list)
+    f: list[Any] = field(default_factory=list)
+    g: list[Any] = field(default_factory=list)
+    gtd: list[Any] = field(default_factory=list)
 
 
 def strong_wolfe(obj_func: Objective, x: list[np.ndarray], t: Any, d: np.ndarray, f: float, g: np.ndarray,

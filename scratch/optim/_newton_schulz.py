@@ -20,7 +20,7 @@ element in a few thousand can round to the neighbouring bfloat16 value.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def _partial_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     total = parts[0]
     for part in parts[1:]:
         total = total + part  # float32 additions
-    return total
+    return cast("np.ndarray", total)
 
 
 def _accumulate(acc: np.ndarray, column: np.ndarray, row: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_nonnegative, step_grad, weight_decayed
 
 
 class Adadelta(Optimizer):
@@ -43,7 +43,7 @@ class Adadelta(Optimizer):
         weight_decay = float(group["weight_decay"])
         state = self._lazy_state(param, "square_avg", "acc_delta")
         state["step"] += 1
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         grad = weight_decayed(param, grad, lr, weight_decay)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho

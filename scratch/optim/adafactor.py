@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .._array import as_numpy
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, step_grad
 
 
 class Adafactor(Optimizer):
@@ -54,7 +54,7 @@ class Adafactor(Optimizer):
         lr, weight_decay, d = float(group["lr"]), float(group["weight_decay"]), float(group["d"])
         eps1, eps2 = group["eps"]
         eps1 = float(np.finfo(param.dtype).eps) if eps1 is None else float(eps1)
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state = self._state(param)
         state["step"] += 1
         step = state["step"]
@@ -105,7 +105,7 @@ def _mean_square(grad: np.ndarray, axis: int) -> np.ndarray:
     norm = np.linalg.norm(grad, axis=axis, keepdims=True)
     norm *= norm
     norm /= grad.shape[axis]
-    return norm
+    return cast("np.ndarray", norm)
 
 
 def _check(*, lr: float, beta2_decay: float, eps: tuple[float | None, float], d: float, weight_decay: float) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_nonnegative, step_grad, weight_decayed
 
 
 class Adagrad(Optimizer):
@@ -46,7 +46,7 @@ class Adagrad(Optimizer):
         weight_decay = float(group["weight_decay"])
         state = self._lazy_state(param, sum=np.full_like(param.data, self.defaults["initial_accumulator_value"]))
         state["step"] += 1
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         grad = weight_decayed(param, grad, lr, weight_decay)
         clr = lr / (1 + (state["step"] - 1) * lr_decay)
         state_sum = state["sum"]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, blocks, check_betas, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, blocks, check_betas, check_nonnegative, step_grad, weight_decayed
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray | None = None) -> None:
@@ -83,7 +83,7 @@ class Adam(Optimizer):
         and its ``state`` (``step`` and the buffers), with two ``scratch`` arrays like ``param.data``."""
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
         step = state["step"]

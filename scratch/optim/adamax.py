@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, step_grad, weight_decayed
 
 
 class Adamax(Optimizer):
@@ -55,7 +55,7 @@ class Adamax(Optimizer):
         and its ``state``, with two ``scratch`` arrays like ``param.data``."""
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay)
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]

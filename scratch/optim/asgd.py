@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_nonnegative, step_grad, weight_decayed
 
 
 class ASGD(Optimizer):
@@ -46,7 +46,7 @@ class ASGD(Optimizer):
         lr, lambd, alpha = float(group["lr"]), float(group["lambd"]), float(group["alpha"])
         t0, weight_decay = float(group["t0"]), float(group["weight_decay"])
         state = self._lazy_state(param, "ax", eta=np.array(lr, dtype=np.float32), mu=np.array(1.0, dtype=np.float32))
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay)
         eta, mu = float(state["eta"]), float(state["mu"])

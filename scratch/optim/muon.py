@@ -10,7 +10,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from ._newton_schulz import zeropower_via_newtonschulz
-from .optimizer import Optimizer, ParamsT, weight_decayed
+from .optimizer import Optimizer, ParamsT, step_grad, weight_decayed
 
 __all__ = ["Muon"]
 
@@ -76,7 +76,7 @@ class Muon(Optimizer):
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, weight_decay, momentum = _scalar(group["lr"]), float(group["weight_decay"]), float(group["momentum"])
-        grad = param.grad
+        grad = step_grad(param, False)
         if grad.ndim != 2:
             raise ValueError("Param gradient must be a 2D matrix")
         state = self.state[param]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, step_grad, weight_decayed
 
 
 class NAdam(Optimizer):
@@ -57,7 +57,7 @@ class NAdam(Optimizer):
         # torch's quirk: mu_product is a 0-d tensor of its default scalar dtype (float32) whatever the
         # parameter's dtype, so the running product is rounded to float32 at every step.
         state = self._lazy_state(param, "exp_avg", "exp_avg_sq", mu_product=np.array(1.0, dtype=np.float32))
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         step = state["step"]
         bias_correction2 = 1 - beta2**step

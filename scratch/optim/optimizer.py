@@ -6,7 +6,7 @@ import copy
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,6 +34,13 @@ def blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
     flat = [a.reshape(-1) for a in arrays]  # views: writes to a block land in the array
     for start in range(0, size, BLOCK):
         yield tuple(f[start:start + BLOCK] for f in flat)
+
+
+def step_grad(param: Parameter, maximize: bool) -> np.ndarray:
+    """The gradient an update steps along: ``param.grad`` (the step calls ``_update`` only for a parameter
+    that has one), negated under ``maximize``."""
+    grad = cast("np.ndarray", param.grad)
+    return -grad if maximize else grad
 
 
 def check_nonnegative(**values: float) -> None:
@@ -124,7 +131,7 @@ class Optimizer:
         self._scratch_views: dict[Parameter, list[np.ndarray]] = {}
         self._flat_groups: dict[int, FlatGroup] = {}  # group index -> its flat arrays (see _flat.py)
         self.param_groups: list[dict[str, Any]] = []
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):

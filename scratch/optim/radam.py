@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_betas, check_nonnegative, step_grad, weight_decayed
 
 
 class RAdam(Optimizer):
@@ -53,7 +53,7 @@ class RAdam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         state = self._lazy_state(param, "exp_avg", "exp_avg_sq")
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         step = state["step"]
         grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from .adam import lerp_
-from .optimizer import Optimizer, ParamsT, check_nonnegative, weight_decayed
+from .optimizer import Optimizer, ParamsT, check_nonnegative, step_grad, weight_decayed
 
 
 class RMSprop(Optimizer):
@@ -53,7 +53,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
         state = self._lazy_state(param, "square_avg", *(["momentum_buffer"] if momentum > 0 else []),
                                  *(["grad_avg"] if group["centered"] else []))
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         grad = weight_decayed(param, grad, lr, weight_decay)
         square_avg = state["square_avg"]

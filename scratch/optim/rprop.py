@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, check_nonnegative, check_pair
+from .optimizer import Optimizer, ParamsT, check_nonnegative, check_pair, step_grad
 
 
 class Rprop(Optimizer):
@@ -44,7 +44,7 @@ class Rprop(Optimizer):
         etaminus, etaplus = float(group["etas"][0]), float(group["etas"][1])
         step_size_min, step_size_max = float(group["step_sizes"][0]), float(group["step_sizes"][1])
         state = self._lazy_state(param, "prev", step_size=np.full_like(param.data, float(group["lr"])))
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         state["step"] += 1
         prev, step_size = state["prev"], state["step_size"]
         sign = np.array(np.sign(grad * prev))  # an array even for a 0-d parameter

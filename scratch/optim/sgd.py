@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.parameter import Parameter
-from .optimizer import Optimizer, ParamsT, weight_decayed
+from .optimizer import Optimizer, ParamsT, step_grad, weight_decayed
 
 
 class SGD(Optimizer):
@@ -46,7 +46,7 @@ class SGD(Optimizer):
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = step_grad(param, group["maximize"])
         grad = weight_decayed(param, grad, lr, weight_decay)
         tmp = self._scratch(param, 1)[0]  # out= target for the temporaries: the step allocates nothing
         if momentum != 0:

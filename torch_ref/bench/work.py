@@ -23,7 +23,7 @@ def scratch_forward_backward(module: Any, x: np.ndarray, grad: np.ndarray) -> An
     return module.backward(grad)
 
 
-def torch_forward_backward(module: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+def torch_forward_backward(module: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | None:
     x.grad = None
     out = module(x)
     out = out[0] if isinstance(out, tuple) else out  # an LSTM's output, without (h_n, c_n)
@@ -39,7 +39,7 @@ def scratch_self_attention(module: Any, x: np.ndarray, grad: np.ndarray) -> np.n
     return grad_q + grad_k + grad_v
 
 
-def torch_self_attention(module: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+def torch_self_attention(module: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | None:
     module.zero_grad()
     x.grad = None
     out, _ = module(x, x, x, need_weights=False)
@@ -53,7 +53,7 @@ def scratch_loss(criterion: Any, logits: np.ndarray, target: np.ndarray) -> np.n
     return criterion.backward()
 
 
-def torch_loss(criterion: torch.nn.Module, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def torch_loss(criterion: torch.nn.Module, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
     logits.grad = None
     criterion(logits, target).backward()
     return logits.grad

@@ -56,7 +56,7 @@ FAMILIES = [linear, activation, activation_piecewise, activation_composite, flat
             distance, softmax, sparse, rnn, rnn_cell, attention, upsampling, pixelshuffle, channelshuffle, fold, optim,
             lr_scheduler_cases, clip_grad, init]
 CASES: list[Case] = [case for family in FAMILIES for case in family.CASES]
-DTYPE_NAMES = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
+DTYPE_NAMES: dict[str, list[np.dtype]] = {"float32": [np.dtype(np.float32)], "float64": [np.dtype(np.float64)],
                "both": [np.dtype(np.float32), np.dtype(np.float64)]}
 
 

@@ -18,7 +18,7 @@ import statistics
 import sys
 import textwrap
 import time
-from typing import Any
+from typing import Any, cast
 
 from .. import examples
 from ..bench import bandwidth, memory, plot
@@ -74,8 +74,8 @@ def command_bench(args: argparse.Namespace) -> int:
         print(f"parity bench: {error}", file=sys.stderr)
         return USAGE
     result = run(cases, args.threads, args.quick, progress=not args.json)
-    if args.plot is not None:
-        plot.plot(args.plot, plot_format, result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
+    if args.plot is not None:  # then _selected gave its format
+        plot.plot(args.plot, cast(str, plot_format), result["rows"], args.threads, result["gemm_peak_gflops"]["numpy"])
         result["plot"] = args.plot
     if args.json:
         print_json(result)

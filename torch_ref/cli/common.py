@@ -42,8 +42,9 @@ def one_line_errors(parser: argparse.ArgumentParser, prefix: str) -> None:
             error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
 
+    # the instance's own methods replaced, on purpose (a function of the parser's signature, not a bound method)
     parser.error = error  # type: ignore[method-assign]
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
 
 
 def check_count(option: str, value: int | None, least: int = 1, most: int | None = None, why: str = "") -> None:

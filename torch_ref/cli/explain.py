@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from ..convert import to_torch
 from ..tolerance import reduction_length, relative_error, rtol
 from .common import one_line_errors, print_json
 
-DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+DTYPES: dict[str, np.dtype] = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 ACTIVATIONS = tuple(getattr(module, name) for module in (activation, softmax) for name in module.__all__)
 
 
@@ -85,7 +85,7 @@ def _scratch_pass(model: nn.Sequential, criterion: nn.Module, x: np.ndarray, y: 
 
 def _torch_pass(model: nn.Sequential, criterion: nn.Module, x: np.ndarray, y: np.ndarray) -> dict:
     """The same through the torch twins, with ``retain_grad`` on every intermediate output."""
-    twin, twin_criterion = to_torch(model), to_torch(criterion)
+    twin, twin_criterion = cast(torch.nn.Sequential, to_torch(model)), to_torch(criterion)
     outputs = []
     out = torch.from_numpy(x)
     for module in twin:
@@ -212,7 +212,7 @@ def command_explain(args: argparse.Namespace) -> int:
         prefix = f"{example.name}'s model cannot be explained: " if isinstance(error, NotExplainableError) else ""
         suffix = " (only a Sequential of Linear layers and activations)" if prefix else ""
         return _fail(f"{prefix}{error}{suffix}")
-    rows = explain_rows(model, example.criterion(), x, y)
+    rows = explain_rows(cast(nn.Sequential, model), example.criterion(), x, y)  # layer_labels checked it
     ok = all(row.ok for row in rows)
     if args.json:
         print_json({"example": example.name, "sample": args.sample, "dtype": str(dtype), "ok": ok,

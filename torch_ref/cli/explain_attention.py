@@ -24,7 +24,7 @@ one fused function, whose insides no hook reaches). The last rows check the laye
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -151,7 +151,7 @@ def attention_rows(heads: int = 1, masked: bool = True, dtype: Any = np.float64)
     """Every value of the case, scratch's beside torch's, in the order computed, then the layers' own."""
     dtype = np.dtype(dtype)
     layer, x, mask = build_layer(heads, dtype), np.array(X, dtype=dtype), causal_mask(masked)
-    twin = to_torch(layer)
+    twin = cast(torch.nn.MultiheadAttention, to_torch(layer))
     ours, theirs = _scratch_steps(layer, x, mask), _torch_steps(twin, x, mask)
     tol = rtol(dtype, WIDTH * LENGTH)
     phase = {"L = sum(C * Y)": "loss"}

@@ -36,7 +36,7 @@ from .common import (
     print_json,
 )
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
+DTYPES: dict[str, type[np.floating[Any]]] = {"float32": np.float32, "float64": np.float64}
 EXIT_STATUS = {"ok": OK, "diverged": FAILED, "non-finite": NON_FINITE}
 EPILOG = f"""exit status:
   {OK}  the engines agree within tolerance at every step

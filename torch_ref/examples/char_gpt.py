@@ -132,6 +132,13 @@ class CharGPT(nn.Module):
 class TorchCharGPT(torch.nn.Module):
     """CharGPT's torch twin: the same children under the same names, the same forward."""
 
+    # registered by __init__ from CharGPT's children
+    tok_emb: torch.nn.Embedding
+    pos_emb: torch.nn.Embedding
+    blocks: torch.nn.ModuleList
+    ln_f: torch.nn.LayerNorm
+    head: torch.nn.Linear
+
     def __init__(self, children: dict[str, torch.nn.Module]) -> None:
         super().__init__()
         for name, child in children.items():

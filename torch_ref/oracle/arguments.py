@@ -64,7 +64,7 @@ def torch_copy(value: tuple | dict) -> tuple | dict:
     return named_tree_map(lambda _, v: v.detach().clone() if isinstance(v, torch.Tensor) else v, value)
 
 
-def forward_slots(module_cls: type, args: tuple, kwargs: dict) -> dict[str, Any]:
+def forward_slots(module_cls: type[torch.nn.Module], args: tuple, kwargs: dict) -> dict[str, Any]:
     """The forward arguments by the names of torch's forward signature (positional ones first, as torch's
     test_grad names them); more positional arguments than names are ``arg<i>``."""
     names = [p for p in inspect.signature(module_cls.forward).parameters if p != "self"]

@@ -57,11 +57,11 @@ STEPS = 20  # torch's goes_right_direction tests take 20 steps; ReduceLROnPlatea
 #: xfail with its measurements: gaps.py)
 CLOSURE_STEPS = 5
 NO_GRAD_STEP = 13  # the second parameter (the bias) gets no gradient at this step
-SHAPES = {"weight": (10, 5), "bias": (10,), "scalar": ()}
+SHAPES: dict[str, tuple[int, ...]] = {"weight": (10, 5), "bias": (10,), "scalar": ()}
 #: the parameters of a ``MATRIX_ONLY`` optimizer (Muon): torch's test_optim.py gives Muon its (10, 5) weight
 #: alone, and two (10, 5) weights in test_param_group_with_lrscheduler_goes_right_direction; here the second is
 #: wide, so that both of Muon's orientations (and learning-rate adjustments) run
-MATRIX_SHAPES = {"weight": (10, 5), "wide": (5, 10)}
+MATRIX_SHAPES: dict[str, tuple[int, ...]] = {"weight": (10, 5), "wide": (5, 10)}
 SECOND_GROUP_LR = 0.01  # test_param_group_with_lrscheduler_goes_right_direction's second group
 
 

@@ -137,7 +137,8 @@ def record_tree(model: nn.Module, twin: torch.nn.Module) -> Iterator[dict[str, T
     modules = {n: m for n, m in model.named_modules() if n}
     twin_modules = dict(twin.named_modules())
     torch_modules = {n: twin_modules[n] for n in modules if n in twin_modules}
-    saved = {n: {a: m.__dict__[a] for a in ("forward", "backward") if a in m.__dict__} for n, m in modules.items()}
+    saved: dict[str, dict[str, Any]] = {n: {a: m.__dict__[a] for a in ("forward", "backward") if a in m.__dict__}
+                                        for n, m in modules.items()}
     inplace = [m for m in torch_modules.values() if getattr(m, "inplace", False) is True]
     for name, module in modules.items():
         record_scratch(module, name, tapes)

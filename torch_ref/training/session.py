@@ -28,6 +28,8 @@ LOSS = "loss"
 class Session:
     """The two engines, their optimizers and the recording; ``run_step`` does one step of each."""
 
+    batch: tuple[np.ndarray, np.ndarray]  # the step's (inputs, targets), set by torch_ref.training.compare
+
     def __init__(self, model: nn.Module, criterion: nn.Module, optimizer: tuple, rtol: float | None,
                  atol: float | None) -> None:
         self.model, self.criterion, self.rtol, self.atol = model, criterion, rtol, atol
@@ -45,8 +47,8 @@ class Session:
         self.torch_modules[LOSS] = self.torch_criterion
         self.tapes = {"scratch": Tape(), "torch": Tape()}
         self.scales: dict[tuple[str, str], float] = {}  # the largest |torch value| of each trajectory quantity
-        self.saved = {n: {a: m.__dict__[a] for a in ("forward", "backward") if a in m.__dict__}
-                      for n, m in self.modules.items()}
+        self.saved: dict[str, dict[str, Any]] = {
+            n: {a: m.__dict__[a] for a in ("forward", "backward") if a in m.__dict__} for n, m in self.modules.items()}
         self.inplace = {n: m.inplace for n, m in self.torch_modules.items() if getattr(m, "inplace", False) is True}
 
     def __enter__(self) -> Session:

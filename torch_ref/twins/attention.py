@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -67,14 +68,14 @@ def _masked_functions(keep: np.ndarray) -> tuple[Callable, Callable]:
 class MaskedMultiheadAttention(T.MultiheadAttention):
     """``torch.nn.MultiheadAttention`` that applies the dropout mask of a scratch one (module docstring)."""
 
-    def __init__(self, *args: object, mask: Callable[[], np.ndarray | None], **kwargs: object) -> None:
+    def __init__(self, *args: Any, mask: Callable[[], np.ndarray | None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._mask = mask
 
     def _get_name(self) -> str:  # repr as torch's
         return "MultiheadAttention"
 
-    def forward(self, *args: object, **kwargs: object) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
         if not self.training or self.dropout == 0:
             return super().forward(*args, **kwargs)
         keep = self._mask()

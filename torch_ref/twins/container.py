@@ -44,7 +44,8 @@ TWINS = [
          lambda m: T.ModuleList([build_torch(c, str(i)) for i, c in enumerate(m)]),
          lambda t: nn.ModuleList([build_scratch(c, str(i)) for i, c in enumerate(t)])),
     Twin(nn.ModuleDict, T.ModuleDict,
-         lambda m: T.ModuleDict([(k, build_torch(c, k)) for k, c in m.items()]),
+         # torch's ModuleDict takes (key, module) pairs as well as a mapping (its annotation names only the mapping)
+         lambda m: T.ModuleDict([(k, build_torch(c, k)) for k, c in m.items()]),  # type: ignore[arg-type]
          lambda t: nn.ModuleDict([(k, build_scratch(c, k)) for k, c in t.items()])),
     Twin(nn.ParameterList, T.ParameterList,
          lambda m: T.ParameterList([_torch_parameter(p) for p in m]),

@@ -30,7 +30,8 @@ from .registry import Twin
 T = torch.nn
 
 
-def _apply_mask(twin: T.Module, input: torch.Tensor, mask: np.ndarray | None, mask_shape: tuple) -> torch.Tensor:
+def _apply_mask(twin: T.modules.dropout._DropoutNd, input: torch.Tensor, mask: np.ndarray | None,
+                mask_shape: tuple) -> torch.Tensor:
     """torch's ``_dropout`` with ``mask`` (the scratch module's keep-mask) as the Bernoulli draw."""
     if not twin.training or twin.p == 0 or input.numel() == 0:
         return input
@@ -77,7 +78,8 @@ class MaskedDropout2d(T.Dropout2d):
 SELU_SATURATION = 1.7580993408473766
 
 
-def _apply_alpha_mask(twin: T.Module, input: torch.Tensor, mask: np.ndarray | None, mask_shape: tuple) -> torch.Tensor:
+def _apply_alpha_mask(twin: T.modules.dropout._DropoutNd, input: torch.Tensor, mask: np.ndarray | None,
+                      mask_shape: tuple) -> torch.Tensor:
     """aten's alpha dropout with ``mask`` as the Bernoulli draw (never in place: torch's modules pass no inplace)."""
     if not twin.training or twin.p == 0 or input.numel() == 0:
         return input

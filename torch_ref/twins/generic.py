@@ -38,17 +38,19 @@ NOT_OPTIONS = {
 }
 ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 PARAMETERS = (Parameter, torch.nn.Parameter)  # bases with no computation of their own: never a twin
+# scratch.nn's exported names (its __all__, which scratch/nn/__init__.py hides from type checkers)
+NN_NAMES = frozenset(vars(nn)["__all__"])
 
 
 def has_torch_twin(cls: type) -> bool:
     """Whether ``cls`` is one of scratch.nn's own layers with a torch.nn class of the same name."""
-    return (cls.__module__.startswith("scratch.nn.") and cls.__name__ in nn.__all__ and cls.__name__ not in ABSTRACT
+    return (cls.__module__.startswith("scratch.nn.") and cls.__name__ in NN_NAMES and cls.__name__ not in ABSTRACT
             and hasattr(torch.nn, cls.__name__))
 
 
 def has_scratch_twin(cls: type) -> bool:
     """Whether ``cls`` is one of torch.nn's own layers with a scratch.nn class of the same name."""
-    return (cls.__module__.startswith("torch.nn.") and cls.__name__ in nn.__all__ and cls.__name__ not in ABSTRACT
+    return (cls.__module__.startswith("torch.nn.") and cls.__name__ in NN_NAMES and cls.__name__ not in ABSTRACT
             and getattr(torch.nn, cls.__name__, None) is cls)
 
 

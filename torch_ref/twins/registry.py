@@ -18,8 +18,9 @@ from scratch import nn
 
 from . import generic
 
-ToTorch = Callable[[nn.Module], torch.nn.Module]
-FromTorch = Callable[[torch.nn.Module], nn.Module]
+# a factory takes a module of the class it is registered for (Any: Callable's argument is contravariant)
+ToTorch = Callable[[Any], torch.nn.Module]
+FromTorch = Callable[[Any], nn.Module]
 
 
 class Twin(NamedTuple):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -24,8 +25,8 @@ T = torch.nn
 TF = torch.nn.functional
 
 
-def _layer_options(m: nn.Module | torch.nn.Module) -> dict:
-    """The constructor options of either engine's layer, read off its children."""
+def _layer_options(m: Any) -> dict:
+    """The constructor options of either engine's layer (either Module: Any), read off its children."""
     return {"d_model": m.self_attn.embed_dim, "nhead": m.self_attn.num_heads,
             "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p, "layer_norm_eps": m.norm1.eps,
             "batch_first": m.self_attn.batch_first, "norm_first": m.norm_first, "bias": m.linear1.bias is not None}
@@ -56,7 +57,7 @@ def _layer_to_torch(torch_cls: type) -> Callable[[nn.Module], torch.nn.Module]:
 
 
 def _layer_from_torch(scratch_cls: type) -> Callable[[torch.nn.Module], nn.Module]:
-    def factory(t: torch.nn.Module) -> nn.Module:
+    def factory(t: Any) -> nn.Module:  # a torch layer, its children read by name
         dtype = t.linear1.weight.detach().numpy().dtype
         layer = scratch_cls(**_layer_options(t), activation=_scratch_activation(t), dtype=dtype)
         for name, child in t.named_children():
@@ -65,7 +66,7 @@ def _layer_from_torch(scratch_cls: type) -> Callable[[torch.nn.Module], nn.Modul
     return factory
 
 
-def _norm(norm: object, build: object) -> object:
+def _norm(norm: Any, build: Callable[[Any, str], Any]) -> Any:
     return None if norm is None else build(norm, "norm")
 
 
@@ -78,7 +79,7 @@ def _stack_to_torch(m: nn.Module, torch_cls: type, **options: object) -> torch.n
     return twin
 
 
-def _stack_from_torch(t: torch.nn.Module, scratch_cls: type, **options: object) -> nn.Module:
+def _stack_from_torch(t: Any, scratch_cls: type, **options: object) -> nn.Module:  # t: a torch stack
     layers = [build_scratch(layer, f"layers.{i}") for i, layer in enumerate(t.layers)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

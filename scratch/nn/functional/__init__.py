@@ -5,6 +5,8 @@ One file per family, the same files as ``scratch.nn.modules``; each lists its pa
 and this package re-exports them all.
 """
 
+from typing import TYPE_CHECKING
+
 from . import (
     activation,
     activation_composite,
@@ -60,11 +62,13 @@ from .softmax import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
-__all__ = [
-    *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
-    *channelshuffle.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__,
-    *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__,
-    *padding.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
-    *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *rnn_packed.__all__, *softmax.__all__,
-    *sparse.__all__, *upsampling.__all__,
-]
+# mypy reads only a literal __all__, so it sees the star imports above (the same names) instead
+if not TYPE_CHECKING:
+    __all__ = [
+        *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
+        *channelshuffle.__all__, *conv.__all__, *distance.__all__, *dropout.__all__, *flatten.__all__, *fold.__all__,
+        *instancenorm.__all__, *linear.__all__, *local_response_norm.__all__, *loss.__all__, *normalization.__all__,
+        *padding.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
+        *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *rnn_packed.__all__, *softmax.__all__,
+        *sparse.__all__, *upsampling.__all__,
+    ]

@@ -6,7 +6,7 @@ softmax of the scores, the dropout noise on the weights, masks as additive biase
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -49,7 +49,7 @@ def softmax_rows_backward(d_weights: np.ndarray, weights: np.ndarray) -> np.ndar
 
     Shapes: d_weights and weights (*, L, S) -> (*, L, S). A masked-out position (A = 0) gets dS = 0.
     """
-    return weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+    return cast("np.ndarray", weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True)))
 
 
 def draw_keep(shape: tuple[int, ...], p: float, rng: np.random.Generator | None) -> np.ndarray:
@@ -65,7 +65,7 @@ def dropout_noise(keep: np.ndarray | None, p: float, dtype: np.dtype) -> np.ndar
         return None
     if p == 1:
         return np.zeros(keep.shape, dtype=dtype)
-    return keep.astype(dtype) / dtype.type(1 - p)
+    return cast("np.ndarray | None", keep.astype(dtype) / dtype.type(1 - p))
 
 
 def attend_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray | None, scale: float,
@@ -216,18 +216,18 @@ def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nda
     out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
     if bias is not None:
         out += bias
-    return out
+    return cast("np.ndarray", out)
 
 
 def input_grad(grad: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """grad W, the input gradient of ``linear``, as one 2-D product (NumPy's stacked matmul against a
     broadcast 2-D operand can miss BLAS)."""
-    return (grad.reshape(-1, grad.shape[-1]) @ weight).reshape(*grad.shape[:-1], weight.shape[1])
+    return cast("np.ndarray", (grad.reshape(-1, grad.shape[-1]) @ weight).reshape(*grad.shape[:-1], weight.shape[1]))
 
 
 def weight_grad(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
     """sum over the leading dims of grad^T x: the weight gradient of ``_linear``."""
-    return grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    return cast("np.ndarray", grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
 
 
 def split_heads(x: np.ndarray, num_heads: int, batch_first: bool) -> np.ndarray:
@@ -245,7 +245,7 @@ def merge_heads(x: np.ndarray, batch_first: bool) -> np.ndarray:
     return x.transpose(2, 0, 1, 3).reshape(length, n, h * d)
 
 
-def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weights: tuple, packed: bool,
+def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weights: tuple[Any, ...], packed: bool,
                      batch_first: bool) -> None:
     """Feature sizes against the projection weights, and sequence/batch sizes of key and value, as torch."""
     if packed and key.shape != value.shape:
@@ -263,7 +263,8 @@ def check_key_value(query: np.ndarray, key: np.ndarray, value: np.ndarray, weigh
                              f"{name} of shape {x.shape}")
 
 
-def project(inputs: tuple, weights: tuple, biases: tuple, in_proj: tuple, opts: MHAOptions) -> list[np.ndarray]:
+def project(inputs: tuple[Any, ...], weights: tuple[Any, ...], biases: tuple[Any, ...], in_proj: tuple[Any, ...],
+            opts: MHAOptions) -> list[np.ndarray]:
     """q, k, v = x W^T + b for each input, split into heads (N, H, L, E / H); self-attention with packed
     weights is one matrix product, as torch's ``_in_projection_packed``."""
     if opts.fused:
@@ -285,7 +286,7 @@ def extend_keys(k: np.ndarray, v: np.ndarray, bias_k: np.ndarray | None, bias_v:
         raise ValueError(f"{MHA}: bias_k and bias_v must be given together")
     if bias_k is not None:
         k = np.concatenate([k, np.broadcast_to(bias_k.reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
-        v = np.concatenate([v, np.broadcast_to(bias_v.reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
+        v = np.concatenate([v, np.broadcast_to(cast("np.ndarray", bias_v).reshape(1, h, 1, d), (n, h, 1, d))], axis=2)
         extra += 1
     if add_zero_attn:
         k = np.concatenate([k, np.zeros((n, h, 1, d), dtype=k.dtype)], axis=2)
@@ -339,7 +340,7 @@ def add_batch_axis(x: np.ndarray | None, batched: bool, axis: int) -> np.ndarray
     return x if x is None or batched else np.expand_dims(x, axis)
 
 
-def project_backward(dq: np.ndarray, dk: np.ndarray, dv: np.ndarray, cache: MHACache) -> list:
+def project_backward(dq: np.ndarray, dk: np.ndarray, dv: np.ndarray, cache: MHACache) -> list[list[Any]]:
     """dL/d(each input) and the projections' weight and bias gradients (three each), from the heads' grads."""
     opts = cache.options
     inputs, weights = cache.inputs, cache.proj_weights

@@ -7,7 +7,7 @@ Each backward returns dL/dx with x's shape and dtype (prelu's also dL/dweight).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy * y (1 - y), computed from the saved output y."""
-    return dout * (1 - out) * out
+    return cast("np.ndarray", dout * (1 - out) * out)
 
 
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +58,7 @@ def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy * (1 - y^2), with 1 - y^2 rounded once (``_one_minus_square``)."""
-    return dout * _one_minus_square(out)
+    return cast("np.ndarray", dout * _one_minus_square(out))
 
 
 _SPLIT = 2.0**27 + 1  # Veltkamp's splitter for float64: y = hi + lo, each half of y's 53 bits
@@ -70,14 +70,14 @@ def _one_minus_square(y: np.ndarray) -> np.ndarray:
     fma: a float32 (or float16) y is squared exactly in float64; a float64 y's square is split exactly
     into p + e (Dekker's product), 1 - p into s + t (Knuth's two-sum), and s + (t - e) is rounded once."""
     if y.dtype.itemsize < 8:
-        return (1 - np.square(y, dtype=np.float64)).astype(y.dtype)
+        return cast("np.ndarray", (1 - np.square(y, dtype=np.float64)).astype(y.dtype))
     c = _SPLIT * y
     hi = c - (c - y)
     lo = y - hi
     p = y * y
     e = ((hi * hi - p) + 2 * hi * lo) + lo * lo
     s = 1 - p
-    return s + (((1 - s) - p) - e)
+    return cast("np.ndarray", s + (((1 - s) - p) - e))
 
 
 # ------------------------------------------------------------------ helpers shared by the pairs below
@@ -96,14 +96,15 @@ def _limits() -> np.errstate:
 
 
 # ---------------------------------------------------------------------------------------- LeakyReLU
-def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> tuple[np.ndarray,
+                       tuple[Any, ...]]:
     r"""y = x if x > 0 else negative_slope * x."""
     positive = x > 0  # the mask, before an in-place write (and not y: a later in-place module may change its sign)
     out = _into(x, np.where(positive, x, x * negative_slope), inplace)
     return out, (positive, negative_slope, inplace)
 
 
-def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def leaky_relu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy * (1 if x > 0 else negative_slope); at x = 0 the slope is negative_slope, as in torch.
 
     In place, x is gone and torch reads the sign of y instead, which needs negative_slope >= 0 (refused
@@ -154,7 +155,7 @@ def _elu_backward(dout: np.ndarray, cache: ELUCache) -> np.ndarray:
         else:
             negative = dout * dt(c) * negcoef * np.exp(saved * dt(c))
     # at a NaN x this gives NaN, as torch's vectorized kernel does (its scalar tail passes dout on instead)
-    return np.where(saved > 0, dout * dt(cache.scale), negative)
+    return cast("np.ndarray", np.where(saved > 0, dout * dt(cache.scale), negative))
 
 
 def elu_forward(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> tuple[np.ndarray, ELUCache]:
@@ -200,7 +201,7 @@ _M_2_SQRTPI = 1.12837916709551257390
 _GELU_KAPPA = 0.044715
 
 
-def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh', y = x/2 (1 + tanh(u)),
     u = sqrt(2/pi) (x + 0.044715 x^3). The cache keeps erf(x / sqrt 2) or tanh(u) for the backward."""
     if approximate not in ("none", "tanh"):
@@ -213,7 +214,7 @@ def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, 
         return 0.5 * x * (1 + tanh_inner), (x, approximate, tanh_inner)
 
 
-def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def gelu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi); with 'tanh':
     dL/dx = dL/dy ((1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)), t = tanh(u)."""
     x, approximate, saved = cache
@@ -222,12 +223,12 @@ def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         if approximate == "none":
             cdf = 0.5 * (1 + saved)
             pdf = (_M_2_SQRTPI * _M_SQRT1_2 * 0.5) * np.exp(x * x * -0.5)
-            return dout * (cdf + x * pdf)
+            return cast("np.ndarray", dout * (cdf + x * pdf))
         beta, x_sq, tanh_inner = dt(_M_SQRT2 * _M_2_SQRTPI * 0.5), x * x, saved
         left_derivative = 0.5 * (1 + tanh_inner)
         inner_derivative = beta * (1 + 3 * dt(_GELU_KAPPA) * x_sq)
         right_derivative = 0.5 * x * (1 - tanh_inner * tanh_inner) * inner_derivative
-        return dout * (left_derivative + right_derivative)
+        return cast("np.ndarray", dout * (left_derivative + right_derivative))
 
 
 # -------------------------------------------------------------------------------------- SiLU, Mish
@@ -242,7 +243,7 @@ def silu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy sigma(x) (1 + x (1 - sigma(x)))."""
     with _limits():
         sigmoid = 1 / (1 + np.exp(-x))
-        return dout * sigmoid * (1 + x * (1 - sigmoid))
+        return cast("np.ndarray", dout * sigmoid * (1 + x * (1 - sigmoid)))
 
 
 def mish_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -257,11 +258,11 @@ def mish_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     with _limits():
         sigmoid = 1 / (1 + np.exp(-x))
         tanh_softplus = np.tanh(np.log1p(np.exp(x)))
-        return dout * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
+        return cast("np.ndarray", dout * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus)))
 
 
 # ---------------------------------------------------------------------------------- Softplus, Softsign
-def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, tuple]:
+def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold (torch's linear regime)."""
     xb = x * beta
     with _limits():  # e^{beta x} past the threshold is never selected
@@ -269,7 +270,7 @@ def softplus_forward(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) 
     return out, (x, beta, threshold)
 
 
-def softplus_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softplus_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy z / (z + 1), z = e^{beta x} (that is, sigma(beta x)); dL/dy past the threshold."""
     x, beta, threshold = cache
     xb, limit = x * beta, x.dtype.type(threshold)
@@ -287,17 +288,17 @@ def softsign_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy / (1 + |x|)^2, computed as torch's autograd does through x / d, d = |x| + 1:
     dL/dy / d - dL/dy (x / d) / d sign(x), so even where the two terms cancel the rounding is torch's."""
     d = np.abs(x) + 1
-    return dout / d + (-dout * ((x / d) / d)) * np.sign(x)
+    return cast("np.ndarray", dout / d + (-dout * ((x / d) / d)) * np.sign(x))
 
 
-def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple]:
+def softshrink_forward(x: np.ndarray, lambd: float = 0.5) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x - lambd where x > lambd, x + lambd where x < -lambd, else x * 0 (so -0.0 and NaN pass, as torch)."""
     lam = x.dtype.type(lambd)
     with np.errstate(invalid="ignore"):  # inf * 0 on the branches np.where does not select
         return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * 0)), (x, lam)
 
 
-def softshrink_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softshrink_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = 0 where |x| <= lambd, else dL/dy (0 at both kinks; a NaN x passes dL/dy on, as torch)."""
     x, lam = cache
     return np.where(np.abs(x) <= lam, 0, dout).astype(dout.dtype, copy=False)
@@ -305,7 +306,7 @@ def softshrink_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 # --------------------------------------------------------------------------------- Hardtanh, ReLU6
 def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
-                     inplace: bool = False) -> tuple[np.ndarray, tuple]:
+                     inplace: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = min(max(x, min_val), max_val)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
@@ -313,25 +314,25 @@ def hardtanh_forward(x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
     return out, (out.copy() if inplace else x, min_val, max_val)  # a copy: a later in-place module may overwrite out
 
 
-def hardtanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def hardtanh_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy where min_val < x < max_val, else 0: 0 at both kinks, as in torch."""
     saved, min_val, max_val = cache
     # at a NaN x this gives 0, as torch's vectorized kernel does (its scalar tail passes dout on instead)
     return np.where((saved > min_val) & (saved < max_val), dout, 0)
 
 
-def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple]:
+def relu6_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = min(max(0, x), 6): hardtanh on [0, 6]."""
     return hardtanh_forward(x, 0.0, 6.0, inplace)
 
 
-def relu6_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def relu6_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy where 0 < x < 6, else 0 (0 at both kinks)."""
     return hardtanh_backward(dout, cache)
 
 
 # -------------------------------------------------------------------------------------------- PReLU
-def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple]:
+def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x if x > 0 else a x, with a = weight broadcast along x's dim 1 (one slope when weight has 1).
 
     ``weight`` has shape (1,) or (C,) with C = x.shape[1] (the caller checks, as PReLU does).
@@ -343,7 +344,7 @@ def prelu_forward(x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, tuple]
     return np.where(x > 0, x, a * x), (x, a, weight.shape)
 
 
-def prelu_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+def prelu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
     r"""dL/dx = dL/dy if x > 0 else a dL/dy;  dL/da_c = sum over x's elements of channel c where x <= 0
     of x dL/dy (over all elements for a single a). Returns (dL/dx, dL/dweight)."""
     x, a, weight_shape = cache

@@ -7,6 +7,8 @@ softmax over the channels dim -3); GLU halves its input along ``dim``.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from .activation import _one_minus_square
@@ -33,7 +35,7 @@ def logsigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     with np.errstate(under="ignore"):
         z = np.exp(-np.abs(x))
     ratio = z / (1 + z)
-    return dout * np.where(x < 0, 1 - ratio, ratio)
+    return cast("np.ndarray", dout * np.where(x < 0, 1 - ratio, ratio))
 
 
 # ------------------------------------------------------------------------------------------ Tanhshrink
@@ -46,36 +48,36 @@ def tanhshrink_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def tanhshrink_backward(dout: np.ndarray, t: np.ndarray) -> np.ndarray:
     r"""dL/dx = dL/dy - dL/dy (1 - t^2) (= dL/dy t^2), rounded as torch's autograd through x - tanh(x):
     tanh's backward, 1 - t^2 rounded once (``_one_minus_square``), subtracted from dL/dy."""
-    return dout - dout * _one_minus_square(t)
+    return cast("np.ndarray", dout - dout * _one_minus_square(t))
 
 
 # ------------------------------------------------------------------------------------ Softmin, Softmax2d
-def softmin_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple]:
+def softmin_forward(x: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y_i = e^{-x_i} / sum_j e^{-x_j} along ``dim``: the softmax of -x.
 
     Shape: x (*) -> y (*), each slice along ``dim`` summing to 1."""
     return softmax_forward(-x, dim)
 
 
-def softmin_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softmin_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = -y * (dL/dy - sum_j dL/dy_j y_j): the softmax gradient, negated by the chain rule through -x."""
     return -softmax_backward(dout, cache)
 
 
-def softmax2d_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
+def softmax2d_forward(x: np.ndarray) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""Softmax over the channels at every location: dim -3 of a (N, C, H, W) or unbatched (C, H, W) input.
 
     Shape: x (N, C, H, W) or (C, H, W) -> y, the same; the caller checks the rank (as Softmax2d does)."""
     return softmax_forward(x, -3)
 
 
-def softmax2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def softmax2d_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = y * (dL/dy - sum_c dL/dy_c y_c) over the channels dim -3."""
     return softmax_backward(dout, cache)
 
 
 # ------------------------------------------------------------------------------------------------- GLU
-def glu_forward(x: np.ndarray, dim: int = -1) -> tuple[np.ndarray, tuple]:
+def glu_forward(x: np.ndarray, dim: int = -1) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = a * sigma(b), where a and b are the first and second halves of x along ``dim``.
 
     Shape: x (*_1, 2M, *_2) -> y (*_1, M, *_2). ``dim`` must be valid and x's size along it even
@@ -86,7 +88,7 @@ def glu_forward(x: np.ndarray, dim: int = -1) -> tuple[np.ndarray, tuple]:
     return a * gate, (a, gate, dim)
 
 
-def glu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def glu_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/da = dL/dy sigma(b);  dL/db = dL/dy a sigma(b) (1 - sigma(b)); dL/dx is the two halves joined
     along ``dim``."""
     a, gate, dim = cache

@@ -9,7 +9,7 @@ variants do; the cache then keeps what the backward needs, never the overwritten
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -143,5 +143,5 @@ def rrelu_backward(dout: np.ndarray, cache: RReLUCache) -> np.ndarray:
     r"""Training: dL/dx = dL/dy * noise (the drawn slope where x <= 0, so also at x = 0; 1 where x > 0).
     Eval: dL/dx = dL/dy where x > 0, else a dL/dy (a at x = 0 and at NaN, as torch's leaky_relu)."""
     if cache.noise is not None:
-        return dout * cache.noise
-    return np.where(cache.x > 0, dout, dout * dout.dtype.type(cache.slope))
+        return cast("np.ndarray", dout * cache.noise)
+    return np.where(cast("np.ndarray", cache.x) > 0, dout, dout * dout.dtype.type(cache.slope))  # kept in eval

@@ -34,7 +34,7 @@ its steps are in ``_attention_core``.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def _ungroup(grad: np.ndarray, groups: int) -> np.ndarray:
     if groups == 1:
         return grad
     shape = grad.shape
-    return grad.reshape(*shape[:-3], shape[-3] // groups, groups, *shape[-2:]).sum(axis=-3)
+    return cast("np.ndarray", grad.reshape(*shape[:-3], shape[-3] // groups, groups, *shape[-2:]).sum(axis=-3))
 
 
 def scaled_dot_product_attention_forward(
@@ -259,7 +259,7 @@ def multi_head_attention_forward(
     check_probability(dropout_p, MHA)
     fused = query is key is value and not use_separate_proj_weight
     bf = batch_first and batched
-    query, key, value = (add_batch_axis(x, batched, 1) for x in (query, key, value))
+    query, key, value = (cast("np.ndarray", add_batch_axis(x, batched, 1)) for x in (query, key, value))
     key_padding_mask = add_batch_axis(key_padding_mask, batched, 0)
     kpm, attn_mask, causal = canonical_masks(query, key_padding_mask, attn_mask, is_causal, need_weights)
     embed_dim = query.shape[-1]
@@ -267,8 +267,9 @@ def multi_head_attention_forward(
         raise ValueError(f"{MHA}: was expecting embedding dimension of {embed_dim_to_check} (divisible by "
                          f"num_heads={num_heads}), but got query of shape {query.shape}")
     packed = not use_separate_proj_weight
-    weights = ((in_proj_weight[:embed_dim], in_proj_weight[embed_dim:2 * embed_dim], in_proj_weight[2 * embed_dim:])
-               if packed else (q_proj_weight, k_proj_weight, v_proj_weight))
+    w_in = cast("np.ndarray", in_proj_weight)  # given when packed
+    weights: tuple[Any, ...] = ((w_in[:embed_dim], w_in[embed_dim:2 * embed_dim], w_in[2 * embed_dim:])
+                                if packed else (q_proj_weight, k_proj_weight, v_proj_weight))
     biases = (None,) * 3 if in_proj_bias is None else tuple(np.split(in_proj_bias, 3))
     check_key_value(query, key, value, weights, packed, bf)
     opts = MHAOptions(fused, packed, in_proj_bias is not None, bias_k is not None, add_zero_attn, bf, batched,
@@ -322,6 +323,6 @@ def multi_head_attention_backward(grad_attn_output: np.ndarray, grad_attn_weight
         dquery, dkey, dvalue = dquery[:, 0], dkey[:, 0], dvalue[:, 0]
     packed_w = np.concatenate(dweights) if opts.packed else None
     packed_b = np.concatenate(dbiases) if opts.in_bias else None
-    separate = (None, None, None) if opts.packed else tuple(dweights)
+    separate = cast("tuple[Any, Any, Any]", (None, None, None) if opts.packed else tuple(dweights))
     return MHAGrads(dquery, dkey, dvalue, packed_w, packed_b, *separate, d_bias_k, d_bias_v, d_out_weight,
                     d_out_bias if cache.out_bias else None)

@@ -19,7 +19,7 @@ norm): d = x1 - x2 + eps, y = ||d||_p, and the gradient of the p-norm as torch's
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -32,7 +32,7 @@ def _broadcast(x1: np.ndarray, x2: np.ndarray, owner: str) -> tuple[np.ndarray, 
     if x1.dtype != x2.dtype:
         raise TypeError(f"{owner}: expected x1 and x2 of the same dtype, got {x1.dtype} and {x2.dtype}")
     try:
-        return np.broadcast_arrays(x1, x2)
+        return cast("tuple[np.ndarray, np.ndarray]", np.broadcast_arrays(x1, x2))
     except ValueError:
         raise ValueError(f"{owner}: x1 and x2 must be broadcastable, got shapes {x1.shape} and {x2.shape}") from None
 
@@ -87,7 +87,7 @@ def _cosine_grad(g: np.ndarray, x: np.ndarray, other_scaled: np.ndarray, n: np.n
     direct = g * other_scaled / n
     through_norm = -np.sum(g * x * other_scaled, axis=dim, keepdims=True) / (n * n)
     unit = np.where(r == 0, 0, x / np.where(r == 0, 1, r))  # the norm's gradient, 0 at 0 (torch's masked_fill)
-    return direct + through_norm * unit
+    return cast("np.ndarray", direct + through_norm * unit)
 
 
 def cosine_similarity_backward(dout: np.ndarray, cache: CosineCache) -> tuple[np.ndarray, np.ndarray]:
@@ -124,15 +124,15 @@ def _p_norm_opmath(d: np.ndarray, magnitude: np.ndarray, p: float) -> np.ndarray
     if d.shape[-1] == 1 and p != 0:  # torch's norm of one entry is its magnitude: no |d|^p to overflow
         return magnitude
     if p == 0:
-        return np.sum(d != 0, axis=-1, keepdims=True).astype(d.dtype)
+        return cast("np.ndarray", np.sum(d != 0, axis=-1, keepdims=True).astype(d.dtype))
     if p == 1:
-        return np.sum(magnitude, axis=-1, keepdims=True)
+        return cast("np.ndarray", np.sum(magnitude, axis=-1, keepdims=True))
     if p == 2:
-        return np.sqrt(np.sum(d * d, axis=-1, keepdims=True))
+        return cast("np.ndarray", np.sqrt(np.sum(d * d, axis=-1, keepdims=True)))
     if np.isinf(p):
-        return (np.max if p > 0 else np.min)(magnitude, axis=-1, keepdims=True)
+        return cast("np.ndarray", (np.max if p > 0 else np.min)(magnitude, axis=-1, keepdims=True))
     dtype = d.dtype.type
-    return np.sum(magnitude ** dtype(p), axis=-1, keepdims=True) ** dtype(1 / p)
+    return cast("np.ndarray", np.sum(magnitude ** dtype(p), axis=-1, keepdims=True) ** dtype(1 / p))
 
 
 def pairwise_distance_forward(x1: np.ndarray, x2: np.ndarray, p: float = 2.0, eps: float = 1e-6,
@@ -161,18 +161,18 @@ def _p_norm_backward(g: np.ndarray, d: np.ndarray, norm: np.ndarray, p: float) -
     if p == 0:
         return np.zeros_like(d)
     if p == 1:
-        return np.sign(d) * g
+        return cast("np.ndarray", np.sign(d) * g)
     if p == 2:
         return g * np.where(norm == 0, 0, d / np.where(norm == 0, 1, norm))
     if np.isinf(p):  # the arg-extrema (and NaNs) share the gradient
         mask = (np.abs(d) == norm) | np.isnan(d)
-        return np.sign(d) * ((g / mask.sum(axis=-1, keepdims=True).astype(d.dtype)) * mask)
+        return cast("np.ndarray", np.sign(d) * ((g / mask.sum(axis=-1, keepdims=True).astype(d.dtype)) * mask))
     magnitude = np.abs(d)
     if p < 1:
         scaled = np.sign(d) * np.where(d == 0, 0, magnitude ** dtype(p - 1))
-        return scaled * g * norm ** dtype(1 - p)
+        return cast("np.ndarray", scaled * g * norm ** dtype(1 - p))
     scaled = np.sign(d) * magnitude ** dtype(p - 1) if p < 2 else d * magnitude ** dtype(p - 2)
-    return scaled * np.where(norm == 0, 0, g / norm ** dtype(p - 1))
+    return cast("np.ndarray", scaled * np.where(norm == 0, 0, g / norm ** dtype(p - 1)))
 
 
 def pairwise_distance_backward(dout: np.ndarray, cache: DistanceCache) -> tuple[np.ndarray, np.ndarray]:

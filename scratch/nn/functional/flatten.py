@@ -4,12 +4,14 @@ They only move values, so each backward reshapes dL/dy back to the input's shape
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["flatten_backward", "flatten_forward", "unflatten_backward", "unflatten_forward"]
 
 
-def flatten_forward(x: np.ndarray, start_dim: int = 1, end_dim: int = -1) -> tuple[np.ndarray, tuple]:
+def flatten_forward(x: np.ndarray, start_dim: int = 1, end_dim: int = -1) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""Merge dims ``start_dim..end_dim`` into one: (*, S_start, ..., S_end, *) -> (*, prod S, *)."""
     ndim = max(x.ndim, 1)
     start, end = start_dim % ndim, end_dim % ndim
@@ -19,12 +21,12 @@ def flatten_forward(x: np.ndarray, start_dim: int = 1, end_dim: int = -1) -> tup
     return x.reshape(shape), x.shape
 
 
-def flatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def flatten_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""Flattening only moves values, so dL/dx is dL/dy reshaped back to x's shape."""
     return dout.reshape(cache)
 
 
-def unflatten_forward(x: np.ndarray, dim: int, sizes: tuple[int, ...]) -> tuple[np.ndarray, tuple]:
+def unflatten_forward(x: np.ndarray, dim: int, sizes: tuple[int, ...]) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""Split dim ``dim`` into ``sizes`` (one entry may be -1, inferred): (*, S, *) -> (*, s_1, ..., s_k, *)
     with prod s_i = S. Gradient: dL/dx is dL/dy reshaped back (values only move).
 
@@ -50,6 +52,6 @@ def unflatten_forward(x: np.ndarray, dim: int, sizes: tuple[int, ...]) -> tuple[
     return x.reshape(*x.shape[:axis], *sizes, *x.shape[axis + 1:]), x.shape
 
 
-def unflatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def unflatten_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""Unflattening only moves values, so dL/dx is dL/dy reshaped back to x's shape."""
     return dout.reshape(cache)

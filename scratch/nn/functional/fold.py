@@ -15,7 +15,7 @@ over the k_H k_W offsets only, in torch's col2im order (so overlapping blocks ro
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -57,7 +57,7 @@ def geometry(owner: str, image: Any, kernel_size: Any, dilation: Any, padding: A
         raise ValueError(f"{owner}: Given spatial size {size}, kernel_size={k}, dilation={d}, padding={p}, "
                          f"calculated shape of the array of sliding blocks as {blocks}, but its components must be "
                          "at least one.")
-    return Geometry(k, d, p, s, size, blocks)
+    return Geometry(k, d, p, s, size, cast("tuple[int, int]", blocks))
 
 
 def _im2col(x: np.ndarray, g: Geometry) -> np.ndarray:
@@ -86,7 +86,7 @@ def _col2im(cols: np.ndarray, g: Geometry) -> np.ndarray:
 
 
 def unfold_forward(x: np.ndarray, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1,
-                   owner: str = "Unfold") -> tuple[np.ndarray, tuple]:
+                   owner: str = "Unfold") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""cols[n, (c k_H + i) k_W + j, a L_W + b] = x_pad[n, c, a s_H + i d_H, b s_W + j d_W] (im2col).
 
     Shape: x (N, C, H, W) or (C, H, W) -> (N, C k_H k_W, L) or (C k_H k_W, L).
@@ -100,7 +100,7 @@ def unfold_forward(x: np.ndarray, kernel_size: Any, dilation: Any = 1, padding: 
     return (cols if x.ndim == 4 else cols[0]), (g, x.shape)
 
 
-def unfold_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def unfold_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = fold(dL/dcols): each column value goes back to the pixel it was read from, summed over
     the blocks that overlap there. Shape: (N, C k_H k_W, L) -> (N, C, H, W)."""
     g, shape = cache
@@ -108,7 +108,7 @@ def unfold_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def fold_forward(x: np.ndarray, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-                 stride: Any = 1, owner: str = "Fold") -> tuple[np.ndarray, tuple]:
+                 stride: Any = 1, owner: str = "Fold") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y[n, c, h, w] = sum of the block values cols[n, (c k_H + i) k_W + j, a L_W + b] that land on (h, w) (col2im).
 
     Shape: x (N, C k_H k_W, L) or (C k_H k_W, L) -> (N, C, H, W) or (C, H, W), (H, W) = ``output_size``.
@@ -130,7 +130,7 @@ def fold_forward(x: np.ndarray, output_size: Any, kernel_size: Any, dilation: An
     return (out if x.ndim == 3 else out[0]), (g, x.shape)
 
 
-def fold_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def fold_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dcols = unfold(dL/dy): each block value's gradient is the upstream gradient at the pixel it
     was added to. Shape: (N, C, H, W) -> (N, C k_H k_W, L)."""
     g, shape = cache

@@ -14,7 +14,7 @@ dL/dgamma_c and dL/dbeta_c summed over the N repeats.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def instance_norm_forward(input: np.ndarray, running_mean: np.ndarray | None = N
     for running, repeated in ((running_mean, mean_rep), (running_var, var_rep)):
         if running is not None and use_input_stats:  # unchanged otherwise (torch's copy of the same values)
             # N = 0: the mean of nothing, NaN, as in torch
-            running[...] = repeated.reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
+            running[...] = cast("np.ndarray", repeated).reshape(n_batch, channels).mean(axis=0) if n_batch else np.nan
     return out.reshape(input.shape), InstanceNormCache(cache, input.shape)
 
 
@@ -110,6 +110,6 @@ def instance_norm_backward(dout: np.ndarray,
     def fold(grad: np.ndarray | None) -> np.ndarray | None:
         if grad is None:
             return None
-        return grad.reshape(n_batch, channels).sum(axis=0, dtype=np.float64).astype(dout.dtype)
+        return cast("np.ndarray", grad.reshape(n_batch, channels).sum(axis=0, dtype=np.float64).astype(dout.dtype))
 
     return dx.reshape(shape), fold(dweight), fold(dbias)

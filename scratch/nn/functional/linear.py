@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 __all__ = ["bilinear_backward", "bilinear_forward", "linear_backward", "linear_forward"]
 
 
-def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y = x W^T + b.
 
     Shapes: x (*, H_in), weight (H_out, H_in), bias (H_out,) or None -> y (*, H_out).
@@ -22,7 +23,7 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     return out, (x, weight, bias is not None)
 
 
-def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def linear_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     r"""Gradients of y = x W^T + b, summed over every leading (batch) index n:
 
         dL/dx = dL/dy W                      (*, H_in)
@@ -39,7 +40,7 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
 
 
 def bilinear_forward(x1: np.ndarray, x2: np.ndarray, weight: np.ndarray,
-                     bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+                     bias: np.ndarray | None) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y_o = x1^T A_o x2 + b_o = sum_ij x1_i A_oij x2_j + b_o, for every leading index.
 
     Computed as two matrix products: t = x1 A (B, O, J), then y_o = t_o . x2.
@@ -57,7 +58,8 @@ def bilinear_forward(x1: np.ndarray, x2: np.ndarray, weight: np.ndarray,
     return out.reshape(*lead, n_out), (a, b, t, weight, bias is not None, lead)
 
 
-def bilinear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def bilinear_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                      np.ndarray | None]:
     r"""Gradients of y_o = x1^T A_o x2 + b_o, summed over every leading index n:
 
         dL/dx1_i = sum_o dy_o (A_o x2)_i        dL/dx2_j = sum_o dy_o (x1^T A_o)_j

@@ -25,7 +25,7 @@ an inf leaving the window as NaN, follow torch's. No loop over channels or posit
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def _window_sum(values: np.ndarray, low: int, high: int) -> np.ndarray:
     pad[1] = (front, back)
     windows = np.lib.stride_tricks.sliding_window_view(np.pad(values, pad), high - low + 1, axis=1)
     start = low + front
-    return windows[:, start:start + values.shape[1]].sum(axis=-1)
+    return cast("np.ndarray", windows[:, start:start + values.shape[1]].sum(axis=-1))
 
 
 def local_response_norm_forward(input: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
@@ -92,7 +92,8 @@ def _lrn_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
     x, denom, dtype = cache.x, cache.denom, dout.dtype.type
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ratio = dout * (x / denom ** dtype(cache.beta)) / denom
-        return dout * denom ** dtype(-cache.beta) - dtype(cache.coefficient) * x * _window_sum(ratio, *cache.window)
+        return cast("np.ndarray", dout * denom ** dtype(-cache.beta)
+                    - dtype(cache.coefficient) * x * _window_sum(ratio, *cast("tuple[int, int]", cache.window)))
 
 
 def _running_sum(start: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
@@ -136,7 +137,7 @@ def cross_map_lrn2d_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
 
     Shape: dout (N, C, H, W) -> dx (N, C, H, W).
     """
-    size, shift = cache.window
+    size, shift = cast("tuple[int, int]", cache.window)  # CrossMapLRN2d's cache always has one
     if size == 1:
         raise ValueError("CrossMapLRN2d.backward: torch's backward fails for size=1 (start (1) + length (C) "
                          "exceeds dimension size (C)); scratch refuses it likewise")
@@ -147,4 +148,4 @@ def cross_map_lrn2d_backward(dout: np.ndarray, cache: LRNCache) -> np.ndarray:
         padded = np.pad(ratio, [(0, 0), (shift, size - 1 - shift), (0, 0), (0, 0)])
         start = padded[:, :size - 1]
         accum = _running_sum(start, padded[:, size - 1:], padded[:, :channels])[:, size - 1::2]
-        return dout * scale - dtype(cache.coefficient) * x * accum
+        return cast("np.ndarray", dout * scale - dtype(cache.coefficient) * x * accum)

@@ -22,7 +22,7 @@ the input's own precision (float16 in float32), as torch's ``_fused_rms_norm``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def _moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
 
 def _sum(x: np.ndarray, axes: tuple[int, ...], dtype: np.dtype, keepdims: bool = False) -> np.ndarray:
     """``x`` summed over ``axes`` in float64, rounded to ``dtype``."""
-    return x.sum(axis=axes, dtype=np.float64, keepdims=keepdims).astype(dtype)
+    return cast("np.ndarray", x.sum(axis=axes, dtype=np.float64, keepdims=keepdims).astype(dtype))
 
 
 def _normalize_backward(g: np.ndarray, xhat: np.ndarray, scale: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -65,7 +65,7 @@ def _normalize_backward(g: np.ndarray, xhat: np.ndarray, scale: np.ndarray, axes
     n = max(int(np.prod([g.shape[a] for a in axes])), 1)  # an empty batch: any n, the arrays are empty
     sum_g = _sum(g, axes, g.dtype, keepdims=True)
     sum_gx = _sum(g * xhat, axes, g.dtype, keepdims=True)
-    return (scale / n) * (n * g - sum_g - xhat * sum_gx)
+    return cast("np.ndarray", (scale / n) * (n * g - sum_g - xhat * sum_gx))
 
 
 def _verify_batch_size(size: Sequence[int], owner: str) -> None:
@@ -76,7 +76,7 @@ def _verify_batch_size(size: Sequence[int], owner: str) -> None:
                          f"{list(size)}")
 
 
-def _check_batch_norm_args(input: np.ndarray, others: tuple, training: bool, eps: float, owner: str) -> None:
+def _check_batch_norm_args(input: np.ndarray, others: tuple[Any, ...], training: bool, eps: float, owner: str) -> None:
     """torch's checks in torch's order: the batch size and eps (F.batch_norm), then the dtypes (its kernel):
     the running statistics, weight and bias that are given must have the input's dtype."""
     if training:
@@ -96,8 +96,8 @@ def _fused_multiply_add(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarr
     """x * a + b rounded once, as torch's CPU kernels compute it (an FMA); exact for float32 and
     float16 through float64, a plain multiply-add in float64."""
     if x.dtype.itemsize >= 8:
-        return x * a + b
-    return (x.astype(np.float64) * a + b).astype(x.dtype)
+        return cast("np.ndarray", x * a + b)
+    return cast("np.ndarray", (x.astype(np.float64) * a + b).astype(x.dtype))
 
 
 def _channel_shape(input: np.ndarray) -> tuple[int, ...]:
@@ -158,8 +158,9 @@ def batch_norm_unchecked(input: np.ndarray, running_mean: np.ndarray | None, run
             _update_running(running_mean, mean64.reshape(-1), momentum)
             _update_running(running_var, var64.reshape(-1) * n / (n - 1), momentum)
     else:
-        mean64 = running_mean.astype(np.float64).reshape(shape)
-        var64 = running_var.astype(np.float64).reshape(shape)
+        # eval: the caller passes the running statistics (batch_norm checks it)
+        mean64 = cast("np.ndarray", running_mean).astype(np.float64).reshape(shape)
+        var64 = cast("np.ndarray", running_var).astype(np.float64).reshape(shape)
     mean, invstd = mean64.astype(dtype), (1.0 / np.sqrt(var64 + eps)).astype(dtype)
     alpha = invstd if weight is None else invstd * weight.reshape(shape)
     beta = _fused_multiply_add(-mean, alpha, np.zeros_like(alpha) if bias is None else bias.reshape(shape))

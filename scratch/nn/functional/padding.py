@@ -20,7 +20,7 @@ border slices (a reversed slice for reflect, a sum for replicate, a shifted slic
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 
@@ -30,8 +30,8 @@ Pairs = tuple[tuple[int, int], ...]
 
 MODES = ("constant", "reflect", "replicate", "circular")
 #: the ``np.pad`` modes that compute torch's values for the positive widths
-NP_MODES = {"constant": "constant", "zeros": "constant", "reflect": "reflect", "replicate": "edge",
-            "circular": "wrap"}
+NP_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
+    "constant": "constant", "zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 class PadCache(NamedTuple):
@@ -173,7 +173,7 @@ def unpad_array(dy: np.ndarray, pairs: Pairs, mode: str, shape: tuple[int, ...] 
     return grad
 
 
-def _take(a: np.ndarray, axis: int, start: int, stop: int, step: int = 1) -> np.ndarray:
+def _take(a: np.ndarray, axis: int, start: int, stop: int | None, step: int = 1) -> np.ndarray:
     return a[(slice(None),) * axis + (slice(start, stop, step),)]
 
 
@@ -195,7 +195,7 @@ def _fold(gz: np.ndarray, axis: int, pl: int, pr: int, mode: str) -> np.ndarray:
         return gz
     if mode == "replicate":  # each edge element also gets every copy of it: one sum per edge
         if size == 1:
-            return gz.sum(axis=axis, keepdims=True)
+            return cast("np.ndarray", gz.sum(axis=axis, keepdims=True))
         parts = (_take(gz, axis, 0, pl + 1).sum(axis=axis, keepdims=True), _take(gz, axis, pl + 1, pl + size - 1),
                  _take(gz, axis, pl + size - 1, pl + size + pr).sum(axis=axis, keepdims=True))
         return np.concatenate(parts, axis=axis)

@@ -17,7 +17,7 @@ Sizes along one spatial axis of length L, kernel k, stride s, padding p, dilatio
 from __future__ import annotations
 
 import itertools
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -41,7 +41,8 @@ def ntuple(value: Any, n: int, name: str, owner: str) -> tuple[int, ...]:
     raise ValueError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {value!r}")
 
 
-def check_pool_args(owner: str, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> None:
+def check_pool_args(owner: str, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+                    dilation: tuple[int, ...]) -> None:
     """Torch's hyperparameter checks (it raises them on the first call; scratch also at construction)."""
     if min(kernel) <= 0:
         raise ValueError(f"{owner}: kernel_size must be greater than zero, but got {kernel}")
@@ -76,7 +77,8 @@ def pool_options(owner: str, n: int, kernel_size: Any, stride: Any, padding: Any
     return kernel, stride, padding, dilation
 
 
-def _geometry(owner: str, shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+def _geometry(owner: str, shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+              padding: tuple[int, ...], dilation: tuple[int, ...],
               ceil_mode: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Output sizes and the extra right padding that ceil_mode's last windows reach into."""
     n = len(kernel)
@@ -92,7 +94,7 @@ def _geometry(owner: str, shape: tuple, kernel: tuple, stride: tuple, padding: t
     return out, extra
 
 
-def _padded_planes(x: np.ndarray, padding: tuple, extra: tuple, value: float) -> np.ndarray:
+def _padded_planes(x: np.ndarray, padding: tuple[int, ...], extra: tuple[int, ...], value: float) -> np.ndarray:
     """x as (B, *padded sizes): leading axes flattened, ``padding`` on both sides plus ``extra`` on the right."""
     n = len(padding)
     planes = x.reshape(-1, *x.shape[-n:])
@@ -101,7 +103,8 @@ def _padded_planes(x: np.ndarray, padding: tuple, extra: tuple, value: float) ->
     return np.pad(planes, ((0, 0), *((p, p + e) for p, e in zip(padding, extra))), constant_values=value)
 
 
-def _windows(xp: np.ndarray, out: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+def _windows(xp: np.ndarray, out: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+             dilation: tuple[int, ...]) -> np.ndarray:
     """A (B, *out, *kernel) view: window i holds xp[:, i s + a d] along each spatial axis."""
     n = len(kernel)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
@@ -111,7 +114,8 @@ def _windows(xp: np.ndarray, out: tuple, kernel: tuple, stride: tuple, dilation:
     return view
 
 
-def _cells(out: tuple, kernel: tuple, stride: tuple, dilation: tuple, offset: tuple) -> list[np.ndarray]:
+def _cells(out: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+           offset: tuple[int, ...]) -> list[np.ndarray]:
     """Along each axis, the coordinate of every window cell, (*out, *kernel) flattened to (prod(out), K),
     minus ``offset``."""
     n = len(kernel)
@@ -141,7 +145,8 @@ def window_argmax(win: np.ndarray, inside: np.ndarray) -> np.ndarray:
         last_nan = win.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1)
         arg = np.where(isnan.any(axis=-1), last_nan, arg)
     inside = np.broadcast_to(inside, win.shape)
-    return np.where(np.take_along_axis(inside, arg[..., None], -1)[..., 0], arg, np.argmax(inside, axis=-1))
+    return cast("np.ndarray", np.where(np.take_along_axis(inside, arg[..., None], -1)[..., 0], arg,
+                                       np.argmax(inside, axis=-1)))
 
 
 def max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -179,7 +184,7 @@ def max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, stride: Any = N
     return y.reshape(*lead, *out), MaxPoolCache(indices.astype(np.int64).reshape(*lead, *out), x.shape, dims)
 
 
-def _flat_index(coords: list[np.ndarray], sizes: tuple) -> np.ndarray:
+def _flat_index(coords: list[np.ndarray], sizes: tuple[int, ...]) -> np.ndarray:
     """Row-major flat index of per-axis coordinates within a plane of ``sizes``."""
     flat = coords[0]
     for c, n in zip(coords[1:], sizes[1:]):
@@ -189,7 +194,7 @@ def _flat_index(coords: list[np.ndarray], sizes: tuple) -> np.ndarray:
 
 def _first_nonnegative(cells: np.ndarray) -> np.ndarray:
     """Each window's first coordinate >= 0 (its cells run along the last axis, in increasing order)."""
-    return np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1)
+    return cast("np.ndarray", np.where(cells >= 0, cells, np.iinfo(np.int64).max).min(axis=-1))
 
 
 def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
@@ -228,7 +233,8 @@ def max_pool3d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
 max_pool1d_backward = max_pool2d_backward = max_pool_backward  # the backward does not depend on the dims
 
 
-def _avg_divisor(sizes: tuple, out: tuple, kernel: tuple, stride: tuple, padding: tuple, count_include_pad: bool,
+def _avg_divisor(sizes: tuple[int, ...], out: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                 padding: tuple[int, ...], count_include_pad: bool,
                  divisor_override: int | None, dtype: np.dtype) -> np.ndarray:
     """(*out) divisors: torch's window [i s - p, min(i s - p + k, L + p)) counts its padding cells
     (count_include_pad) but never the cells past L + p that ceil_mode adds; otherwise only cells inside
@@ -352,20 +358,21 @@ def lp_pool_forward(x: np.ndarray, dims: int, norm_type: float, kernel_size: Any
                                     owner)
         return (y if p > 0 else -y), LPPoolCache(x, p, inner, None, volume)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        a, inner = avg_pool_forward(x ** x.dtype.type(p), dims, kernel_size, stride, 0, ceil_mode, True, None, owner)
+        a, avg_inner = avg_pool_forward(x ** x.dtype.type(p), dims, kernel_size, stride, 0, ceil_mode, True, None,
+                                        owner)
         v = np.sign(a) * np.maximum(np.abs(a), 0) * x.dtype.type(volume)
         y = v ** x.dtype.type(1.0 / p)
-    return y, LPPoolCache(x, p, inner, a, volume)
+    return y, LPPoolCache(x, p, avg_inner, a, volume)
 
 
 def lp_pool_backward(dout: np.ndarray, cache: LPPoolCache) -> np.ndarray:
     r"""dL/dx of ``lp_pool_forward`` (see its docstring for the math)."""
     x, p, inner, a, volume = cache
     if a is None:
-        return max_pool_backward(dout, inner) * np.sign(x)
+        return cast("np.ndarray", max_pool_backward(dout, inner) * np.sign(x))
     t = x.dtype.type
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         v = np.sign(a) * np.maximum(np.abs(a), 0) * t(volume)
         dv = dout * (t(1.0 / p) * v ** t(1.0 / p - 1.0))
         da = np.where(np.abs(a) <= 0, t(0), dv * t(volume) * np.sign(a) * np.sign(a))
-        return avg_pool_backward(da.astype(x.dtype, copy=False), inner) * (t(p) * x ** t(p - 1.0))
+        return cast("np.ndarray", avg_pool_backward(da.astype(x.dtype, copy=False), inner) * (t(p) * x ** t(p - 1.0)))

@@ -8,7 +8,7 @@ input of any leading shape.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -18,7 +18,7 @@ __all__ = ["adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adapt
            "adaptive_avg_pool_forward", "adaptive_max_pool_backward", "adaptive_max_pool_forward"]
 
 
-def adaptive_sizes(owner: str, output_size: Any, sizes: tuple) -> tuple[int, ...]:
+def adaptive_sizes(owner: str, output_size: Any, sizes: tuple[int, ...]) -> tuple[int, ...]:
     """``output_size`` (an int, or a tuple of len(sizes) whose None entries keep the input's size) as ints."""
     n = len(sizes)
     values = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
@@ -42,11 +42,11 @@ def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     start, end = _bounds(size, out)
     j = np.arange(size)
     inside = (j >= start[:, None]) & (j < end[:, None])
-    return (inside / np.maximum(end - start, 1)[:, None]).astype(dtype)
+    return cast("np.ndarray", (inside / np.maximum(end - start, 1)[:, None]).astype(dtype))
 
 
 def adaptive_avg_pool_forward(x: np.ndarray, dims: int, output_size: Any,
-                              owner: str = "AdaptiveAvgPool") -> tuple[np.ndarray, tuple]:
+                              owner: str = "AdaptiveAvgPool") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""y[i] = mean of x over window i (a box: one interval per axis) of the last ``dims`` axes.
 
     The mean over a box is separable, so y = x x_1 A_1 x_2 A_2 ... (A_d applied along axis d) with
@@ -59,13 +59,13 @@ def adaptive_avg_pool_forward(x: np.ndarray, dims: int, output_size: Any,
     return _separable(mats, x), mats
 
 
-def adaptive_avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def adaptive_avg_pool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx = dL/dy x_d A_d^T along each axis (see ``adaptive_avg_pool_forward``)."""
     return _separable(tuple(a.T for a in cache), dout)
 
 
 def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Any,
-                                owner: str = "AdaptiveAvgPool2d") -> tuple[np.ndarray, tuple]:
+                                owner: str = "AdaptiveAvgPool2d") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""``adaptive_avg_pool_forward`` over the last two axes: y = A_H x A_W^T. Shape: (*, H, W) -> (*, S_0, S_1)."""
     return adaptive_avg_pool_forward(x, 2, output_size, owner)
 
@@ -73,7 +73,7 @@ def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Any,
 adaptive_avg_pool2d_backward = adaptive_avg_pool_backward
 
 
-def _apply(mats: tuple, x: np.ndarray) -> np.ndarray:
+def _apply(mats: tuple[Any, ...], x: np.ndarray) -> np.ndarray:
     """x with mats[d] (out_d, in_d) applied along the d-th of its last len(mats) axes (a matmul per axis)."""
     dims = len(mats)
     for d, a in enumerate(mats):
@@ -82,7 +82,7 @@ def _apply(mats: tuple, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _separable(mats: tuple, x: np.ndarray) -> np.ndarray:
+def _separable(mats: tuple[Any, ...], x: np.ndarray) -> np.ndarray:
     """``_apply(mats, x)``, where a NaN or an infinity in x reaches only the outputs whose windows hold it,
     as in torch's window sums: in the plain product, 0 * inf = NaN would reach every output."""
     finite = np.isfinite(x)
@@ -129,7 +129,7 @@ def adaptive_max_pool_forward(x: np.ndarray, dims: int, output_size: Any,
     inside = inside.reshape(positions, cells)
     arg = window_argmax(win, inside)
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0].astype(x.dtype, copy=False)
-    flat = np.zeros((), dtype=np.int64)
+    flat: np.ndarray = np.zeros((), dtype=np.int64)
     for c, n in zip(coords, spatial):
         flat = flat * n + c
     flat = flat.reshape(positions, -1)

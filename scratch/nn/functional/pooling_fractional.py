@@ -6,7 +6,7 @@ over planes or output cells in Python (a loop over the 1-3 spatial dims only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -16,7 +16,7 @@ __all__ = ["fractional_max_pool_backward", "fractional_max_pool_forward", "fract
            "max_unpool_backward", "max_unpool_forward", "unpool_output_size"]
 
 
-def fractional_output_size(owner: str, dims: int, spatial: tuple, output_size: Any,
+def fractional_output_size(owner: str, dims: int, spatial: tuple[Any, ...], output_size: Any,
                            output_ratio: Any) -> tuple[int, ...]:
     """``output_size`` as ints, or int(L * ratio) along each axis, as torch's functional does."""
     if output_size is not None:
@@ -40,7 +40,8 @@ def _starts(samples: np.ndarray, size: int, out: int, kernel: int) -> np.ndarray
     return starts
 
 
-def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, output_size: tuple, samples: np.ndarray,
+def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, output_size: tuple[int, ...],
+                                samples: np.ndarray,
                                 owner: str = "FractionalMaxPool") -> tuple[np.ndarray, MaxPoolCache]:
     r"""Fractional max pooling (Graham, 2014): output i takes the max over the k-window starting at the
     pseudo-random start_i (``_starts``) along each axis; starts come from one uniform sample u in [0, 1)
@@ -63,16 +64,16 @@ def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, outp
     order = (1, 0) if dims == 2 else (0, 1, 2)  # torch's kernel reads sample 0 for W in 2-D, for T in 3-D
     coords = []
     for d, (n, s, k) in enumerate(zip(spatial, output_size, kernel)):
-        cells = _starts(samples[:, order[d]], n, s, k)[:, :, None] + np.arange(k)  # (B, S, k)
+        starts = _starts(samples[:, order[d]], n, s, k)[:, :, None] + np.arange(k)  # (B, S, k)
         shape = [count] + [1] * (2 * dims)
         shape[1 + d], shape[1 + dims + d] = s, k
-        coords.append(cells.reshape(shape))
+        coords.append(starts.reshape(shape))
     win = planes[(np.arange(count).reshape((count,) + (1,) * (2 * dims)), *coords)]  # (B, *S, *k)
     positions, cells = int(np.prod(output_size)), int(np.prod(kernel))
     win = win.reshape(count, positions, cells)
     arg = window_argmax(win, np.ones(win.shape[-1], dtype=bool))
     y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    flat = np.zeros((), dtype=np.int64)
+    flat: np.ndarray = np.zeros((), dtype=np.int64)
     for c, n in zip(coords, spatial):
         flat = flat * n + c
     flat = np.broadcast_to(flat, (count, *output_size, *kernel)).reshape(count, positions, cells)
@@ -84,7 +85,8 @@ def fractional_max_pool_forward(x: np.ndarray, dims: int, kernel_size: Any, outp
 fractional_max_pool_backward = max_pool_backward
 
 
-def unpool_output_size(owner: str, input_shape: tuple, kernel: tuple, stride: tuple, padding: tuple,
+def unpool_output_size(owner: str, input_shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                       padding: tuple[int, ...],
                        output_size: Any) -> tuple[int, ...]:
     """torch's ``_unpool_output_size``: (L - 1) s + k - 2p along each axis, or ``output_size`` (its last
     len(kernel) entries if it has two more), which must lie strictly within a stride of that."""
@@ -108,8 +110,8 @@ def unpool_output_size(owner: str, input_shape: tuple, kernel: tuple, stride: tu
     return sizes
 
 
-def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_size: tuple,
-                       owner: str = "MaxUnpool") -> tuple[np.ndarray, tuple]:
+def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_size: tuple[int, ...],
+                       owner: str = "MaxUnpool") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""The partial inverse of max pooling: y = 0 but y[index[i]] = x[i] in each plane (indices flat within a
     plane of ``output_size``, as max pooling returns them; of repeated indices, the last write stays, as in
     torch's CPU loop). Gradient: dL/dx[i] = dL/dy[index[i]] (a gather).
@@ -133,8 +135,8 @@ def max_unpool_forward(x: np.ndarray, indices: np.ndarray, dims: int, output_siz
     return out.reshape(*x.shape[:-dims], *output_size), (flat, x.shape)
 
 
-def max_unpool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_unpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx[i] = dL/dy[index[i]] in each plane (see ``max_unpool_forward``)."""
     flat, shape = cache
     grads = dout.reshape(flat.shape[0], dout.size // max(flat.shape[0], 1))
-    return grads[np.arange(flat.shape[0])[:, None], flat].reshape(shape)
+    return cast("np.ndarray", grads[np.arange(flat.shape[0])[:, None], flat].reshape(shape))

@@ -47,8 +47,8 @@ Shape: g^i (N, G), h and c (N, H), W_hh (G, H), b_hh (G,) or None, with G = H (R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -77,11 +77,11 @@ def _hidden_projection(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None)
     gh = h @ w_hh.T
     if b_hh is not None:
         gh += b_hh
-    return gh
+    return cast("np.ndarray", gh)
 
 
 def rnn_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.ndarray | None,
-                     nonlinearity: str = "tanh") -> tuple[State, tuple]:
+                     nonlinearity: str = "tanh") -> tuple[State, tuple[Any, ...]]:
     r"""Elman cell: :math:`h' = \phi(g^i + h W_{hh}^T + b_{hh})`, :math:`\phi` = tanh or ReLU.
 
     Shape: gi (N, H), state (h,) with h (N, H) -> (h',).
@@ -91,7 +91,7 @@ def rnn_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.nd
     return (h_new,), (h_new, w_hh, nonlinearity)
 
 
-def rnn_cell_backward(dstate: State, cache: tuple) -> tuple[np.ndarray, np.ndarray, State]:
+def rnn_cell_backward(dstate: State, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, State]:
     r"""With :math:`\delta = \partial L/\partial h'`:
     :math:`\partial L/\partial pre = \delta (1 - h'^2)` (tanh) or :math:`\delta [pre > 0]` (ReLU),
     :math:`dg^i = dg^h = \partial L/\partial pre`, :math:`\partial L/\partial h = dg^h W_{hh}`.
@@ -218,7 +218,7 @@ def gru_cell_backward(dstate: State, cache: GRUCellCache) -> tuple[np.ndarray, n
 
 
 #: mode (torch's names) -> (cell forward, cell backward, extra cell arguments)
-CELLS = {
+CELLS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = {
     "RNN_TANH": (rnn_cell_forward, rnn_cell_backward, ("tanh",)),
     "RNN_RELU": (rnn_cell_forward, rnn_cell_backward, ("relu",)),
     "LSTM": (lstm_cell_forward, lstm_cell_backward, ()),
@@ -256,6 +256,7 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     """
     w_ih, w_hh, b_ih, b_hh, *rest = weights
     w_hr = rest[0] if rest else None
+    w_ih, w_hh = cast("np.ndarray", w_ih), cast("np.ndarray", w_hh)  # only biases may be None
     cell_forward, _, extra = CELLS[mode]
     extra = extra if w_hr is None else (*extra, w_hr)
     gi = x @ w_ih.T  # the input projections of every step in one matmul
@@ -388,6 +389,7 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple
             dxk, dstate0[k], dweights[k] = recurrent_layer_backward(dout, tuple(d[k] for d in dstate_n),
                                                                     layer_caches[k])
             dx = dxk if dx is None else dx + dxk
+        dx = cast("np.ndarray", dx)  # set by the first direction
         dlayer = dropout_backward(dx, dropout_caches[layer - 1]) if layer > 0 and dropout_caches else dx
     dhx = tuple(np.stack([state[i] for state in dstate0]) for i in range(len(dstate_n)))
     if padded is not None:

@@ -21,7 +21,7 @@ G = H (RNN), 4H (LSTM), 3H (GRU).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -48,6 +48,7 @@ def recurrent_cell_forward(x: np.ndarray, state: State, weights: Weights,
     Shape: x (N, H_in), state a tuple of (N, H) -> the new state, a tuple of (N, H).
     """
     w_ih, w_hh, b_ih, b_hh = weights
+    w_ih = cast("np.ndarray", w_ih)  # only biases may be None
     cell_forward, _, extra = CELLS[mode]
     gi = x @ w_ih.T
     if b_ih is not None:

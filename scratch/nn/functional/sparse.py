@@ -9,7 +9,7 @@ row gets nothing. The indices have no gradient.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -101,9 +101,9 @@ class EmbeddingBagCache(NamedTuple):
     scale_grad_by_freq: bool
 
     @property
-    def index(self) -> np.ndarray:
+    def index(self) -> np.ndarray:  # type: ignore[override]  # shadows tuple.index, never called on the cache
         """The kept positions' indices."""
-        return self.flat[self.keep]
+        return cast("np.ndarray", self.flat[self.keep])
 
 
 def _freq_scale(flat: np.ndarray, index: np.ndarray, num_embeddings: int) -> np.ndarray:
@@ -114,7 +114,7 @@ def _freq_scale(flat: np.ndarray, index: np.ndarray, num_embeddings: int) -> np.
     distinct = np.unique(flat)
     scale = np.zeros(num_embeddings)
     scale[distinct] = 1.0 / counts[np.sort(flat)[: len(distinct)]]
-    return scale[index]
+    return cast("np.ndarray", scale[index])
 
 
 def bags(input: np.ndarray, offsets: np.ndarray | None, include_last_offset: bool,

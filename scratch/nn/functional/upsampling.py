@@ -34,7 +34,7 @@ taps only.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -47,7 +47,7 @@ CUBIC_A = -0.75
 class Taps(NamedTuple):
     """One axis: ``index[k, o]`` is tap k's input position for output o, ``weight[k, o]`` its weight (None: 1)."""
 
-    index: np.ndarray
+    index: np.ndarray  # type: ignore[assignment]  # the field shadows tuple.index, never called on Taps
     weight: np.ndarray | None
     in_size: int
 
@@ -88,8 +88,8 @@ def _nearest_taps(in_size: int, out_size: int, scale: float | None, exact: bool)
 def _fused_source(r: Any, o: np.ndarray, op: np.dtype) -> np.ndarray:
     """r (o + 1/2) - 1/2 rounded once, as the fused multiply-add torch's compiled kernel performs: the product
     is exact in a wider type (float64 for float32; long double, exact for o < 2^10, for float64)."""
-    wide = np.float64 if op == np.float32 else np.longdouble
-    return (wide(r) * (o + 0.5).astype(wide) - wide(0.5)).astype(op)
+    wide: type[Any] = np.float64 if op == np.float32 else np.longdouble  # the stubs type no mixed product
+    return cast("np.ndarray", (wide(r) * (o + 0.5).astype(wide) - wide(0.5)).astype(op))
 
 
 def _floor_lambda(source: np.ndarray, in_size: int, op: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -120,10 +120,10 @@ def _cubic_taps(in_size: int, out_size: int, scale: float | None, align_corners:
     a, one = op.type(CUBIC_A), op.type(1)
 
     def w1(x: np.ndarray) -> np.ndarray:
-        return ((a + 2) * x - (a + 3)) * x * x + one
+        return cast("np.ndarray", ((a + 2) * x - (a + 3)) * x * x + one)
 
     def w2(x: np.ndarray) -> np.ndarray:
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return cast("np.ndarray", ((a * x - 5 * a) * x + 8 * a) * x - 4 * a)
 
     weight = np.stack([w2(t + one), w1(t), w1(one - t), w2((one - t) + one)]).astype(dtype)
     index = np.clip(i0[None] + np.arange(-1, 3)[:, None], 0, in_size - 1)
@@ -134,7 +134,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _sizes(owner: str, shape: tuple, size: Any, scale_factor: Any,
+def _sizes(owner: str, shape: tuple[int, ...], size: Any, scale_factor: Any,
            recompute_scale_factor: bool | None) -> tuple[list[int], list[float | None]]:
     """Output sizes and the scale each axis's kernel gets (None: L_in / L_out), as torch's interpolate."""
     dim, spatial = len(shape) - 2, list(shape[2:])
@@ -192,13 +192,13 @@ def _axis_taps(mode: str, in_size: int, out_size: int, scale: float | None, alig
 def _apply(x: np.ndarray, axis: int, taps: Taps) -> np.ndarray:
     """y[..., o, ...] = sum_k w_k(o) x[..., i_k(o), ...] along ``axis``, taps summed in order (as torch)."""
     if taps.weight is None:
-        return np.take(x, taps.index[0], axis=axis)
+        return cast("np.ndarray", np.take(x, taps.index[0], axis=axis))
     shape = [1] * x.ndim
     shape[axis] = -1
     out = np.take(x, taps.index[0], axis=axis) * taps.weight[0].reshape(shape)
     for index, weight in zip(taps.index[1:], taps.weight[1:]):
         out = out + np.take(x, index, axis=axis) * weight.reshape(shape)
-    return out
+    return cast("np.ndarray", out)
 
 
 def _scatter(g: np.ndarray, axis: int, taps: Taps) -> np.ndarray:

@@ -2,6 +2,8 @@
 plus ``module``, ``container`` and ``parameter_containers``, and ``transformer`` with its layers in
 ``transformer_layers``); each file lists its classes in ``__all__``."""
 
+from typing import TYPE_CHECKING
+
 from . import (
     activation,
     activation_composite,
@@ -65,12 +67,14 @@ from .sparse import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
-__all__ = [
-    *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
-    *channelshuffle.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
-    *flatten.__all__, *fold.__all__, *instancenorm.__all__, *lazy.__all__, *linear.__all__,
-    *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
-    *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
-    *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *softmax.__all__, *sparse.__all__,
-    *transformer.__all__, *upsampling.__all__,
-]
+# mypy reads only a literal __all__, so it sees the star imports above (the same names) instead
+if not TYPE_CHECKING:
+    __all__ = [
+        *activation.__all__, *activation_composite.__all__, *activation_piecewise.__all__, *attention.__all__,
+        *channelshuffle.__all__, *container.__all__, *conv.__all__, *distance.__all__, *dropout.__all__,
+        *flatten.__all__, *fold.__all__, *instancenorm.__all__, *lazy.__all__, *linear.__all__,
+        *local_response_norm.__all__, *loss.__all__, *module.__all__, *normalization.__all__, *padding.__all__,
+        *parameter_containers.__all__, *pixelshuffle.__all__, *pooling.__all__, *pooling_adaptive.__all__,
+        *pooling_fractional.__all__, *rnn.__all__, *rnn_cell.__all__, *softmax.__all__, *sparse.__all__,
+        *transformer.__all__, *upsampling.__all__,
+    ]

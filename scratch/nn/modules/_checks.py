@@ -9,7 +9,7 @@ out of range is an ``AxisError``, both the IndexError torch raises and a ValueEr
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,7 +21,7 @@ def check_array(owner: str, what: str, value: Any) -> np.ndarray:
     if not isinstance(value, (np.ndarray, np.generic)):
         raise TypeError(f"{owner}: expected {what} to be a numpy.ndarray, got {type(value).__name__}; "
                         "convert it with np.asarray")
-    return value
+    return cast("np.ndarray", value)  # a NumPy scalar is used as a 0-d array
 
 
 def check_float(owner: str, what: str, value: Any) -> np.ndarray:
@@ -30,10 +30,10 @@ def check_float(owner: str, what: str, value: Any) -> np.ndarray:
     if not np.issubdtype(value.dtype, np.floating):
         raise TypeError(f"{owner}: expected {what} of a floating-point dtype (float32 or float64), got dtype "
                         f"{value.dtype}; convert it with .astype(np.float32)")
-    return value
+    return cast("np.ndarray", value)
 
 
-def check_input_kind(owner: str, kind: str | None, args: tuple) -> None:
+def check_input_kind(owner: str, kind: str | None, args: tuple[Any, ...]) -> None:
     """The positional inputs of a layer whose ``_input_kind`` is ``kind``: "float" (the first a floating
     ndarray), "loss" (every one an ndarray, the first floating), "array" (the first any ndarray), "index"
     (likewise: the layer checks its integers itself), or None (no check: containers, user modules)."""

@@ -29,7 +29,7 @@ def private_copies(value: Any, inputs: list[np.ndarray], copies: dict[int, np.nd
     return value
 
 
-def array_inputs(args: tuple) -> list[np.ndarray]:
+def array_inputs(args: tuple[Any, ...]) -> list[np.ndarray]:
     """The ndarrays among a call's inputs, those inside tuples and lists included (an LSTM's ``(h_0, c_0)``)."""
     return [leaf for arg in args for leaf in ((arg,) if type(arg) is np.ndarray else
                                               array_inputs(tuple(arg)) if isinstance(arg, (tuple, list)) else ())]

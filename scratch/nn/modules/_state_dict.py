@@ -37,7 +37,7 @@ def state_entries(root: Module) -> OrderedDict[str, tuple[Module, str, str]]:
 
 def state_dict(root: Module) -> OrderedDict[str, np.ndarray]:
     """``root.state_dict()``: a copy of every parameter's data and persistent buffer, by key."""
-    state: OrderedDict[str, np.ndarray] = OrderedDict()
+    state: OrderedDict[str, Any] = OrderedDict()  # arrays, and a lazy module's UninitializedParameter
     for key, (module, registry, name) in state_entries(root).items():
         value = getattr(module, registry)[name]
         if is_lazy(value):  # torch's state_dict holds the uninitialized parameter or buffer (no data): a fresh one

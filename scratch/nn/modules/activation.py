@@ -7,7 +7,6 @@ Linear. ``inplace=True`` overwrites the input array with the result and returns 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +24,7 @@ class _Elementwise(Module):
     """An activation computed by one functional pair (elementwise but for Softmax and LogSoftmax):
     ``_forward(input) -> (out, cache)`` with the module's options, then ``_backward(grad_output, cache)``."""
 
-    _backward: ClassVar[Callable[[np.ndarray, Any], np.ndarray]]
+    _backward: ClassVar[staticmethod[[np.ndarray, Any], np.ndarray]]
     _input_kind = "float"  # see ``_checks``
 
     def _forward(self, input: np.ndarray) -> tuple[np.ndarray, Any]:

@@ -3,7 +3,7 @@ r"""MultiheadAttention: torch's parameters, options and masks around the pair in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -78,6 +78,9 @@ class MultiheadAttention(Module):
         - attn_output: like the query.
     """
 
+    bias_k: Parameter | None
+    bias_v: Parameter | None
+
     _input_kind = "float"  # see ``_checks``
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -143,7 +146,7 @@ class MultiheadAttention(Module):
             if bias is not None:
                 init.xavier_normal_(bias, rng=rng)
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """query, key and value (the masks have their own rules): floating arrays of the parameters' dtype."""
         for name, x in zip(("query", "key", "value"), args[:3]):
             check_float("MultiheadAttention", name, x)
@@ -187,15 +190,15 @@ class MultiheadAttention(Module):
             if param is not None:
                 param.accumulate_grad(getattr(grads, name), fresh=True)
         self.out_proj.weight.accumulate_grad(grads.out_proj_weight, fresh=True)
-        if self.out_proj.bias is not None:
-            self.out_proj.bias.accumulate_grad(grads.out_proj_bias, fresh=True)
+        if self.out_proj.bias is not None:  # then it has a gradient
+            self.out_proj.bias.accumulate_grad(cast("np.ndarray", grads.out_proj_bias), fresh=True)
         return grads.query, grads.key, grads.value
 
     def extra_repr(self) -> str:
         return ""
 
 
-def _check_grad(name: str, grad: Any, meta: tuple) -> None:
+def _check_grad(name: str, grad: Any, meta: tuple[Any, ...]) -> None:
     if not isinstance(grad, np.ndarray):
         raise TypeError(f"MultiheadAttention.backward: expected {name} to be a numpy.ndarray, got "
                         f"{type(grad).__name__}")

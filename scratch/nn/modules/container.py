@@ -7,11 +7,16 @@ import operator
 from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from .module import Module
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
+
+
+def _children(owner: Module) -> OrderedDict[str, Module]:
+    """A container's children, typed: unlike a plain module's registry, a container's holds no None."""
+    return cast("OrderedDict[str, Module]", owner._modules)
 
 
 class Sequential(Module):
@@ -44,7 +49,7 @@ class Sequential(Module):
         size = len(self)
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of range for Sequential of length {size}")
-        return list(self._modules)[index % size]
+        return list(_children(self))[index % size]
 
     @overload
     def __getitem__(self, index: int) -> Module: ...
@@ -55,7 +60,7 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Module | Sequential:
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return self._modules[self._key(index)]
+        return _children(self)[self._key(index)]
 
     def __setitem__(self, index: int, module: Module) -> None:
         self.add_module(self._key(index), module)
@@ -72,7 +77,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_children(self).values())
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -81,7 +86,7 @@ class Sequential(Module):
 
 def abs_index(owner: Module, idx: Any) -> str:
     """torch's ``_get_abs_string_index``: an int in [-len, len) as the key "0", "1", ..."""
-    size = len(owner)  # type: ignore[arg-type]
+    size = len(owner)
     idx = operator.index(idx)
     if not -size <= idx < size:
         raise IndexError(f"{type(owner).__name__}: index {idx} is out of range for length {size}")
@@ -110,8 +115,8 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: int | slice) -> Module | ModuleList:
         if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[abs_index(self, idx)]
+            return self.__class__(list(_children(self).values())[idx])
+        return _children(self)[abs_index(self, idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(abs_index(self, idx), module)
@@ -128,7 +133,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_children(self).values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -144,7 +149,7 @@ class ModuleList(Module):
         reprs = [repr(module) for module in self]
         if not reprs:
             return "ModuleList()"
-        blocks: list[list] = []  # [first index, last index, repr]
+        blocks: list[list[Any]] = []  # [first index, last index, repr]
         for i, text in enumerate(reprs):
             if blocks and blocks[-1][2] == text:
                 blocks[-1][1] = i
@@ -178,7 +183,7 @@ class ModuleList(Module):
         return self
 
 
-def _renumber(modules: OrderedDict) -> None:
+def _renumber(modules: OrderedDict[str, Any]) -> None:
     """Keys "0", "1", ... again after a deletion, the order kept (torch's ``__delitem__``)."""
     values = list(modules.values())
     modules.clear()
@@ -218,7 +223,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return _children(self)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -230,7 +235,7 @@ class ModuleDict(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
+        return iter(_children(self))
 
     def __contains__(self, key: object) -> bool:
         return key in self._modules
@@ -244,13 +249,13 @@ class ModuleDict(Module):
         return value
 
     def keys(self) -> KeysView[str]:
-        return self._modules.keys()
+        return _children(self).keys()
 
     def items(self) -> ItemsView[str, Module]:
-        return self._modules.items()
+        return _children(self).items()
 
     def values(self) -> ValuesView[Module]:
-        return self._modules.values()
+        return _children(self).values()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         for key, module in dict_pairs("ModuleDict", modules, sort_plain_dicts=False):

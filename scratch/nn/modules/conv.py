@@ -4,7 +4,7 @@ implementation (``scratch.nn.functional.conv``) for all."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -127,8 +127,8 @@ class _ConvNd(Module):
         backward = F.conv_transpose_backward if self._transposed else F.conv_backward
         grad_input, grad_weight, grad_bias = backward(dout, cache)
         self.weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
-        if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias, fresh=True)
+        if self.bias is not None:  # then it has a gradient
+            self.bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
         return grad_input[0] if unbatched else grad_input
 
     def extra_repr(self) -> str:

@@ -15,11 +15,12 @@ parameters and buffers.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter, is_lazy
 from ._checks import check_size
 from ._state_dict import materialize
 from .conv import SPATIAL, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -40,6 +41,15 @@ class LazyModuleMixin:
     module into ``cls_to_become`` (if set). Mixed in before a ``Module`` class."""
 
     cls_to_become: type | None = None
+
+    if TYPE_CHECKING:  # what the Module class it is mixed into provides
+        weight: Any  # an UninitializedParameter until the first call, then a Parameter
+        bias: Any  # the same, or None
+        _rng: np.random.Generator | None
+        _parameters: OrderedDict[str, Parameter | None]
+
+        def _check_input_dtype(self, args: tuple[Any, ...]) -> None: ...
+        def register_parameter(self, name: str, param: Parameter | None) -> None: ...
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self.__dict__.get("_lazy_done"):
@@ -107,7 +117,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters(rng=rng)
 
-    def initialize_parameters(self, input: np.ndarray) -> None:  # type: ignore[override]
+    def initialize_parameters(self, input: np.ndarray) -> None:
         """``in_features = input.shape[-1]``, the parameters materialized and initialized as ``Linear``'s; after a
         ``load_state_dict`` (parameters already there), the input's size is checked against the weight."""
         if input.ndim == 0:
@@ -133,6 +143,13 @@ class _LazyConvXdMixin(LazyModuleMixin):
 
     _lazy = True
     _dims = 1
+
+    if TYPE_CHECKING:  # the convolution's, set by its __init__
+        in_channels: int
+        out_channels: int
+        groups: int
+        kernel_size: tuple[int, ...]
+        _transposed: bool
 
     def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
@@ -183,16 +200,18 @@ class _LazyConv(_LazyConvXdMixin):
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype: Any = None, *,
                  rng: np.random.Generator | None = None) -> None:
-        self.cls_to_become.__init__(self, 0, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                                    padding_mode, dtype, rng=rng)
+        # cls_to_become's __init__ on self, as torch's lazy convolutions (each subclass sets the class)
+        self.cls_to_become.__init__(self, 0, out_channels, kernel_size, stride,  # type: ignore[misc]
+                                    padding, dilation, groups, bias, padding_mode, dtype, rng=rng)
 
 
 class _LazyConvTranspose(_LazyConvXdMixin):
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
-        self.cls_to_become.__init__(self, 0, out_channels, kernel_size, stride, padding, output_padding, groups,
-                                    bias, dilation, padding_mode, dtype, rng=rng)
+        # cls_to_become's __init__ on self, as torch's lazy convolutions (each subclass sets the class)
+        self.cls_to_become.__init__(self, 0, out_channels, kernel_size, stride,  # type: ignore[misc]
+                                    padding, output_padding, groups, bias, dilation, padding_mode, dtype, rng=rng)
 
 
 class LazyConv1d(_LazyConv, Conv1d):

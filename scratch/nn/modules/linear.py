@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -86,7 +86,7 @@ class Linear(Module):
             raise ValueError(f"Linear: expected input of shape (*, {self.in_features}) (in_features="
                              f"{self.in_features}), got {input.shape}")
         params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
-        weight, bias = params["weight"], params["bias"]
+        weight, bias = cast(Parameter, params["weight"]), params["bias"]
         out, cache = F.linear_forward(input, weight.data, None if bias is None else bias.data)
         self._save(cache)
         return out
@@ -94,10 +94,10 @@ class Linear(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output))
         params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
-        weight, bias = params["weight"], params["bias"]
+        weight, bias = cast(Parameter, params["weight"]), params["bias"]
         weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
-        if bias is not None:
-            bias.accumulate_grad(grad_bias, fresh=True)
+        if bias is not None:  # then it has a gradient
+            bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
         return grad_input
 
     def extra_repr(self) -> str:
@@ -172,8 +172,8 @@ class Bilinear(Module):
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad1, grad2, grad_weight, grad_bias = F.bilinear_backward(grad_output, self._saved(grad_output))
         self.weight.accumulate_grad(grad_weight)
-        if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias)
+        if self.bias is not None:  # then it has a gradient
+            self.bias.accumulate_grad(cast("np.ndarray", grad_bias))
         return grad1, grad2
 
     def extra_repr(self) -> str:

@@ -34,7 +34,7 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _anomaly_checked(backward: Callable) -> Callable:
+def _anomaly_checked(backward: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(backward)
     def checked_backward(self: Module, *args: Any, **kwargs: Any) -> Any:
         grads = backward(self, *args, **kwargs)
@@ -48,7 +48,7 @@ def _anomaly_checked(backward: Callable) -> Callable:
     return checked_backward
 
 
-def _plain_float_arrays(kind: str | None, args: tuple) -> bool:
+def _plain_float_arrays(kind: str | None, args: tuple[Any, ...]) -> bool:
     """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
 
     True when a "float" layer's first input is exactly an ``np.ndarray`` (no subclass, no NumPy scalar)
@@ -88,6 +88,12 @@ class Module:
     _input_kind: str | None = None
     #: state_dict names this module's ``load_state_dict`` lets a checkpoint omit (it keeps its own value)
     optional_state: tuple[str, ...] = ()
+    # set in __init__ through object.__setattr__ (declared here for type checkers; None: a slot set to None)
+    training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, np.ndarray | None]
+    _non_persistent_buffers: set[str]
+    _modules: OrderedDict[str, Module | None]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -104,13 +110,13 @@ class Module:
         super().__init_subclass__(**kwargs)
         backward = cls.backward  # its own, a parent's, or a mixin's
         if backward is not Module.backward and not hasattr(backward, "__anomaly_checked__"):
-            cls.backward = _anomaly_checked(backward)
+            cls.backward = _anomaly_checked(backward)  # type: ignore[method-assign]  # wrapped once, per class
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def backward(self, grad_output: Any) -> Any:
+    def backward(self, *args: Any, **kwargs: Any) -> Any:  # as forward: each layer's own arguments
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "backward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -142,7 +148,7 @@ class Module:
             anomaly.check_forward(self, args, out)
         return out
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
         if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case
             check_input_kind(type(self).__name__, self._input_kind, args)
@@ -161,7 +167,7 @@ class Module:
                 return p.dtype
         return None
 
-    def _saved(self, grad_output: np.ndarray) -> Any:
+    def _saved(self, grad_output: np.ndarray | None) -> Any:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
@@ -232,7 +238,7 @@ class Module:
         if not self._forget(name):
             object.__delattr__(self, name)
 
-    def _forget(self, name: str, keep: dict | None = None) -> bool:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> bool:
         """Drop ``name`` from every registry but ``keep``, the one about to be assigned, so a
         re-assigned parameter, buffer or child keeps its place in the state_dict order, as in torch."""
         found = False
@@ -271,7 +277,7 @@ class Module:
     register_module = add_module
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if remove_duplicate:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias.data[...] = 0
 
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The input's kind only: ``F.batch_norm_forward`` checks its dtype against the parameters' and the
         running statistics' where torch's kernel does, after the batch size and eps (torch rejects mixed
         dtypes, and a bad eps is reported first)."""
@@ -204,9 +204,9 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", s) for s in normalized_shape)
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", s)
+                                      for s in cast("Sequence[int]", shape))
         if not self.normalized_shape:  # torch refuses it at the first forward
             raise ValueError("LayerNorm: expected normalized_shape to be at least 1-dimensional, got ()")
         self.eps = eps
@@ -317,9 +317,9 @@ class RMSNorm(Module):
                  rng: np.random.Generator | None = None) -> None:
         super().__init__()
         check_device("RMSNorm", device)
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(check_size("RMSNorm", "normalized_shape", s) for s in normalized_shape)
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        self.normalized_shape = tuple(check_size("RMSNorm", "normalized_shape", s)
+                                      for s in cast("Sequence[int]", shape))
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:

@@ -3,7 +3,7 @@ pools are in ``pooling_adaptive``, the fractional pools and unpooling in ``pooli
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def check_pool_input(owner: str, input: Any, dims: int) -> bool:
                          f"got shape {input.shape}")
     if 0 in input.shape[input.ndim - dims - 1:]:  # torch allows an empty batch only
         raise ValueError(f"{owner}: expected non-empty channel and spatial dims, got shape {input.shape}")
-    return input.ndim == dims + 2
+    return cast("bool", input.ndim == dims + 2)
 
 
 class _MaxPoolNd(Module):
@@ -162,7 +162,9 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        single = lambda v, name: ntuple(v, 1, name, "AvgPool1d")  # noqa: E731
+        def single(v: Any, name: str) -> tuple[int, ...]:
+            return ntuple(v, 1, name, "AvgPool1d")
+
         super().__init__(single(kernel_size, "kernel_size"),
                          single(stride if stride is not None else kernel_size, "stride"),
                          single(padding, "padding"), ceil_mode, count_include_pad)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class RNNBase(PackedRNNMixin, Module):
         self.rng = rng
         #: The boolean keep-masks of the last forward's dropout between layers, one per gap between layers,
         #: each (L, N, D * H) (time-major, as the layers see them); empty in eval mode or with dropout=0.
-        self.dropout_masks: list[np.ndarray] = []
+        self.dropout_masks: list[np.ndarray | None] = []
         directions = 2 if bidirectional else 1
         gate_size, real_hidden = GATES[mode] * hidden_size, proj_size or hidden_size
         self._flat_weights_names: list[str] = []
@@ -72,7 +72,8 @@ class RNNBase(PackedRNNMixin, Module):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, real_hidden)}
+                shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gate_size, layer_input),
+                                                      "weight_hh": (gate_size, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 if proj_size > 0:
@@ -97,7 +98,7 @@ class RNNBase(PackedRNNMixin, Module):
         """The parameters of one layer and direction, in the order of ``F.rnn_forward``'s weights."""
         return ("weight_ih", "weight_hh", "bias_ih", "bias_hh") + (("weight_hr",) if self.proj_size > 0 else ())
 
-    def _weights(self) -> list[tuple]:
+    def _weights(self) -> list[tuple[Any, ...]]:
         """(W_ih, W_hh, b_ih, b_hh[, W_hr]) arrays per layer and direction (None for an absent bias), in the order
         of ``F.rnn_forward``."""
         weights = []
@@ -108,7 +109,7 @@ class RNNBase(PackedRNNMixin, Module):
                 weights.append(tuple(None if param is None else param.data for param in params))
         return weights
 
-    def _parameter_grads(self, dweights: list[tuple]) -> None:
+    def _parameter_grads(self, dweights: list[tuple[Any, ...]]) -> None:
         for layer in range(self.num_layers):
             for direction in range(self._directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -118,7 +119,7 @@ class RNNBase(PackedRNNMixin, Module):
                         getattr(self, name + suffix).accumulate_grad(grad)
 
     # ---------------------------------------------------------------- forward
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The input only: ``_initial_states`` checks h_0 (and c_0) and names them. A float input of another
         dtype than the weights' is a ValueError, as torch's ``RNNBase.check_input`` raises."""
         if args and isinstance(args[0], PackedSequence):
@@ -134,7 +135,7 @@ class RNNBase(PackedRNNMixin, Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         name = type(self).__name__
-        dtype = self._own_dtype()  # that input is a float array of this dtype, __call__ checked
+        dtype = cast("np.dtype", self._own_dtype())  # that input is a float array of this dtype, __call__ checked
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected input of shape (L, N, {self.input_size}) or unbatched (L, "
                              f"{self.input_size}) (input_size={self.input_size}), got {input.shape}")
@@ -153,7 +154,8 @@ class RNNBase(PackedRNNMixin, Module):
         self._save(_Saved(cache, batched, hx is not None, out.shape, tuple(state.shape for state in state_n)))
         return out, state_n
 
-    def _initial_states(self, hx: tuple | None, batch: int, batched: bool, dtype: np.dtype) -> tuple:
+    def _initial_states(self, hx: tuple[Any, ...] | None, batch: int, batched: bool, dtype: np.dtype) -> tuple[Any,
+                        ...]:
         """h_0 (and c_0) checked, or zeros; h has proj_size features where an LSTM has a projection."""
         name = type(self).__name__
         sizes = (self.proj_size or self.hidden_size, self.hidden_size)
@@ -185,7 +187,7 @@ class RNNBase(PackedRNNMixin, Module):
             grad_output = grad_output.data
         saved = self._saved(grad_output)
         cache, batched, hx_given, out_shape, state_shapes, _ = saved
-        dtype = self._own_dtype()
+        dtype = cast("np.dtype", self._own_dtype())  # an RNN has parameters
         _check_grad(name, "grad_output", grad_output, out_shape, dtype)
         dstates = []
         for state_name, grad, state_shape in zip(self._state_names, grads, state_shapes):
@@ -225,10 +227,11 @@ class RNNBase(PackedRNNMixin, Module):
 def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any, batch_first: Any,
               dropout: Any, proj_size: Any) -> None:
     """torch's constructor checks, in torch's order."""
-    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+    # torch's check, verbatim: a complex dropout raises TypeError in the comparison, as in torch
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:  # type: ignore[operator]
         raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of an "
                          f"element being zeroed, got {dropout!r}")
-    if dropout > 0 and num_layers == 1:
+    if dropout > 0 and num_layers == 1:  # type: ignore[operator]  # a real number here
         warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
                       f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                       stacklevel=3)
@@ -248,7 +251,7 @@ def _validate(name: str, input_size: Any, hidden_size: Any, num_layers: Any, bia
         raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
 
 
-def _check_grad(name: str, what: str, grad: Any, shape: tuple, dtype: np.dtype) -> None:
+def _check_grad(name: str, what: str, grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
     if not isinstance(grad, np.ndarray):
         raise TypeError(f"{name}.backward: expected {what} to be a numpy.ndarray, got {type(grad).__name__}")
     if grad.shape != shape or grad.dtype != dtype:
@@ -325,7 +328,7 @@ class LSTM(RNNBase):
         out, (h_n, c_n) = self._forward(input, None if hx is None else tuple(hx))
         return out, (h_n, c_n)
 
-    def backward(self, grad_output: np.ndarray, grad_state: tuple | None = None) -> Any:
+    def backward(self, grad_output: np.ndarray, grad_state: tuple[Any, ...] | None = None) -> Any:
         grads = (None, None) if grad_state is None else tuple(grad_state)
         if len(grads) != 2:
             raise TypeError("LSTM.backward: expected grad_state to be a tuple (grad_h_n, grad_c_n)")

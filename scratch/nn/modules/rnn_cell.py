@@ -7,7 +7,7 @@ shared with RNN, LSTM and GRU) and ``scratch.nn.functional.rnn_cell`` (the step 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -79,12 +79,12 @@ class RNNCellBase(Module):
         nonlinearity = self.__dict__.get("nonlinearity", "tanh")
         return s + (f", nonlinearity={nonlinearity}" if nonlinearity != "tanh" else "")
 
-    def _weights(self) -> tuple:
+    def _weights(self) -> tuple[Any, ...]:
         biases = (self.bias_ih.data, self.bias_hh.data) if self.bias_ih is not None else (None, None)
         return (self.weight_ih.data, self.weight_hh.data, *biases)
 
     # ---------------------------------------------------------------- forward
-    def _check_input_dtype(self, args: tuple) -> None:
+    def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """torch checks the inputs' dimensions (ValueError) before its kernel checks their dtypes: so does
         scratch."""
         if args:
@@ -102,9 +102,9 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name}: Expected {'hidden' if what == 'hx' else what} to be 1D or 2D, got "
                                  f"{state.ndim}D instead")
 
-    def _step(self, input: np.ndarray, hx: tuple | None) -> tuple:
+    def _step(self, input: np.ndarray, hx: tuple[Any, ...] | None) -> tuple[np.ndarray, ...]:
         """Shared forward: ``hx`` is None or the states (h,) or (h, c); returns the new states."""
-        name, dtype = type(self).__name__, self._own_dtype()
+        name, dtype = type(self).__name__, cast("np.dtype", self._own_dtype())  # a cell has parameters
         self._check_ndims(input, hx)
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected "
@@ -122,7 +122,7 @@ class RNNCellBase(Module):
         self._save(_Saved(cache, batched, hx is not None, shape if batched else shape[1:]))
         return new_states if batched else tuple(state[0] for state in new_states)
 
-    def _checked_state(self, what: str, state: Any, expected: tuple, dtype: np.dtype) -> np.ndarray:
+    def _checked_state(self, what: str, state: Any, expected: tuple[Any, ...], dtype: np.dtype) -> np.ndarray:
         name = type(self).__name__
         if not isinstance(state, np.ndarray):
             raise TypeError(f"{name}: expected {what} to be a numpy.ndarray, got {type(state).__name__}")
@@ -135,7 +135,7 @@ class RNNCellBase(Module):
         return state
 
     # --------------------------------------------------------------- backward
-    def _step_backward(self, grads: tuple, saved: _Saved) -> tuple[np.ndarray, tuple | None]:
+    def _step_backward(self, grads: tuple[Any, ...], saved: _Saved) -> tuple[np.ndarray, tuple[Any, ...] | None]:
         """Shared backward: ``grads`` holds dL/d(new state) per state, each possibly None. Returns dL/dx and,
         when forward was given hx, the states' gradients (else None); accumulates the parameters' gradients."""
         name, dtype = type(self).__name__, self._own_dtype()
@@ -194,7 +194,7 @@ class RNNCell(_OneStateCell):
         self.nonlinearity = nonlinearity
 
     @property
-    def _mode(self) -> str:  # read at each forward, as torch reads nonlinearity
+    def _mode(self) -> str:  # type: ignore[override]  # read at each forward, as torch reads nonlinearity
         return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
 

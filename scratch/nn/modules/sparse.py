@@ -3,7 +3,7 @@ reduced by sum, mean or max)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -232,7 +232,7 @@ class EmbeddingBag(Module):
         cache, psw_shape = self._saved(grad_output)
         grad_weight, grad_psw = F.embedding_bag_backward(grad_output, cache)
         self.weight.accumulate_grad(grad_weight)
-        return None if psw_shape is None else (None, None, grad_psw.reshape(psw_shape))
+        return None if psw_shape is None else (None, None, cast("np.ndarray", grad_psw).reshape(psw_shape))
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True, max_norm: float | None = None,
@@ -244,9 +244,10 @@ class EmbeddingBag(Module):
         if embeddings.ndim != 2:
             raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-dimensional, got shape "
                              f"{embeddings.shape}")
-        bag = cls(*embeddings.shape, max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
-                  mode=mode, sparse=sparse, _weight=embeddings, include_last_offset=include_last_offset,
-                  padding_idx=padding_idx)
+        num_embeddings, embedding_dim = embeddings.shape
+        bag = cls(num_embeddings, embedding_dim, max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse, _weight=embeddings,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)
         bag.weight.requires_grad = not freeze
         return bag
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def _get_clones(module: Module, n: int) -> ModuleList:
 
 
 def _get_seq_len(src: np.ndarray, batch_first: bool) -> int:
-    return src.shape[0] if src.ndim == 2 else src.shape[1 if batch_first else 0]
+    return cast("int", src.shape[0] if src.ndim == 2 else src.shape[1 if batch_first else 0])
 
 
 def _detect_is_causal_mask(mask: np.ndarray | None, is_causal: bool | None, size: int | None) -> bool:
@@ -160,11 +160,11 @@ class TransformerDecoder(Module):
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._saved(grad_output)
         grad = grad_output if self.norm is None else self.norm.backward(grad_output)
-        grad_memory = None
+        grad_memory: np.ndarray | None = None
         for layer in reversed(self.layers):
             grad, share = layer.backward(grad)
             grad_memory = share if grad_memory is None else grad_memory + share
-        return grad, grad_memory
+        return grad, cast("np.ndarray", grad_memory)  # a decoder has at least one layer
 
 
 class Transformer(Module):
@@ -205,9 +205,9 @@ class Transformer(Module):
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            layer = TransformerDecoderLayer(*layer_args, dtype=dtype, rng=rng)
+            decoder_layer = TransformerDecoderLayer(*layer_args, dtype=dtype, rng=rng)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, norm)
         for param in self.parameters():
             if param.ndim > 1:
                 init.xavier_uniform_(param, rng=rng)
@@ -231,7 +231,7 @@ class Transformer(Module):
                               memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
                               memory_is_causal=memory_is_causal)
         self._save(True)
-        return output
+        return cast("np.ndarray", output)
 
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._saved(grad_output)

@@ -8,7 +8,8 @@ gradient both straight through and through f, and the two are summed).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -70,11 +71,11 @@ class _Layer(Module):
                              f"with batch_first, or unbatched (S, {d_model}) (d_model={d_model}), got {x.shape}")
 
     def _ff_block(self, x: np.ndarray) -> np.ndarray:
-        return self.dropout_ff_out(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return cast("np.ndarray", self.dropout_ff_out(self.linear2(self.dropout(self.activation(self.linear1(x))))))
 
     def _ff_block_backward(self, grad: np.ndarray) -> np.ndarray:
         grad = self.linear2.backward(self.dropout_ff_out.backward(grad))
-        return self.linear1.backward(self.activation.backward(self.dropout.backward(grad)))
+        return cast("np.ndarray", self.linear1.backward(self.activation.backward(self.dropout.backward(grad))))
 
     @property
     def dropout_ff_out(self) -> Module:
@@ -162,27 +163,27 @@ class TransformerEncoderLayer(_Layer):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + self._ff_block(x))
         self._save(True)
-        return x
+        return cast("np.ndarray", x)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         self._saved(grad_output)
         if self.norm_first:
             grad_h = grad_output + self.norm2.backward(self._ff_block_backward(grad_output))
-            return grad_h + self.norm1.backward(self._sa_block_backward(grad_h))
+            return cast("np.ndarray", grad_h + self.norm1.backward(self._sa_block_backward(grad_h)))
         grad_h = self.norm2.backward(grad_output)
         grad_h = grad_h + self._ff_block_backward(grad_h)
         grad_x = self.norm1.backward(grad_h)
-        return grad_x + self._sa_block_backward(grad_x)
+        return cast("np.ndarray", grad_x + self._sa_block_backward(grad_x))
 
     def _sa_block(self, x: np.ndarray, attn_mask: np.ndarray | None, key_padding_mask: np.ndarray | None,
                   is_causal: bool) -> np.ndarray:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
                            is_causal=is_causal)[0]
-        return self.dropout1(x)
+        return cast("np.ndarray", self.dropout1(x))
 
     def _sa_block_backward(self, grad: np.ndarray) -> np.ndarray:
         grad_q, grad_k, grad_v = self.self_attn.backward(self.dropout1.backward(grad))
-        return grad_q + grad_k + grad_v
+        return cast("np.ndarray", grad_q + grad_k + grad_v)
 
 
 class TransformerDecoderLayer(_Layer):
@@ -248,7 +249,7 @@ class TransformerDecoderLayer(_Layer):
             x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
             x = self.norm3(x + self._ff_block(x))
         self._save(True)
-        return x
+        return cast("np.ndarray", x)
 
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._saved(grad_output)
@@ -264,14 +265,15 @@ class TransformerDecoderLayer(_Layer):
         grad_x = self.norm1.backward(grad_1 + grad_q)
         return grad_x + self._sa_block_backward(grad_x), grad_memory
 
-    _sa_block = TransformerEncoderLayer._sa_block
-    _sa_block_backward = TransformerEncoderLayer._sa_block_backward
+    # the encoder's blocks, shared: they use only self_attn and dropout1, which both layers have
+    _sa_block: Callable[..., np.ndarray] = TransformerEncoderLayer._sa_block
+    _sa_block_backward: Callable[..., np.ndarray] = TransformerEncoderLayer._sa_block_backward
 
     def _mha_block(self, x: np.ndarray, mem: np.ndarray, attn_mask: np.ndarray | None,
                    key_padding_mask: np.ndarray | None, is_causal: bool) -> np.ndarray:
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                                 is_causal=is_causal, need_weights=False)[0]
-        return self.dropout2(x)
+        return cast("np.ndarray", self.dropout2(x))
 
     def _mha_block_backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad_q, grad_k, grad_v = self.multihead_attn.backward(self.dropout2.backward(grad))

@@ -26,6 +26,8 @@ class Upsample(Module):
         - Output: the same with each side ``size`` or :math:`\lfloor L_{in} \times \text{scale\_factor} \rfloor`.
     """
 
+    scale_factor: tuple[float, ...] | float | None
+
     _input_kind = "float"  # see ``_checks``
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

@@ -74,7 +74,7 @@ def _leaves(value: Any) -> list[np.ndarray]:
     return [value] if isinstance(value, np.ndarray) else []
 
 
-def check_forward(module: Module, inputs: tuple, output: Any) -> None:
+def check_forward(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
     """Raise if ``output`` is not finite; say so when the input already was not."""
     for index, leaf in enumerate(_leaves(output)):
         problem = _non_finite(leaf)

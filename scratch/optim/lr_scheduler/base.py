@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 from weakref import ref
 
 import numpy as np
@@ -72,16 +72,16 @@ def _patch_track_step_called(scheduler: LRScheduler) -> None:
     if hasattr(opt.step, "_wrapped_by_lr_sched"):
         return
     opt_ref = ref(opt)
-    func = opt.step.__func__
+    func = cast(Any, opt.step).__func__  # the class's step, unbound
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        optimizer = opt_ref()
+        optimizer = cast(Any, opt_ref())  # alive while its step runs
         optimizer._opt_called = True
         return func.__get__(optimizer, optimizer.__class__)(*args, **kwargs)
 
-    wrapper._wrapped_by_lr_sched = True
-    opt.step = wrapper
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]  # torch's marker on the wrapper
+    opt.step = wrapper  # type: ignore[method-assign]  # torch patches the instance's step the same way
 
 
 class _EnableGetLrCall:

@@ -28,6 +28,8 @@ def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: Sequence[LRS
 class _Composite(LRScheduler):
     """state_dict handling shared by both: each inner scheduler's state dict, nested."""
 
+    _schedulers: Sequence[LRScheduler]
+
     def state_dict(self) -> dict[str, Any]:
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]

@@ -10,7 +10,7 @@ import math
 import types
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..optimizer import Optimizer
 from .base import (
@@ -22,7 +22,7 @@ from .base import (
 )
 
 
-def _init_momentums(scheduler: LRScheduler, optimizer: Optimizer, base_momentum: Any, max_momentum: Any,
+def _init_momentums(scheduler: CyclicLR | OneCycleLR, optimizer: Optimizer, base_momentum: Any, max_momentum: Any,
                     last_epoch: int) -> tuple[list[float], list[float]]:
     """Check the optimizer has a momentum to cycle, and start every group at ``max_momentum``."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
@@ -52,6 +52,8 @@ class CyclicLR(LRScheduler):
     Not chainable: it overwrites the lr. Construction sets every group's lr to ``base_lr``.
     """
 
+    use_beta1: bool  # set by _init_momentums when cycle_momentum: whether the optimizer has betas
+
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float], max_lr: float | list[float],
                  step_size_up: int = 2000, step_size_down: int | None = None,
                  mode: Literal["triangular", "triangular2", "exp_range"] = "triangular", gamma: float = 1.0,
@@ -66,10 +68,10 @@ class CyclicLR(LRScheduler):
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
                 _update_param_group_val(group, "lr", lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
-        step_size_up = float(step_size_up)
-        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
-        self.total_size = step_size_up + step_size_down
-        self.step_ratio = step_size_up / self.total_size
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
         if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         self.mode = mode
@@ -109,11 +111,11 @@ class CyclicLR(LRScheduler):
 
     @staticmethod
     def _triangular2_scale_fn(x: float) -> float:
-        return 1 / (2.0 ** (x - 1))
+        return cast("float", 1 / (2.0 ** (x - 1)))
 
     @staticmethod
     def _exp_range_scale_fn(gamma: float, x: float) -> float:
-        return gamma**x
+        return cast("float", gamma**x)
 
     def get_lr(self) -> list[float]:
         _warn_get_lr_called_within_step(self)
@@ -166,6 +168,8 @@ class OneCycleLR(LRScheduler):
 
     Not chainable: it overwrites the lr. Stepping past ``total_steps`` is a ValueError.
     """
+
+    use_beta1: bool  # set by _init_momentums when cycle_momentum: whether the optimizer has betas
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,

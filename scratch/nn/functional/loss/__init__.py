@@ -1,6 +1,7 @@
 """Losses as pure ``loss_forward -> (loss, cache)`` / ``loss_backward(grad, cache) -> dinput`` pairs, one file
 per kind of loss; ``_reduction`` holds what they share."""
 
+from typing import TYPE_CHECKING
 
 from . import (
            adaptive,
@@ -13,7 +14,7 @@ from . import (
            regression,
            triplet,
 )
-from ._reduction import check_reduction
+from ._reduction import check_reduction as check_reduction
 from .adaptive import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .ctc import *  # noqa: F403
@@ -24,6 +25,8 @@ from .probabilistic import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .triplet import *  # noqa: F403
 
-__all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
-           *multilabel.__all__, *triplet.__all__, *ctc.__all__,
-           *linear_cross_entropy.__all__, *adaptive.__all__]
+# mypy reads only a literal __all__, so it sees the star imports above (the same names) instead
+if not TYPE_CHECKING:
+    __all__ = ["check_reduction", *regression.__all__, *classification.__all__, *probabilistic.__all__, *margin.__all__,
+               *multilabel.__all__, *triplet.__all__, *ctc.__all__,
+               *linear_cross_entropy.__all__, *adaptive.__all__]

@@ -7,7 +7,7 @@ cross-entropy on probabilities and on logits.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def _classes_last(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def _classes_back(x2d: np.ndarray, shape: tuple) -> np.ndarray:
+def _classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Inverse of ``_classes_last`` for an input of ``shape``."""
     if len(shape) <= 2:
         return x2d.reshape(shape)
@@ -65,7 +65,7 @@ def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: i
 
 
 def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
-                 probabilities: bool = False) -> tuple[np.ndarray, tuple]:
+                 probabilities: bool = False) -> tuple[np.ndarray | None, tuple[Any, ...]]:
     """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
@@ -185,6 +185,8 @@ def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache) -> np.nda
             scale = grad / cache.denominator if reduction == "mean" else grad
         dlogits = np.exp(cache.logp)
         if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
+            # class-index targets: both set
+            labels, picked_weight = cast("np.ndarray", labels), cast("np.ndarray", picked_weight)
             if not cache.unweighted:
                 dlogits *= picked_weight[:, None]
             dlogits[np.arange(labels.size), labels] -= picked_weight
@@ -288,7 +290,7 @@ def binary_cross_entropy_backward(grad: np.ndarray, cache: BCECache) -> np.ndarr
         dinput = dinput * cache.weight
     if cache.reduction == "mean":
         dinput = dinput / input.size
-    return dinput
+    return cast("np.ndarray", dinput)
 
 
 # ------------------------------------------------------------ BCE with logits
@@ -343,4 +345,4 @@ def binary_cross_entropy_with_logits_backward(grad: np.ndarray, cache: BCEWithLo
         dinput = (sigmoid - target) * grad
     if weight is not None:
         dinput = dinput * weight
-    return dinput / input.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / input.size if reduction == "mean" else dinput)

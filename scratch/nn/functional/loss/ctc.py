@@ -33,7 +33,7 @@ sequences of ints. Loss (N) for 'none' (() unbatched), else (). The gradient has
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def _lse3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """log(e^a + e^b + e^c) about the maximum, 0 where all three are -inf (torch's ``lamax``)."""
     m = np.maximum(np.maximum(a, b), c)
     m = np.where(m == NEG_INF, 0, m)
-    return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
+    return cast("np.ndarray", np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m)
 
 
 def _shift(x: np.ndarray, k: int) -> np.ndarray:
@@ -227,7 +227,7 @@ def _beta(lp_ext: np.ndarray, cache: CTCCache) -> np.ndarray:
         else:
             step = start
         inside = (t < il - 1)[:, None]
-        beta[t] = np.where((t == il - 1)[:, None], start, np.where(inside, step, NEG_INF))
+        beta[t] = np.where((il - 1 == t)[:, None], start, np.where(inside, step, NEG_INF))
     return beta
 
 
@@ -294,4 +294,4 @@ def ctc_loss_backward(grad: np.ndarray, cache: CTCCache) -> np.ndarray:
     if cache.zero_infinity:
         keep = keep & (cache.nll != np.inf)[None, :]
     dlp = np.where(keep[:, :, None], dlp, lp.dtype.type(0)).astype(lp.dtype, copy=False)
-    return dlp if cache.batched else dlp[:, 0, :]
+    return cast("np.ndarray", dlp if cache.batched else dlp[:, 0, :])

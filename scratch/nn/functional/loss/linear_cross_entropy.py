@@ -33,7 +33,7 @@ NAME = "LinearCrossEntropyLoss"
 class LinearCrossEntropyCache(NamedTuple):
     """What ``linear_cross_entropy_backward`` needs."""
 
-    linear: tuple  #: linear_forward's cache (input, flat weight, has bias)
+    linear: tuple[Any, ...]  #: linear_forward's cache (input, flat weight, has bias)
     cross_entropy: CrossEntropyCache
     weight_shape: tuple[int, ...]  #: (C, *d, H_in)
     batch_shape: tuple[int, ...]  #: () or (N,)

@@ -7,7 +7,7 @@ At a hinge's kink torch's choice of subgradient is matched, as each docstring sa
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -96,12 +96,12 @@ def multi_margin_loss_backward(grad: np.ndarray, cache: MultiMarginCache) -> np.
     if cache.weight is not None:
         slope = slope * cache.weight[labels][:, None]
     slope[np.arange(n), labels] = -slope.sum(axis=1)
-    return (slope * _per_sample(grad, cache.reduction, n)).reshape(cache.input_shape)
+    return cast("np.ndarray", (slope * _per_sample(grad, cache.reduction, n)).reshape(cache.input_shape))
 
 
 # ------------------------------------------------------------- hinge embedding
 def hinge_embedding_loss_forward(input: np.ndarray, target: np.ndarray, margin: float = 1.0,
-                                 reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                 reduction: str = "mean") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = x_n if y_n = 1, max(0, margin - x_n) if y_n = -1 (torch: a target that is neither adds both).
 
     Shape: input (*), target (*) of ±1 (float of input's dtype, or integer) -> (*) for 'none', else ().
@@ -115,18 +115,18 @@ def hinge_embedding_loss_forward(input: np.ndarray, target: np.ndarray, margin: 
     return apply_reduction(losses, reduction), (gap, target, reduction)
 
 
-def hinge_embedding_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def hinge_embedding_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = [y_n != -1] - [y_n != 1][margin - x_n >= 0]: torch's clamp passes the gradient at the
     kink x_n = margin, so the slope there is -1."""
     gap, target, reduction = cache
     slope = np.where(target != -1, 1, 0) - np.where((target != 1) & (gap >= 0), 1, 0)
     dinput = slope.astype(gap.dtype) * grad
-    return dinput / gap.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / gap.size if reduction == "mean" else dinput)
 
 
 # ----------------------------------------------------------------- soft margin
 def soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean"
-                             ) -> tuple[np.ndarray, tuple]:
+                             ) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = log(1 + exp(-y_n x_n)), computed as torch does: log1p(exp(-x y)), which is inf once
     exp overflows (y x < -89 in float32); torch has the same limit, so it is matched, quietly.
 
@@ -139,12 +139,12 @@ def soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, reduction: s
     return apply_reduction(np.log1p(e), reduction), (e, target, reduction)
 
 
-def soft_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def soft_margin_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = -y_n e_n / (1 + e_n), e_n = exp(-y_n x_n) (nan where e_n overflowed, as in torch)."""
     e, target, reduction = cache
     with np.errstate(invalid="ignore"):
         dinput = -target * e / (1 + e) * grad
-    return dinput / e.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / e.size if reduction == "mean" else dinput)
 
 
 # ------------------------------------------------------------ cosine embedding
@@ -212,7 +212,7 @@ def cosine_embedding_loss_backward(grad: np.ndarray, cache: CosineEmbeddingCache
 
 # ---------------------------------------------------------------- margin ranking
 def margin_ranking_loss_forward(input1: np.ndarray, input2: np.ndarray, target: np.ndarray, margin: float = 0.0,
-                                reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                reduction: str = "mean") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = max(0, -y_n (x1_n - x2_n) + margin), y_n = ±1 (x1 should rank higher for y = 1).
 
     Shapes: input1, input2, target (N) or () the same (an integer target is taken as the inputs' dtype).
@@ -233,7 +233,7 @@ def margin_ranking_loss_forward(input1: np.ndarray, input2: np.ndarray, target: 
     return apply_reduction(np.maximum(z, 0), reduction), (z >= 0, target, reduction)
 
 
-def margin_ranking_loss_backward(grad: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+def margin_ranking_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
     r"""dl_n/dx1_n = -y_n [z_n >= 0], dl_n/dx2_n = y_n [z_n >= 0], z_n = -y_n (x1_n - x2_n) + margin: torch's
     clamp passes the gradient at the kink z = 0. Returns (dL/dinput1, dL/dinput2)."""
     active, target, reduction = cache

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -83,13 +83,13 @@ def multilabel_margin_loss_backward(grad: np.ndarray, cache: MultiLabelMarginCac
     per_label = active.sum(axis=2, keepdims=True)  # (N, K, 1): the active terms of label k
     count = active.sum(axis=1) - (onehot * per_label).sum(axis=1)  # + per non-target c, - per label (repeats add)
     dtype = np.asarray(grad).dtype
-    return (count.astype(dtype) / dtype.type(n_classes) * _per_sample(grad, cache.reduction, n)).reshape(
-        cache.input_shape)
+    scaled = count.astype(dtype) / dtype.type(n_classes) * _per_sample(grad, cache.reduction, n)
+    return cast("np.ndarray", scaled.reshape(cache.input_shape))
 
 
 # ---------------------------------------------------- multi-label soft margin
 def multilabel_soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                                        reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                                        reduction: str = "mean") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = -(1/C) sum_c w_c (y_nc log sigma(x_nc) + (1 - y_nc) log sigma(-x_nc)), with torch's stable
     log sigma(x) = min(x, 0) - log(1 + e^{-|x|}).
 
@@ -114,7 +114,7 @@ def multilabel_soft_margin_loss_forward(input: np.ndarray, target: np.ndarray, w
     return apply_reduction(losses, reduction), (input, target, weight, reduction, losses.size)
 
 
-def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_nc = w_c (sigma(x_nc) - y_nc) / C, computed along torch's autograd path, g = w_c dL/dl_n / C:
     -g y (1 - sigma(x)) + g (1 - y) sigma(x), so an infinite weight gives torch's nan where y is 0 or 1."""
     input, target, weight, reduction, n = cache
@@ -123,4 +123,4 @@ def multilabel_soft_margin_loss_backward(grad: np.ndarray, cache: tuple) -> np.n
     with np.errstate(over="ignore", invalid="ignore"):
         g = g * weight if weight is not None else g * np.ones_like(input)
         sigmoid = 1 / (1 + np.exp(-input))
-        return -g * target * (1 - sigmoid) + g * (1 - target) * sigmoid
+        return cast("np.ndarray", -g * target * (1 - sigmoid) + g * (1 - target) * sigmoid)

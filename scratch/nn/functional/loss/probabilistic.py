@@ -6,7 +6,7 @@ as pure forward/backward pairs.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -21,7 +21,7 @@ KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
 
 # ----------------------------------------------------------------------- KL div
 def kl_div_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean",
-                   log_target: bool = False) -> tuple[np.ndarray, tuple]:
+                   log_target: bool = False) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""Pointwise KL divergence with input x = log q: l_n = y_n (log y_n - x_n), with 0 log 0 = 0
     (torch's xlogy(y, y) - y x); with log_target, y holds log-probabilities: l_n = e^{y_n} (y_n - x_n).
 
@@ -43,11 +43,11 @@ def kl_div_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean
     return np.asarray(losses.sum() / batch), (target, log_target, batch)
 
 
-def kl_div_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def kl_div_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = -y_n (-e^{y_n} with log_target), then divided by N (mean) or the batch size (batchmean)."""
     target, log_target, denominator = cache
     dinput = -(np.exp(target) if log_target else target) * grad
-    return dinput if denominator == 1 else dinput / denominator
+    return cast("np.ndarray", dinput if denominator == 1 else dinput / denominator)
 
 
 # ------------------------------------------------------------------ Gaussian NLL
@@ -125,7 +125,7 @@ def gaussian_nll_loss_backward(grad: np.ndarray, cache: GaussianNLLCache) -> tup
 
 # ------------------------------------------------------------------- Poisson NLL
 def poisson_nll_loss_forward(input: np.ndarray, target: np.ndarray, log_input: bool = True, full: bool = False,
-                             eps: float = 1e-8, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+                             eps: float = 1e-8, reduction: str = "mean") -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = e^{x_n} - t_n x_n (``log_input``: x is the log-rate), else x_n - t_n log(x_n + eps); with ``full``
     Stirling's approximation of log(t_n!) is added where t_n > 1: t log t - t + log(2 pi t) / 2.
 
@@ -142,10 +142,10 @@ def poisson_nll_loss_forward(input: np.ndarray, target: np.ndarray, log_input: b
     return apply_reduction(losses, reduction), (input, target, log_input, eps, reduction)
 
 
-def poisson_nll_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def poisson_nll_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = e^{x_n} - t_n with ``log_input``, else 1 - t_n / (x_n + eps) (Stirling's term has no x)."""
     input, target, log_input, eps, reduction = cache
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         slope = np.exp(input) - target if log_input else 1 - target / (input + input.dtype.type(eps))
     dinput = slope * grad
-    return dinput / input.size if reduction == "mean" else dinput
+    return cast("np.ndarray", dinput / input.size if reduction == "mean" else dinput)

@@ -6,6 +6,8 @@ Input and target have the same shape (*) and float dtype; the loss keeps that dt
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from ._reduction import apply_reduction, check_reduction, check_target
@@ -17,18 +19,19 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------- MSE
-def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+def mse_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple[Any,
+                     ...]]:
     r"""l_n = (x_n - y_n)^2, then reduced. Shapes: input (*), target (*) -> (*) or ()."""
     check_target("MSELoss", input, target)
     diff = input - target
     return apply_reduction(diff * diff, check_reduction(reduction)), (diff, reduction)
 
 
-def mse_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def mse_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx_n = (2 / N if mean else 2) (x_n - y_n) dL/dl_n."""
     diff, reduction = cache
     norm = 2 / max(diff.size, 1) if reduction == "mean" else 2  # an empty batch: any norm, its gradient is empty
-    return norm * diff * grad
+    return cast("np.ndarray", norm * diff * grad)
 
 
 def _sign(diff: np.ndarray) -> np.ndarray:
@@ -42,7 +45,8 @@ def _scaled(dinput: np.ndarray, reduction: str) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------- L1
-def l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple]:
+def l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> tuple[np.ndarray, tuple[Any,
+                    ...]]:
     r"""l_n = |x_n - y_n|, then reduced.
 
     Shape: input (*), target (*) -> (*) for 'none', else ().
@@ -53,7 +57,7 @@ def l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mea
     return apply_reduction(np.abs(diff), reduction), (_sign(diff), reduction)
 
 
-def l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def l1_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dL/dx_n = sign(x_n - y_n) dL/dl_n (/ N for mean); sign(0) = 0, so the kink x = y gets 0 like torch."""
     sign, reduction = cache
     return _scaled(sign * grad, reduction)
@@ -61,7 +65,7 @@ def l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
 
 # ----------------------------------------------------------------------- Huber
 def huber_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean",
-                       delta: float = 1.0) -> tuple[np.ndarray, tuple]:
+                       delta: float = 1.0) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = d_n^2 / 2 if |d_n| < delta, else delta (|d_n| - delta / 2), with d = x - y.
 
     Shape: input (*), target (*) -> (*) for 'none', else ().
@@ -77,7 +81,7 @@ def huber_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "
     return apply_reduction(losses, reduction), (diff, delta, reduction)
 
 
-def huber_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def huber_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = clip(d_n, -delta, delta): d_n inside, ±delta outside (both agree at |d| = delta)."""
     diff, delta, reduction = cache
     return _scaled(np.clip(diff, -delta, delta) * grad, reduction)
@@ -85,7 +89,7 @@ def huber_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
 
 # ------------------------------------------------------------------- smooth L1
 def smooth_l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str = "mean",
-                           beta: float = 1.0) -> tuple[np.ndarray, tuple]:
+                           beta: float = 1.0) -> tuple[np.ndarray, tuple[Any, ...]]:
     r"""l_n = d_n^2 / (2 beta) if |d_n| < beta, else |d_n| - beta / 2, with d = x - y; beta = 0 is L1.
 
     Shape: input (*), target (*) -> (*) for 'none', else ().
@@ -103,7 +107,7 @@ def smooth_l1_loss_forward(input: np.ndarray, target: np.ndarray, reduction: str
     return apply_reduction(losses, reduction), (np.clip(diff / beta, -1.0, 1.0), reduction)
 
 
-def smooth_l1_loss_backward(grad: np.ndarray, cache: tuple) -> np.ndarray:
+def smooth_l1_loss_backward(grad: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     r"""dl_n/dx_n = clip(d_n / beta, -1, 1): d_n / beta inside, ±1 outside (sign(d_n) when beta = 0)."""
     slope, reduction = cache
     return _scaled(slope * grad, reduction)

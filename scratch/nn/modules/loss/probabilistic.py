@@ -100,7 +100,7 @@ class PoissonNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, log_input: np.ndarray, target: np.ndarray) -> np.ndarray:  # type: ignore[override]
+    def forward(self, log_input: np.ndarray, target: np.ndarray) -> np.ndarray:
         loss, cache = F.poisson_nll_loss_forward(log_input, target, self.log_input, self.full, self.eps,
                                                  self.reduction)
         self._save(cache)
