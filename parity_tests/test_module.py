@@ -239,3 +239,24 @@ def test_an_inplace_module_names_itself_on_a_read_only_input(make):
     with pytest.raises(ValueError, match=rf"{type(module).__name__}\(inplace=True\): the input array is read-only"):
         module(x)
     np.testing.assert_array_equal(x, np.linspace(-1, 1, 6))
+
+
+def test_private_copies_copies_exactly_the_arrays_that_may_share_memory_with_an_input():
+    """The owner test of ``private_copies`` only skips ``np.may_share_memory`` where it would say False: the
+    input itself, views of it, an array the input views (a parameter's data), a view of a foreign buffer and a
+    disjoint slice of the input's owner are each judged as may_share_memory judges them, and new arrays kept."""
+    from scratch.nn.modules._saved import private_copies
+    owner = np.arange(24.0).reshape(4, 6)
+    buffer = bytearray(np.arange(8.0).tobytes())
+    foreign = np.frombuffer(buffer, dtype=np.float64)
+    for inputs in ([owner[:2]], [owner], [foreign[:4]], [owner[:2], foreign[:4]]):
+        leaves = [owner, owner[:2], owner[2:], owner.T, inputs[0], inputs[0][1:], np.ones(3), foreign,
+                  foreign[4:], foreign[:2]]
+        cache = (leaves[0], [leaves[1], (leaves[2], {"a": leaves[3]})], *leaves[4:], 7, "x", None)
+        kept = private_copies(cache, inputs, {})
+        flat = [kept[0], kept[1][0], kept[1][1][0], kept[1][1][1]["a"], *kept[2:8]]
+        for before, after in zip(leaves, flat):
+            shares = any(np.may_share_memory(before, x) for x in inputs)
+            assert (after is not before) == shares
+            np.testing.assert_array_equal(after, before)
+        assert kept[-3:] == (7, "x", None)
