@@ -228,24 +228,27 @@ def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache, *, overwr
     if reduction != "none" and cache.coef is None and cache.unweighted and (reduction == "sum" or cache.denominator):
         scale = grad / cache.denominator if reduction == "mean" else grad
         if math.isfinite(scale):  # the common case: nothing can warn, so no np.errstate (it costs as much as the rest)
-            return _cross_entropy_gradient(np.reshape(scale, (1, 1)), cache, overwrite)
+            return _cross_entropy_gradient(scale, cache, overwrite)
     with np.errstate(invalid="ignore", divide="ignore"):
         if reduction == "none":
             scale = np.reshape(grad, (-1, 1))
         else:
-            scale = np.reshape(grad / cache.denominator if reduction == "mean" else grad, (1, 1))
+            scale = np.asarray(grad / cache.denominator if reduction == "mean" else grad)
         return _cross_entropy_gradient(scale, cache, overwrite)
 
 
 def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwrite: bool) -> np.ndarray:
-    """``cross_entropy_backward`` once dL/dloss is a column ``scale``: (N, 1), or (1, 1) when reduced."""
+    """``cross_entropy_backward`` once dL/dloss is ``scale``: a column (N, 1), or a scalar when reduced."""
     labels, picked_weight, coef, exp_shifted = cache.labels, cache.picked_weight, cache.coef, cache.exp_shifted
     dlogits = exp_shifted if overwrite else np.empty_like(exp_shifted)  # the input's dtype, whatever grad's
     if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
         assert labels is not None and picked_weight is not None  # class-index targets always have them
-        row_scale = scale if cache.unweighted else picked_weight[:, None] * scale
-        np.multiply(exp_shifted, row_scale / cache.sum_exp, out=dlogits)
-        dlogits[np.arange(labels.size), labels] -= (picked_weight[:, None] * scale)[:, 0]
+        if cache.unweighted:  # w_{y_n} = 1 on the rows kept (the others are zeroed below): fewer small calls
+            np.multiply(exp_shifted, scale / cache.sum_exp, out=dlogits)
+            dlogits[np.arange(labels.size), labels] -= scale[:, 0] if cache.reduction == "none" else scale
+        else:
+            np.multiply(exp_shifted, picked_weight[:, None] * scale / cache.sum_exp, out=dlogits)
+            dlogits[np.arange(labels.size), labels] -= (picked_weight[:, None] * scale)[:, 0]
     else:
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
         dlogits -= coef
