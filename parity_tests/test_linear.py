@@ -38,3 +38,27 @@ def test_bilinear_bad_inputs_name_the_module():
         module(np.ones((5, 2)), np.ones((5, 3)))
     with pytest.raises(ValueError, match=r"Bilinear: in1_features must be > 0, but got \(in1_features=0\)"):
         nn.Bilinear(0, 3, 4)
+
+
+def test_requires_input_grad_false_skips_dx_and_keeps_the_parameter_gradients_bit_for_bit():
+    """Sequential.requires_input_grad_(False) reaches its first Linear, whose backward then returns None
+    without the dX product; every parameter gradient is the same bits as with the default, and the default
+    is back after requires_input_grad_(True)."""
+    rng = np.random.default_rng(0)
+    x, grad = rng.standard_normal((4, 6), dtype=np.float32), rng.standard_normal((4, 3), dtype=np.float32)
+    model = nn.Sequential(nn.Linear(6, 5, rng=rng), nn.ReLU(), nn.Linear(5, 3, rng=rng))
+    assert model.requires_input_grad and model[0].requires_input_grad
+    model(x)
+    dx = model.backward(grad)
+    expected = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    assert model.requires_input_grad_(False) is model and not model[0].requires_input_grad
+    assert model[2].requires_input_grad  # only the first child's input is the model's
+    model(x)
+    assert model.backward(grad) is None
+    for param, want in zip(model.parameters(), expected):
+        np.testing.assert_array_equal(param.grad, want)
+    model.requires_input_grad_(True)
+    model.zero_grad()
+    model(x)
+    np.testing.assert_array_equal(model.backward(grad), dx)

@@ -318,3 +318,32 @@ def test_new_losses_defaults_are_torchs():
                          (nn.MarginRankingLoss(), tn.MarginRankingLoss())]:
         for name in ("full", "eps", "log_input", "margin", "reduction"):
             assert getattr(ours, name, None) == getattr(theirs, name, None), (ours, name)
+
+
+CROSS_ENTROPY_OPTIONS = [{}, {"weight": "w"}, {"ignore_index": 1}, {"label_smoothing": 0.1}, {"probabilities": True}]
+
+
+@pytest.mark.parametrize("options", CROSS_ENTROPY_OPTIONS, ids=lambda o: ",".join(o) or "plain")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_fused_softmax_keeps_the_loss_bits_and_its_cache_serves_the_module_once(options, dtype):
+    """The loss keeps e = exp(x - max) for backward instead of log p: the loss is still the bits of log_softmax's
+    picked entries; the gradient e * g / sum e is within the tolerance of exp(log p) * g - onehot; the functional
+    backward leaves its cache as it was, and the module's (which writes over it) gives the same bits."""
+    from scratch.nn.functional import cross_entropy_backward, cross_entropy_forward, log_softmax
+    x, y = normal(dtype, 6, 5) * 3, classes(6)
+    weight = weights(dtype) if "weight" in options else None
+    target = probs(dtype, 6, 5) if "probabilities" in options else y
+    kwargs = {"ignore_index": options.get("ignore_index", -100), "label_smoothing": options.get("label_smoothing", 0)}
+    loss, cache = cross_entropy_forward(x, target, weight, reduction="none", **kwargs)
+    grad = normal(dtype, *loss.shape, seed=7)
+    first, second = cross_entropy_backward(grad, cache), cross_entropy_backward(grad, cache)
+    np.testing.assert_array_equal(first, second)
+    module = nn.CrossEntropyLoss(weight, reduction="none", **kwargs)
+    np.testing.assert_array_equal(module(x, target), loss)
+    np.testing.assert_array_equal(module.backward(grad), first)
+    if options in ({}, {"weight": "w"}):  # one-hot a: the loss is -w_y log p_y, log p from log_softmax
+        w = np.ones(5, dtype) if weight is None else weight
+        logp = log_softmax(x, dim=1)
+        np.testing.assert_array_equal(loss, -(w[y] * logp[np.arange(6), y]))
+        expected = w[y][:, None] * (np.exp(logp) - np.eye(5, dtype=dtype)[y]) * grad[:, None]
+        np.testing.assert_allclose(first, expected, rtol=rtol(dtype, 5), atol=rtol(dtype, 5) * np.abs(expected).max())

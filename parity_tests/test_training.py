@@ -220,3 +220,24 @@ def test_evaluate_restores_the_mode_it_found():
     loader = DataLoader(TensorDataset(np.zeros((3, 2)), np.zeros((3, 1))), batch_size=2)
     evaluate(model, nn.MSELoss(), loader, metrics=("loss",))
     assert not model.training
+
+
+def test_fit_skips_the_input_gradient_and_restores_the_flag():
+    """fit trains with requires_input_grad_(False) (the input is data) and leaves the model's flag as it was."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(4, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
+    seen = []
+    first = model[0]
+    backward = first.backward
+
+    def spy(grad):
+        seen.append(first.requires_input_grad)
+        return backward(grad)
+
+    first.backward = spy
+    x = rng.standard_normal((12, 4), dtype=np.float32)
+    y = rng.integers(0, 3, 12)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), DataLoader(TensorDataset(x, y),
+                                                                                         batch_size=4), epochs=1)
+    assert seen == [False, False, False]
+    assert model.requires_input_grad and first.requires_input_grad

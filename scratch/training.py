@@ -189,6 +189,18 @@ def _train_epoch(model: Any, criterion: Any, optimizer: Any, loader: Iterable[An
                  callbacks: Sequence[Any]) -> dict[str, float]:
     model.train()
     mean = _Mean()
+    previous = getattr(model, "requires_input_grad", None)  # a scratch Module's; None for other models
+    if previous is not None:  # the input is data: its gradient is never used (torch skips it too)
+        model.requires_input_grad_(False)
+    try:
+        return _train_batches(model, criterion, optimizer, loader, metrics, callbacks, mean)
+    finally:
+        if previous is not None:
+            model.requires_input_grad_(previous)
+
+
+def _train_batches(model: Any, criterion: Any, optimizer: Any, loader: Iterable[Any], metrics: Sequence[str],
+                   callbacks: Sequence[Any], mean: _Mean) -> dict[str, float]:
     for batch, (x, y) in enumerate(loader):
         optimizer.zero_grad()
         out = model(x)

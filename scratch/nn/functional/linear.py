@@ -23,17 +23,18 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     return out, (x, weight, bias is not None)
 
 
-def linear_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def linear_backward(dout: np.ndarray, cache: tuple[Any, ...],
+                    input_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     r"""Gradients of y = x W^T + b, summed over every leading (batch) index n:
 
-        dL/dx = dL/dy W                      (*, H_in)
+        dL/dx = dL/dy W                      (*, H_in)       -- None when ``input_grad`` is False
         dL/dW = sum_n dL/dy_n^T x_n          (H_out, H_in)   -- the delta rule: delta times input
         dL/db = sum_n dL/dy_n                (H_out,)
     """
     x, weight, has_bias = cache
     batch = math.prod(dout.shape[:-1])  # not -1: reshape cannot infer it when a feature size is 0
     dout_2d = dout.reshape(batch, weight.shape[0])
-    dx = (dout_2d @ weight).reshape(*dout.shape[:-1], weight.shape[1])  # 2-D, as in the forward
+    dx = (dout_2d @ weight).reshape(*dout.shape[:-1], weight.shape[1]) if input_grad else None  # 2-D, as forward
     dweight = dout_2d.T @ x.reshape(batch, weight.shape[1])
     dbias = dout_2d.sum(axis=0) if has_bias else None
     return dx, dweight, dbias

@@ -52,7 +52,6 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from .activation import sigmoid_forward
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .rnn_packed import merge_active, packed_steps
 
@@ -67,10 +66,6 @@ State = tuple[np.ndarray, ...]
 
 #: w_ih, w_hh, b_ih, b_hh, and an LSTM's w_hr (its projection, proj_size > 0) as a fifth entry where it has one
 Weights = tuple[np.ndarray | None, ...]
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return sigmoid_forward(x)[0]
 
 
 def _hidden_projection(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None) -> np.ndarray:
@@ -113,6 +108,18 @@ class LSTMCellCache(NamedTuple):
     tanh_c: np.ndarray  #: tanh(c'), of the new cell state
     w_hh: np.ndarray
     w_hr: np.ndarray | None = None  #: the projection (proj_size, H), or None
+    gates: np.ndarray | None = None  #: (N, 4H) holding i, f, o in their columns (i, f, o are views of it), or None
+
+
+def _sigmoid_in_place(x: np.ndarray) -> np.ndarray:
+    """x <- 1 / (1 + e^{-x}), the operations of ``activation.sigmoid_forward`` in its order (the same bits), on
+    an array we own: four calls and no allocation."""
+    with np.errstate(over="ignore", under="ignore"):  # e^{-x} = inf or 0 give the limits
+        np.negative(x, out=x)
+        np.exp(x, out=x)
+        x += 1
+        np.divide(1, x, out=x)
+    return x
 
 
 def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.ndarray | None,
@@ -126,16 +133,25 @@ def lstm_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray, b_hh: np.n
 
     and with a projection ``w_hr``, :math:`h' = (o \odot \tanh c') W_{hr}^T`.
 
+    Fused: the pre-activations are summed in the hidden projection's own (N, 4H) array, g = tanh(a_g) is
+    taken out, and one in-place sigmoid over all 4H columns makes i, f and o (views of that array; its g
+    columns, whose sigmoid is not used, then hold i g): 13 NumPy calls and 5 arrays a step, where gate by
+    gate took 24 and 22. The same operations on each element as gate by gate, so the same bits.
+
     Shape: gi (N, 4H), state (h, c) -> (h', c'), each (N, H); with w_hr (P, H), h and h' are (N, P).
     """
     h, c = state
-    gates = _hidden_projection(h, w_hh, b_hh) + gi
-    a_i, a_f, a_g, a_o = np.split(gates, 4, axis=1)
-    i, f, g, o = _sigmoid(a_i), _sigmoid(a_f), np.tanh(a_g), _sigmoid(a_o)
-    c_new = f * c + i * g
+    hidden = c.shape[1]
+    gates = _hidden_projection(h, w_hh, b_hh)
+    gates += gi
+    g = np.tanh(gates[:, 2 * hidden:3 * hidden])
+    _sigmoid_in_place(gates)
+    i, f, o = gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 3 * hidden:]
+    c_new = f * c
+    c_new += np.multiply(i, g, out=gates[:, 2 * hidden:3 * hidden])  # f c + i g, i g in the free g columns
     tanh_c = np.tanh(c_new)
     h_new = o * tanh_c if w_hr is None else (o * tanh_c) @ w_hr.T
-    return (h_new, c_new), LSTMCellCache(c, i, f, g, o, tanh_c, w_hh, w_hr)
+    return (h_new, c_new), LSTMCellCache(c, i, f, g, o, tanh_c, w_hh, w_hr, gates)
 
 
 def lstm_cell_backward(dstate: State, cache: LSTMCellCache) -> tuple[np.ndarray, np.ndarray, State]:
@@ -150,14 +166,36 @@ def lstm_cell_backward(dstate: State, cache: LSTMCellCache) -> tuple[np.ndarray,
     :math:`dg^i = dg^h = [da_i, da_f, da_g, da_o]`, :math:`\partial L/\partial h = dg^h W_{hh}`,
     :math:`\partial L/\partial c = \bar\delta_c f`. With a projection, :math:`\delta_h W_{hr}` stands for
     :math:`\delta_h` (the sequence pass forms dL/dW_hr).
+
+    Fused: the four gates' products are written into one (N, 4H) array, each factor applied to all the
+    columns that take it at once ([i, f] together; [1 - i, 1 - f, 1 - g^2, 1 - o] in one multiply): 17
+    NumPy calls and 6 arrays a step where gate by gate took 24 and 24. Each element's factors are
+    multiplied in the same order as gate by gate, so the same bits.
     """
-    c, i, f, g, o, tanh_c, w_hh, w_hr = cache
+    c, i, f, g, o, tanh_c, w_hh, w_hr, gates = cache
     dh, dc_next = dstate
     if w_hr is not None:
         dh = dh @ w_hr
-    dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
-    da = np.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
-                         dh * tanh_c * o * (1 - o)], axis=1)
+    hidden = c.shape[1]
+    cols = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
+    dc = np.multiply(dh, o)
+    one_minus = np.multiply(tanh_c, tanh_c)
+    np.subtract(1, one_minus, out=one_minus)
+    dc *= one_minus
+    dc += dc_next  # dc_next + dh o (1 - tanh^2 c'), the same sum
+    if gates is None:  # a cache built by hand: the gates' array from its parts
+        gates = np.concatenate([i, f, g, o], axis=1)
+    one_minus = np.subtract(1, gates)  # [1 - i, 1 - f, (unused), 1 - o]
+    np.multiply(g, g, out=one_minus[:, cols[2]])
+    np.subtract(1, one_minus[:, cols[2]], out=one_minus[:, cols[2]])
+    da = np.empty_like(gates)
+    np.multiply(dc, g, out=da[:, cols[0]])
+    np.multiply(dc, c, out=da[:, cols[1]])
+    np.multiply(dc, i, out=da[:, cols[2]])
+    np.multiply(dh, tanh_c, out=da[:, cols[3]])
+    da[:, :2 * hidden] *= gates[:, :2 * hidden]  # times i and f
+    da[:, cols[3]] *= o
+    da *= one_minus
     return da, da, (da @ w_hh, dc * f)
 
 
@@ -183,17 +221,23 @@ def gru_cell_forward(gi: np.ndarray, state: State, w_hh: np.ndarray,
 
     with :math:`g^h = h W_{hh}^T + b_{hh}`: :math:`b_{hn}` sits inside :math:`r \odot (\cdot)`.
     h' is computed as torch's CPU kernel writes it, (h - n) z + n.
+    Fused: r and z in one in-place sigmoid over their 2H columns, n and h' in place: 13 NumPy calls a step
+    where gate by gate took 20, with the same operations on each element (the same bits).
 
     Shape: gi (N, 3H), state (h,) -> (h',), each (N, H).
     """
     h = state[0]
+    hidden = h.shape[1]
     gh = _hidden_projection(h, w_hh, b_hh)
-    gi_r, gi_z, gi_n = np.split(gi, 3, axis=1)
-    gh_r, gh_z, gh_n = np.split(gh, 3, axis=1)
-    r = _sigmoid(gh_r + gi_r)
-    z = _sigmoid(gh_z + gi_z)
-    n = np.tanh(gi_n + r * gh_n)
-    h_new = (h - n) * z + n
+    gh_n = gh[:, 2 * hidden:]
+    r_z = _sigmoid_in_place(np.add(gh[:, :2 * hidden], gi[:, :2 * hidden]))  # r and z in one sigmoid
+    r, z = r_z[:, :hidden], r_z[:, hidden:]
+    n = np.multiply(r, gh_n)
+    n += gi[:, 2 * hidden:]  # gi_n + r gh_n, the same sum
+    np.tanh(n, out=n)
+    h_new = np.subtract(h, n)
+    h_new *= z
+    h_new += n
     return (h_new,), GRUCellCache(h, r, z, n, gh_n, w_hh)
 
 
@@ -209,12 +253,27 @@ def gru_cell_backward(dstate: State, cache: GRUCellCache) -> tuple[np.ndarray, n
     """
     h, r, z, n, gh_n, w_hh = cache
     dh = dstate[0]
-    da_n = dh * (1 - z) * (1 - n * n)
-    da_z = dh * (h - n) * z * (1 - z)
-    da_r = da_n * gh_n * r * (1 - r)
-    dgi = np.concatenate([da_r, da_z, da_n], axis=1)
-    dgh = np.concatenate([da_r, da_z, da_n * r], axis=1)
-    return dgi, dgh, (dgh @ w_hh + dh * z,)
+    hidden = h.shape[1]
+    dgi = np.empty((h.shape[0], 3 * hidden), dtype=np.result_type(dh, h))
+    da_r, da_z, da_n = dgi[:, :hidden], dgi[:, hidden:2 * hidden], dgi[:, 2 * hidden:]
+    one_minus_z = np.subtract(1, z)
+    np.multiply(dh, one_minus_z, out=da_n)
+    factor = np.multiply(n, n)
+    np.subtract(1, factor, out=factor)
+    da_n *= factor  # dh (1 - z) (1 - n^2)
+    np.subtract(h, n, out=da_z)
+    da_z *= dh
+    da_z *= z
+    da_z *= one_minus_z  # dh (h - n) z (1 - z)
+    np.multiply(da_n, gh_n, out=da_r)
+    da_r *= r
+    da_r *= np.subtract(1, r, out=factor)  # da_n gh_n r (1 - r)
+    dgh = np.empty_like(dgi)
+    dgh[:, :2 * hidden] = dgi[:, :2 * hidden]
+    np.multiply(da_n, r, out=dgh[:, 2 * hidden:])
+    dh_prev = dgh @ w_hh
+    dh_prev += dh * z
+    return dgi, dgh, (dh_prev,)
 
 
 #: mode (torch's names) -> (cell forward, cell backward, extra cell arguments)
@@ -289,7 +348,8 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     cell_backward = CELLS[cache.mode][1]
     gates = w_ih.shape[0]
     dgi = np.empty((x.shape[0], gates), dtype=x.dtype)
-    dgh = np.empty_like(dgi)
+    shared = cache.mode != "GRU"  # RNN's and LSTM's cells return dg^h = dg^i: one array, one bias sum
+    dgh = dgi if shared else np.empty_like(dgi)
     dhs = np.empty_like(h_prev)  # dL/dh_t, each row's, for dL/dW_hr
     ms = np.empty((x.shape[0], cache.w_hr.shape[1]), dtype=x.dtype) if cache.w_hr is not None else None
     dstate = dstate_n
@@ -299,12 +359,14 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
         dhs[rows] = dprefix[0]
         if ms is not None:
             ms[rows] = step.o * step.tanh_c
-        dgi[rows], dgh[rows], dprev = cell_backward(dprefix, step)
+        dgi[rows], dgh_rows, dprev = cell_backward(dprefix, step)
+        if not shared:
+            dgh[rows] = dgh_rows
         dstate = merge_active(dprev, dstate)
     dw_ih = dgi.T @ x
     dw_hh = dgh.T @ h_prev
     db_ih = dgi.sum(axis=0) if cache.has_bias else None
-    db_hh = dgh.sum(axis=0) if cache.has_bias else None
+    db_hh = (db_ih.copy() if shared else dgh.sum(axis=0)) if db_ih is not None else None
     dweights = (dw_ih, dw_hh, db_ih, db_hh)
     if ms is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
         dweights += (dhs.T @ ms,)

@@ -45,6 +45,13 @@ class Sequential(Module):
             grad_output = module.backward(grad_output)
         return grad_output
 
+    def requires_input_grad_(self, requires_grad: bool = True) -> Sequential:
+        """The flag for this container and its first child, whose input is the container's (see ``Module``)."""
+        super().requires_input_grad_(requires_grad)
+        if len(self):
+            self[0].requires_input_grad_(requires_grad)
+        return self
+
     def _key(self, index: int) -> str:
         size = len(self)
         if not -size <= index < size:

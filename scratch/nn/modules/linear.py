@@ -91,8 +91,11 @@ class Linear(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output))
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
+        """dL/dinput, or None after ``requires_input_grad_(False)`` (the dX product is skipped)."""
+        grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output),
+                                                               input_grad=self.__dict__.get("_requires_input_grad",
+                                                                                            True))
         params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
         weight, bias = cast(Parameter, params["weight"]), params["bias"]
         weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None

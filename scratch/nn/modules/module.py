@@ -148,6 +148,24 @@ class Module:
             anomaly.check_forward(self, args, out)
         return out
 
+    @property
+    def requires_input_grad(self) -> bool:
+        """Whether ``backward`` must return dL/dinput (True unless ``requires_input_grad_(False)`` said otherwise)."""
+        return bool(self.__dict__.get("_requires_input_grad", True))
+
+    def requires_input_grad_(self, requires_grad: bool = True) -> Module:
+        """Say whether a caller needs dL/dinput from ``backward``; returns ``self``.
+
+        torch skips the gradient of an input that does not require grad (data, as in a training loop); this is
+        scratch's way to say the same. With False, a layer that can skip work for it (Linear: the dX matrix
+        product, a third of its backward) returns None instead of dL/dinput; every other layer still returns
+        its gradient, and parameter gradients are unchanged. A container passes the flag to its first child
+        (``Sequential``), whose input is the container's. The default, True, is what every module does without
+        being told.
+        """
+        self.__dict__["_requires_input_grad"] = bool(requires_grad)
+        return self
+
     def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
         if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case

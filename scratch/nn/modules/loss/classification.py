@@ -43,7 +43,7 @@ class CrossEntropyLoss(_WeightedLoss):
         return loss
 
     def backward(self, grad: Any = None) -> np.ndarray:
-        return F.cross_entropy_backward(*self._upstream(grad))
+        return F.cross_entropy_backward(*self._upstream(grad), overwrite=True)  # the cache serves one backward
 
 
 class NLLLoss(_WeightedLoss):
