@@ -140,6 +140,7 @@ def build_training_step(widths: Sequence[int], batch: int, engines: Sequence[str
         jobs[engine] = partial(work.torch_train_step, twin, torch_criterion(), adam, torch.from_numpy(x),
                                torch.from_numpy(y))
     if SCRATCH in engines:
+        model.requires_input_grad_(False)  # x is data: torch's does not require grad, so neither engine computes dx
         jobs[SCRATCH] = partial(work.scratch_train_step, model, criterion, optim.Adam(model.parameters()), x, y)
     return jobs
 
@@ -161,6 +162,7 @@ def _epoch_case(widths: Sequence[int], rows: int, batch_size: int) -> Case:
             jobs[engine] = partial(work.torch_epoch, twin, torch_criterion(), sgd, torch.from_numpy(x),
                                    torch.from_numpy(y), batch_size)
         if SCRATCH in engines:
+            model.requires_input_grad_(False)  # as in a training step: x is data
             sgd = optim.SGD(model.parameters(), lr=0.01)
             jobs[SCRATCH] = partial(work.scratch_epoch, model, criterion, sgd, x, y, batch_size)
         return jobs
