@@ -1,4 +1,4 @@
-"""The house rules that a machine can check: scratch is NumPy-only, and ruff is clean."""
+"""The house rules that a machine can check: scratch is NumPy-only, and ruff and mypy are clean."""
 
 import ast
 import pathlib
@@ -27,4 +27,11 @@ def test_scratch_imports_numpy_and_the_standard_library_only():
 def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(pathlib.Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean():
+    """``mypy`` as configured in pyproject.toml: every flag of --strict for scratch, the default mode for torch_ref."""
+    mypy = shutil.which("mypy") or str(pathlib.Path(sys.executable).with_name("mypy"))
+    result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

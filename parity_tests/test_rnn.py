@@ -156,6 +156,14 @@ def test_dropout_between_layers_matches_torch_given_the_same_masks(kind, bidirec
     assert result.ok, "\n".join(result.failures())
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_batch_with_dropout_between_layers_runs_like_torch(kind):
+    module, (x, *_) = make(kind, batch=0, num_layers=2, dropout=0.4)  # nothing to draw: the mask is None
+    out, _ = module(x)
+    theirs, _ = TORCH[kind](num_layers=2, dropout=0.4, dtype=torch.float64)(torch.tensor(x))
+    assert out.shape == tuple(theirs.shape) == (6, 0, H) and module.dropout_masks == [None]
+
+
 def test_dropout_with_one_layer_warns_like_torch():
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
         nn.GRU(4, 5, dropout=0.3)

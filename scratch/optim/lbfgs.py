@@ -155,7 +155,7 @@ class LBFGS(Optimizer):
         for i in range(len(old_dirs) - 1, -1, -1):
             al[i] = arith.dot(old_stps[i], q) * ro[i]
             arith.add_scaled_(q, old_dirs[i], -al[i])
-        r = q * memory["H_diag"]
+        r: np.ndarray = q * memory["H_diag"]  # H_diag is a scalar (memory holds Any)
         for i in range(len(old_dirs)):
             be_i = arith.dot(old_dirs[i], r) * ro[i]
             arith.add_scaled_(r, old_stps[i], al[i] - be_i)

@@ -163,8 +163,8 @@ def _epoch_case(widths: Sequence[int], rows: int, batch_size: int) -> Case:
                                    torch.from_numpy(y), batch_size)
         if SCRATCH in engines:
             model.requires_input_grad_(False)  # as in a training step: x is data
-            sgd = optim.SGD(model.parameters(), lr=0.01)
-            jobs[SCRATCH] = partial(work.scratch_epoch, model, criterion, sgd, x, y, batch_size)
+            scratch_sgd = optim.SGD(model.parameters(), lr=0.01)
+            jobs[SCRATCH] = partial(work.scratch_epoch, model, criterion, scratch_sgd, x, y, batch_size)
         return jobs
     label = "per-sample" if batch_size == 1 else f"batch {batch_size}"
     name = f"epoch {'-'.join(map(str, widths))} {label} ({rows} rows, SGD)"
@@ -182,6 +182,7 @@ def _optimizer_case(name: str, make: Callable[..., Any], total: int, arrays: tup
         grads = [rng.standard_normal(shape, dtype=np.float32) for shape in shapes]
         jobs: Work = {}
         for engine in engines:
+            params: list[Any]  # scratch's Parameters or torch's
             if engine == SCRATCH:
                 params = [Parameter(d) for d in data]
                 cls = getattr(optim, make.__name__)
@@ -319,8 +320,8 @@ def _char_gpt_step_case() -> Case:
             jobs[engine] = partial(work.torch_train_step, twin, torch.nn.CrossEntropyLoss(), adamw,
                                    torch.from_numpy(x), torch.from_numpy(y))
         if SCRATCH in engines:
-            adamw = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-            jobs[SCRATCH] = partial(work.scratch_train_step, model, nn.CrossEntropyLoss(), adamw, x, y)
+            scratch_adamw = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+            jobs[SCRATCH] = partial(work.scratch_train_step, model, nn.CrossEntropyLoss(), scratch_adamw, x, y)
         return jobs
     return Case(f"train step char-gpt (2 blocks, d 64), batch {char_gpt.BATCH_SIZE}x{char_gpt.CONTEXT}, AdamW",
                 "train step", build, _positive_finite_loss, None, quick=True)

@@ -13,7 +13,7 @@ import torch
 
 #: the torch variants of an optimizer: the default path (a Python loop over parameters on the CPU),
 #: the multi-tensor ``foreach`` path and the single-kernel ``fused`` path.
-TORCH_KERNELS: dict[str, dict[str, bool]] = {"torch": {}, "torch-foreach": {"foreach": True},
+TORCH_KERNELS: dict[str, dict[str, Any]] = {"torch": {}, "torch-foreach": {"foreach": True},
                                              "torch-fused": {"fused": True}}
 
 

@@ -7,6 +7,7 @@ or "class targets" means the same thing everywhere.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 def normal(rng: np.random.Generator, dtype: np.dtype, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -25,7 +26,7 @@ def log_probabilities(rng: np.random.Generator, dtype: np.dtype, *shape: int) ->
     return np.log(p / p.sum(axis=-1, keepdims=True)).astype(dtype)
 
 
-def signs(rng: np.random.Generator, dtype: np.dtype, *shape: int) -> np.ndarray:
+def signs(rng: np.random.Generator, dtype: DTypeLike, *shape: int) -> np.ndarray:
     """Targets of ±1."""
     return np.where(rng.random(shape) < 0.5, -1, 1).astype(dtype)
 

@@ -106,6 +106,8 @@ def preflight(case: Case, dtype: np.dtype) -> None:
     or inputs it rejects (a ValueError: a wrong shape or dtype) are usage errors, not a row."""
     from ..twins.registry import build_torch
 
+    if case.make is None:  # user_case builds module and loss cases, which have one
+        raise UsageError(f"cannot build {case.name}: a {case.kind} case has no make")
     try:
         made = case.make(dtype, np.random.default_rng(0))
     except Exception as error:

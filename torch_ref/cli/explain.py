@@ -96,7 +96,14 @@ def _torch_pass(model: nn.Sequential, criterion: nn.Module, x: np.ndarray, y: np
     loss.backward()
     return {"outputs": [o.detach().numpy() for o in outputs], "loss": loss.detach().numpy(),
             "grads": [o.grad.numpy() for o in outputs],
-            "params": {name: p.grad.numpy() for name, p in twin.named_parameters()}}
+            "params": {name: grad_of(p).numpy() for name, p in twin.named_parameters()}}
+
+
+def grad_of(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor.grad`` after the backward that set it."""
+    if tensor.grad is None:
+        raise RuntimeError(f"no gradient reached a tensor of shape {tuple(tensor.shape)}")
+    return tensor.grad
 
 
 def _param_label(name: str, layer: int) -> str:

@@ -34,7 +34,7 @@ from scratch.nn.functional import _attention_core as core
 
 from ..convert import to_torch
 from ..tolerance import rtol
-from .explain import Row, row
+from .explain import Row, grad_of, row
 
 #: the input X (L, E), the layer's weights and the loss weights C: round numbers, to redo on paper
 X = [[1.0, 0.5], [-0.5, 1.0], [0.0, -1.0]]
@@ -110,8 +110,9 @@ def _torch_steps(twin: torch.nn.MultiheadAttention, x: np.ndarray, mask: np.ndar
         t.retain_grad()
     loss = (torch.tensor(C, dtype=xt.dtype) * y).sum()
     loss.backward()
-    wq, wk, wv = (twin.in_proj_weight.grad[i * WIDTH:(i + 1) * WIDTH] for i in range(3))
-    bq, bk, bv = twin.in_proj_bias.grad.chunk(3)
+    dw_in = grad_of(twin.in_proj_weight)
+    wq, wk, wv = (dw_in[i * WIDTH:(i + 1) * WIDTH] for i in range(3))
+    bq, bk, bv = grad_of(twin.in_proj_bias).chunk(3)
     values = {"Q": q, "K": k, "V": v, "S = Q K^T / sqrt(d)": scores, "S_m = S + M": masked,
               "A = softmax(S_m)": weights, "O = A V": o, "Y": y, "L = sum(C * Y)": loss, "dL/dY = C": y.grad,
               "dL/dW_o": twin.out_proj.weight.grad, "dL/db_o": twin.out_proj.bias.grad, "dL/dO": o.grad,

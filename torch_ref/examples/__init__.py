@@ -11,7 +11,8 @@ import numpy as np
 
 from scratch import nn
 
-Split = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x_train, y_train, x_test, y_test
+# x_train, y_train, x_test, y_test (the test set None where an example has none)
+Split = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 @dataclass(frozen=True)

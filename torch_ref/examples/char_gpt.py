@@ -121,7 +121,11 @@ class CharGPT(nn.Module):
         """Accumulates every parameter's gradient; returns None (indices have no gradient)."""
         self._saved(grad_output)
         grad = np.ascontiguousarray(grad_output.transpose(0, 2, 1))
-        grad = self.ln_f.backward(self.head.backward(grad))
+        dhidden = self.head.backward(grad)
+        if dhidden is None:  # only after a caller's own head.requires_input_grad_(False)
+            raise RuntimeError("CharGPT.backward: the head returned no input gradient "
+                               "(head.requires_input_grad_(False))")
+        grad = self.ln_f.backward(dhidden)
         for block in reversed(self.blocks):
             grad = block.backward(grad)
         self.tok_emb.backward(grad)

@@ -26,8 +26,9 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
 
 
-def load_data(rng: np.random.Generator | None = None) -> Split:
-    """Flat (N, 64) float64 images, standardized with the training set's statistics, and class indices."""
+def load_data(rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flat (N, 64) float64 images, standardized with the training set's statistics, and class indices
+    (a ``Split`` whose test set is always there)."""
     from scratch.data import StandardScaler, train_test_split
 
     images, labels = _load_digits()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -59,7 +59,10 @@ def to_scratch_arguments(value: tuple | dict) -> tuple | dict:
     return scratch_kwargs(value) if isinstance(value, dict) else to_scratch_value(value)
 
 
-def torch_copy(value: tuple | dict) -> tuple | dict:
+Arguments = TypeVar("Arguments", tuple[Any, ...], dict[str, Any])  # positional or keyword arguments
+
+
+def torch_copy(value: Arguments) -> Arguments:
     """Positional or keyword arguments with every tensor a detached copy (nested tuples and lists as tuples)."""
     return named_tree_map(lambda _, v: v.detach().clone() if isinstance(v, torch.Tensor) else v, value)
 

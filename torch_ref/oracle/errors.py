@@ -23,7 +23,7 @@ import torch
 
 from ..report import Comparison, ParityResult
 from .arguments import to_scratch_arguments, torch_copy
-from .module_cases import DTYPES, MODES, SEED, dtype_name, scratch_class
+from .module_cases import DTYPES, MODES, SEED, case_class, dtype_name, scratch_class
 from .skips import TorchSkipError
 from .torchdb import ErrorModuleInput, ModuleErrorEnum, ModuleInfo, module_db
 
@@ -104,7 +104,7 @@ def run_error_case(case: ErrorCase) -> ParityResult:
     if theirs is None or not isinstance(theirs, error.error_type) or not re.search(error.error_regex, str(theirs)):
         raise TorchSkipError(f"torch's own expectation fails here: {error.error_type.__name__} matching "
                              f"{error.error_regex!r} expected, torch raised {theirs!r}")
-    our_stage, ours = _raises(scratch_class(case.name), error, case.training, to_scratch_arguments)
+    our_stage, ours = _raises(case_class(case.name), error, case.training, to_scratch_arguments)
     expected = f"torch raises {type(theirs).__name__} at {stage}: {theirs}"
     if ours is None:
         result.comparisons.append(Comparison("raises", np.inf, np.inf, 0.0, False,

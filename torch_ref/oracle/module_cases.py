@@ -34,6 +34,14 @@ def scratch_class(name: str) -> type | None:
     return cls if isinstance(cls, type) and issubclass(cls, nn.Module) else None
 
 
+def case_class(name: str) -> type:
+    """``scratch_class`` of a case's module: the cases are made for scratch's classes only."""
+    cls = scratch_class(name)
+    if cls is None:
+        raise LookupError(f"scratch.nn has no module {name}")
+    return cls
+
+
 def module_classes(infos: Iterable[ModuleInfo] = module_db) -> dict[str, bool]:
     """Each class name in module_db (in its order) -> whether scratch.nn has it."""
     return {info.module_cls.__name__: scratch_class(info.module_cls.__name__) is not None for info in infos}

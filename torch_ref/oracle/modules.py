@@ -43,7 +43,7 @@ from ..report import Comparison, ParityResult, compare_arrays
 from ..tolerance import MIN_GRAD_NORM, rtol
 from .arguments import forward_slots, scratch_kwargs, to_scratch_value, torch_copy
 from .gradient_scale import gradient_scale
-from .module_cases import SEED, ModuleCase, scratch_class
+from .module_cases import SEED, ModuleCase, case_class
 from .skips import TorchSkipError
 
 
@@ -125,7 +125,7 @@ def _build_scratch(run: _Run, sample: Any, result: ParityResult) -> bool:
     """scratch's module from torch's constructor arguments, its layout checked, torch's weights loaded."""
     c = sample.constructor_input
     try:
-        module = scratch_class(run.case.name)(*to_scratch_value(c.args), **scratch_kwargs(c.kwargs))
+        module = case_class(run.case.name)(*to_scratch_value(c.args), **scratch_kwargs(c.kwargs))
         module.to(NUMPY_DTYPES[run.case.dtype]).train(run.case.training)
     except Exception as exc:
         _raised(result, "constructor", exc)

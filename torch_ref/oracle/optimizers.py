@@ -30,7 +30,7 @@ import inspect
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -163,6 +163,8 @@ def _case_input(case: OptimizerCase, names: list[str]) -> tuple[list[dict] | Non
     """(param groups by parameter name, or None for all the parameters in one list; the kwargs). The
     param-groups case puts the first of ``names`` in one group, the others in a second with its own lr."""
     if case.schedulers is None:
+        if case.input_index is None:
+            raise ValueError(f"{case.id}: a plain case needs the index of its input")
         optim_input = cliquey_inputs(case.info, case.dtype)[case.input_index]
     elif case.input_index is not None:
         optim_input = plain_inputs(case.info, case.dtype)[case.input_index]
@@ -179,7 +181,7 @@ def _sides(shapes: dict[str, tuple[int, ...]], dtype: np.dtype, rng: np.random.G
     and, for a differentiable case, the for-loop reference's; for a closure case, the reference's on the
     function evaluated in another order."""
     ours = {name: Parameter(rng.standard_normal(shape).astype(dtype)) for name, shape in shapes.items()}
-    theirs = {name: torch.nn.Parameter(torch.tensor(p.data)) for name, p in ours.items()}
+    theirs: dict[str, torch.Tensor] = {name: torch.nn.Parameter(torch.tensor(p.data)) for name, p in ours.items()}
     if not differentiable and not closure:
         return _Side(ours), _Side(theirs), None
     reference = {name: torch.nn.Parameter(torch.tensor(p.data)) for name, p in ours.items()}
@@ -210,14 +212,20 @@ def _to_scratch(value: Any) -> Any:
 
 def _build_torch(side: _Side, case: OptimizerCase, groups: list | None, kwargs: dict) -> None:
     """torch's optimizer (kwargs deep-copied: a tensor lr is updated in place) and schedulers."""
-    side.optimizer = case.info.optim_cls(_group_list(groups, side.params, lambda v: v), **copy.deepcopy(kwargs))
+    # torch's OptimizerInfo annotates its class object as an Optimizer and leaves scheduler_inputs to inference
+    optim_cls = cast("type[torch.optim.Optimizer]", case.info.optim_cls)
+    side.optimizer = optim_cls(_group_list(groups, side.params, lambda v: v), **copy.deepcopy(kwargs))
     if case.schedulers is not None:
-        side.schedulers = [make(side.optimizer) for make in case.info.scheduler_inputs[case.schedulers]]
+        makers = cast("list[Callable[[torch.optim.Optimizer], Any]]", case.info.scheduler_inputs[case.schedulers])
+        side.schedulers = [make(side.optimizer) for make in makers]
 
 
 def _build_scratch(ours: _Side, theirs: _Side, case: OptimizerCase, groups: list | None, kwargs: dict) -> None:
     options = {k: _to_scratch(v) for k, v in kwargs.items() if k not in TORCH_ONLY_OPTIONS}
-    ours.optimizer = scratch_optimizer(case.optimizer)(_group_list(groups, ours.params, _to_scratch), **options)
+    cls = scratch_optimizer(case.optimizer)
+    if cls is None:  # the cases are made for scratch's optimizers only
+        raise ValueError(f"{case.id}: scratch.optim has no {case.optimizer}")
+    ours.optimizer = cls(_group_list(groups, ours.params, _to_scratch), **options)
     ours.schedulers = [_scratch_scheduler(t, ours.optimizer) for t in theirs.schedulers]
 
 
@@ -254,7 +262,7 @@ def _step_schedulers(step: int, ours: _Side, torch_sides: list[_Side]) -> None:
         scheduler.step(*arguments(scheduler))
     for side in torch_sides:
         for scheduler in side.schedulers:
-            _torch_call(lambda s=scheduler: s.step(*arguments(s)))
+            _torch_call(functools.partial(scheduler.step, *arguments(scheduler)))
 
 
 def _feed_gradients(step: int, rng: np.random.Generator, ours: _Side, torch_sides: list[_Side]) -> None:

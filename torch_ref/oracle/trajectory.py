@@ -27,8 +27,8 @@ def numeric(value: Any) -> np.ndarray | None:
     if isinstance(value, bool | str) or value is None or value is MISSING:
         return None
     if isinstance(value, tuple):
-        parts = [numeric(v) for v in value]
-        return None if any(p is None for p in parts) else np.array([float(p) for p in parts])
+        parts = [p for p in (numeric(v) for v in value) if p is not None]
+        return None if len(parts) < len(value) else np.array([float(p) for p in parts])
     array = np.asarray(to_numpy(value))
     return array.astype(np.float64) if np.issubdtype(array.dtype, np.number) else None
 

@@ -36,10 +36,10 @@ def _quantities(model: Any, twin: Any, losses: tuple[float, float]) -> Iterator[
 def first_non_finite(step: int, model: Any, twin: Any, losses: tuple[float, float]) -> NonFinite | None:
     """The first quantity of this step (``_quantities``' order) that is NaN or infinite in either engine."""
     for quantity, ours, theirs in _quantities(model, twin, losses):
-        found = {engine: _values(value) for engine, value in (("scratch", ours), ("torch", theirs))}
-        engines = [engine for engine, values in found.items() if values]
-        if engines:
-            kinds = sorted({kind for engine in engines for kind in found[engine].split(" and ")},
+        found = {engine: values for engine, value in (("scratch", ours), ("torch", theirs))
+                 if (values := _values(value))}
+        if found:
+            kinds = sorted({kind for values in found.values() for kind in values.split(" and ")},
                            key=("nan", "inf").index)
-            return NonFinite(step, engines, quantity, " and ".join(kinds))
+            return NonFinite(step, list(found), quantity, " and ".join(kinds))
     return None

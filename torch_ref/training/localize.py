@@ -104,7 +104,8 @@ def inner_rows(model: nn.Module, tapes: dict[str, Tape], tol: float) -> list[Com
             mine = (ours.grad_inputs if backward else ours.outputs).get(name, [])
 
             def local(name: str = name, backward: bool = backward, base: str = base, record: dict = record) -> list:
-                return pairs(base, rerun(modules[name], name, tapes, backward)[1 if backward else 0], record[name])
+                outputs, grad_inputs, _ = rerun(modules[name], name, tapes, backward)
+                return pairs(base, grad_inputs if backward else outputs, record[name])
 
             rows += _judged(name, pairs(base, mine, record[name]), local, tol)
     return rows

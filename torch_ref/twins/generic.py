@@ -72,7 +72,7 @@ def scratch_twin(module: torch.nn.Module, torch_cls: type) -> nn.Module:
     return scratch_cls(**options)
 
 
-def _options(source: Any, scratch_cls: type, convert: Any) -> dict[str, Any]:
+def _options(source: Any, scratch_cls: type[Any], convert: Any) -> dict[str, Any]:
     """Every option of ``scratch_cls``'s constructor, read off ``source`` (a module of either engine)."""
     options = {}
     for name, parameter in inspect.signature(scratch_cls.__init__).parameters.items():
@@ -96,7 +96,7 @@ def _to_numpy_value(value: Any) -> Any:
     return to_numpy(value, copy=True) if isinstance(value, torch.Tensor) else value
 
 
-def _takes_dtype(cls: type) -> bool:
+def _takes_dtype(cls: type[Any]) -> bool:
     return "dtype" in inspect.signature(cls.__init__).parameters
 
 

@@ -89,7 +89,7 @@ def _lce_from_torch(t: T.LinearCrossEntropyLoss) -> nn.LinearCrossEntropyLoss:
                                      options=options, dtype=t.linear.weight.detach().numpy().dtype)
 
 
-def _asm_args(m: Any) -> tuple[Any, ...]:
+def _asm_args(m: Any) -> tuple[int, int, list[int], float, bool]:
     return m.in_features, m.n_classes, list(m.cutoffs[:-1]), m.div_value, m.head_bias
 
 

@@ -13,7 +13,7 @@ built with ``_random_samples`` keeps them as a buffer in both engines, and its t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -28,8 +28,9 @@ F = torch.nn.functional
 
 def _samples(twin: T.Module, input: torch.Tensor, samples: np.ndarray | None, dims: int) -> torch.Tensor:
     """The buffer if the module has one, else the scratch module's last draw, checked against the input."""
-    if twin._random_samples is not None:
-        return twin._random_samples
+    buffer = twin._random_samples  # a registered buffer: a tensor or None
+    if isinstance(buffer, torch.Tensor):
+        return buffer
     batch = input.shape[0] if input.dim() == dims + 2 else 1
     expected = (batch, input.shape[-dims - 1], dims)
     if samples is None or tuple(samples.shape) != expected:
@@ -43,30 +44,40 @@ class ReplayedFractionalMaxPool2d(T.FractionalMaxPool2d):
     """``torch.nn.FractionalMaxPool2d`` that pools with a scratch module's samples (see the module docstring)."""
 
     def __init__(self, module: nn.FractionalMaxPool2d, samples: Callable[[], np.ndarray | None]) -> None:
-        super().__init__(module.kernel_size, module.output_size, module.output_ratio, module.return_indices)
+        # scratch keeps 2-tuples, typed tuple[int, ...]: torch's stubs spell out the length
+        super().__init__(cast("tuple[int, int]", module.kernel_size),
+                         cast("tuple[int, int] | None", module.output_size),
+                         cast("tuple[float, float] | None", module.output_ratio), module.return_indices)
         self._samples = samples
 
     def _get_name(self) -> str:
         return "FractionalMaxPool2d"
 
     def forward(self, input: torch.Tensor) -> Any:  # a tensor, or with return_indices a pair
-        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=_samples(self, input, self._samples(), 2))
+        # return_indices is a bool known at run time only, and torch's overloads want a Literal
+        samples = _samples(self, input, self._samples(), 2)
+        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size,  # type: ignore[call-overload]
+                                       self.output_ratio, self.return_indices, _random_samples=samples)
 
 
 class ReplayedFractionalMaxPool3d(T.FractionalMaxPool3d):
     """``torch.nn.FractionalMaxPool3d`` that pools with a scratch module's samples."""
 
     def __init__(self, module: nn.FractionalMaxPool3d, samples: Callable[[], np.ndarray | None]) -> None:
-        super().__init__(module.kernel_size, module.output_size, module.output_ratio, module.return_indices)
+        # scratch keeps 3-tuples, typed tuple[int, ...]: torch's stubs spell out the length
+        super().__init__(cast("tuple[int, int, int]", module.kernel_size),
+                         cast("tuple[int, int, int] | None", module.output_size),
+                         cast("tuple[float, float, float] | None", module.output_ratio), module.return_indices)
         self._samples = samples
 
     def _get_name(self) -> str:
         return "FractionalMaxPool3d"
 
     def forward(self, input: torch.Tensor) -> Any:
-        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=_samples(self, input, self._samples(), 3))
+        # return_indices is a bool known at run time only, and torch's overloads want a Literal
+        samples = _samples(self, input, self._samples(), 3)
+        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size,  # type: ignore[call-overload]
+                                       self.output_ratio, self.return_indices, _random_samples=samples)
 
 
 def _twin(cls: type) -> Callable[[nn.Module], T.Module]:

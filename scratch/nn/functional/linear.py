@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -21,6 +21,16 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     if bias is not None:
         out += bias
     return out, (x, weight, bias is not None)
+
+
+@overload
+def linear_backward(dout: np.ndarray, cache: tuple[Any, ...],
+                    input_grad: Literal[True] = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
+
+
+@overload
+def linear_backward(dout: np.ndarray, cache: tuple[Any, ...],
+                    input_grad: bool) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]: ...
 
 
 def linear_backward(dout: np.ndarray, cache: tuple[Any, ...],

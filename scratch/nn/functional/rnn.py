@@ -367,7 +367,7 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     dw_hh = dgh.T @ h_prev
     db_ih = dgi.sum(axis=0) if cache.has_bias else None
     db_hh = (db_ih.copy() if shared else dgh.sum(axis=0)) if db_ih is not None else None
-    dweights = (dw_ih, dw_hh, db_ih, db_hh)
+    dweights: Weights = (dw_ih, dw_hh, db_ih, db_hh)
     if ms is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
         dweights += (dhs.T @ ms,)
     return dgi @ w_ih, dstate, dweights
@@ -405,8 +405,9 @@ def rnn_forward(x: np.ndarray, hx: State, weights: Sequence[Weights], mode: str,
     projection, h_0, h_n and each direction's output have P features instead of H.
     """
     directions = 2 if bidirectional else 1
-    padded = None if batch_sizes is not None else x.shape[:2]
-    if padded is not None:
+    padded = None
+    if batch_sizes is None:
+        padded = x.shape[:2]
         x, batch_sizes = x.reshape(padded[0] * padded[1], x.shape[2]), (padded[1],) * padded[0]
     layer_input, finals, caches, dropout_caches = x, [], [], []
     for layer in range(num_layers):
@@ -453,7 +454,8 @@ def rnn_backward(doutput: np.ndarray, dstate_n: State, cache: RNNCache) -> tuple
             dx = dxk if dx is None else dx + dxk
         dx = cast("np.ndarray", dx)  # set by the first direction
         dlayer = dropout_backward(dx, dropout_caches[layer - 1]) if layer > 0 and dropout_caches else dx
-    dhx = tuple(np.stack([state[i] for state in dstate0]) for i in range(len(dstate_n)))
+    states = cast("list[State]", dstate0)  # the loop above set every layer's and direction's slot
+    dhx = tuple(np.stack([state[i] for state in states]) for i in range(len(dstate_n)))
     if padded is not None:
         dlayer = dlayer.reshape(*padded, dlayer.shape[1])
-    return dlayer, dhx, dweights
+    return dlayer, dhx, cast("list[Weights]", dweights)  # every slot set, as dstate0's

@@ -53,7 +53,7 @@ def _check_batch_sizes(name: str, batch_sizes: Any, rows: int) -> tuple[int, ...
 class PackedRNNMixin:
     """The packed path of ``RNNBase`` (see the module docstring)."""
 
-    dropout_masks: list[np.ndarray]
+    dropout_masks: list[np.ndarray | None]
 
     def _forward_packed(self: Any, input: PackedSequence,
                         hx: tuple[np.ndarray, ...] | None) -> tuple[PackedSequence, tuple[np.ndarray, ...]]:

@@ -93,6 +93,7 @@ class Linear(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         """dL/dinput, or None after ``requires_input_grad_(False)`` (the dX product is skipped)."""
+        grad_input: np.ndarray | None  # the flag read from __dict__ is Any: mypy cannot pick an overload
         grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._saved(grad_output),
                                                                input_grad=self.__dict__.get("_requires_input_grad",
                                                                                             True))

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parameter import Parameter, UninitializedBuffer, is_lazy, zero_grads
+from ..parameter import Parameter, UninitializedBuffer, zero_grads
 from ..utils import anomaly
 from . import _state_dict
 from ._checks import check_input_kind
@@ -91,7 +91,7 @@ class Module:
     # set in __init__ through object.__setattr__ (declared here for type checkers; None: a slot set to None)
     training: bool
     _parameters: OrderedDict[str, Parameter | None]
-    _buffers: OrderedDict[str, np.ndarray | None]
+    _buffers: OrderedDict[str, np.ndarray | UninitializedBuffer | None]
     _non_persistent_buffers: set[str]
     _modules: OrderedDict[str, Module | None]
 
@@ -387,7 +387,7 @@ class Module:
                 if param is not None and np.issubdtype(param.dtype, np.floating):
                     param._to_dtype(target)  # an UninitializedParameter keeps the dtype for its materialization
             for name, buf in module._buffers.items():
-                if is_lazy(buf):  # an UninitializedBuffer keeps the dtype for its materialization
+                if isinstance(buf, UninitializedBuffer):  # it keeps the dtype for its materialization
                     buf._to_dtype(target)
                 elif buf is not None and np.issubdtype(buf.dtype, np.floating):
                     module._buffers[name] = buf.astype(target)

@@ -130,7 +130,8 @@ class RNNBase(PackedRNNMixin, Module):
                              f"({dtype}); convert the input or call .to(np.{input.dtype}) on the module")
         super()._check_input_dtype(args[:1])
 
-    def _forward(self, input: np.ndarray | PackedSequence, hx: tuple | None) -> tuple[Any, tuple]:
+    def _forward(self, input: np.ndarray | PackedSequence,
+                 hx: tuple[Any, ...] | None) -> tuple[Any, tuple[Any, ...]]:
         """Shared forward: ``hx`` is None or a tuple of states (h,) or (h, c)."""
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
@@ -147,7 +148,8 @@ class RNNBase(PackedRNNMixin, Module):
         states = self._initial_states(hx, x.shape[1], batched, dtype)
         (out, state_n), cache = F.rnn_forward(x, states, self._weights(), self.mode, self.num_layers,
                                               self.bidirectional, self.dropout, self.training, rng=self.rng)
-        self.dropout_masks = [dropout.keep.reshape(*x.shape[:2], -1) for dropout in cache.dropout_caches]
+        self.dropout_masks = [None if dropout.keep is None else dropout.keep.reshape(*x.shape[:2], -1)
+                              for dropout in cache.dropout_caches]  # None: an empty batch draws nothing
         out = out.transpose(1, 0, 2) if batched and self.batch_first else out
         if not batched:
             out, state_n = out[:, 0], tuple(s[:, 0] for s in state_n)
@@ -177,7 +179,7 @@ class RNNBase(PackedRNNMixin, Module):
         return tuple(state if batched else state[:, None, :] for state in hx)
 
     # --------------------------------------------------------------- backward
-    def _backward(self, grad_output: Any, grads: tuple) -> tuple[Any, tuple | None]:
+    def _backward(self, grad_output: Any, grads: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...] | None]:
         """Shared backward: ``grads`` holds dL/d(final state) per state, each possibly None.
         Returns dL/dx and, when forward was given initial states, their gradients (else None). After a packed
         input, ``grad_output`` is the gradient of the output's data (or a PackedSequence of it) and dL/dx a

@@ -21,13 +21,18 @@ REDUCTIONS = ("mean", "sum", "none")
 MakeLoss = Callable[[np.dtype, np.random.Generator, str], Any]
 
 
+def with_reduction(make: MakeLoss, reduction: str) -> Make:
+    """``make`` with its reduction fixed: a case's ``make(dtype, rng)``."""
+    return lambda d, r: make(d, r, reduction)
+
+
 def per_reduction(name: str, make: MakeLoss, reductions: Sequence[str] = REDUCTIONS,
                   tags: tuple[str, ...] = ()) -> list[Case]:
     """One loss case per reduction, the reduction appended to the name's options."""
     subject, _, options = name.partition("(")
     options = options.rstrip(")")
     return [loss_case(f"{subject}({options + ',' if options else ''}{red})",
-                      lambda d, r, red=red: make(d, r, red), tags=tags) for red in reductions]
+                      with_reduction(make, red), tags=tags) for red in reductions]
 
 
 def _cases() -> list[Case]:
@@ -63,7 +68,7 @@ def per_reduction_gradients_of(name: str, make: MakeLoss, differentiable: Sequen
     subject, _, options = name.partition("(")
     options = options.rstrip(")")
     return [gradients_of(f"{subject}({options + ',' if options else ''}{red})",
-                         lambda d, r, red=red: make(d, r, red), differentiable) for red in REDUCTIONS]
+                         with_reduction(make, red), differentiable) for red in REDUCTIONS]
 
 
 CASES: list[Case] = _cases()

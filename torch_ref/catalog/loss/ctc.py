@@ -13,7 +13,7 @@ from scratch import nn
 
 from ..case import Case, module_case
 from ..data import log_probabilities
-from . import REDUCTIONS, MakeLoss
+from . import REDUCTIONS, MakeLoss, with_reduction
 
 # (T, N, C) = (12, 4, 6); the third target is empty, the fourth has repeats: 2 2 needs a blank between them
 PADDED = np.array([[1, 2, 3, 4, 5], [5, 1, 1, 0, 0], [0, 0, 0, 0, 0], [2, 2, 3, 3, 1]])
@@ -24,11 +24,11 @@ CONCATENATED = np.concatenate([row[:n] for row, n in zip(PADDED, TARGET_LENGTHS,
 
 def _ctc(targets: np.ndarray, input_lengths: Sequence[int] | np.ndarray = INPUT_LENGTHS,
          target_lengths: Sequence[int] | np.ndarray = TARGET_LENGTHS, *, shape: tuple[int, ...] = (12, 4, 6),
-         **options: object) -> MakeLoss:
-    """CTCLoss(**options) on random (T, N, C) log-probabilities with these targets and lengths."""
+         blank: int = 0, zero_infinity: bool = False) -> MakeLoss:
+    """CTCLoss(blank, zero_infinity) on random (T, N, C) log-probabilities with these targets and lengths."""
     def make(d: np.dtype, r: np.random.Generator, red: str) -> tuple:
-        return nn.CTCLoss(reduction=red, **options), [log_probabilities(r, d, *shape), targets, input_lengths,
-                                                       target_lengths]
+        criterion = nn.CTCLoss(blank=blank, reduction=red, zero_infinity=zero_infinity)
+        return criterion, [log_probabilities(r, d, *shape), targets, input_lengths, target_lengths]
     return make
 
 
@@ -36,7 +36,7 @@ def per_reduction(name: str, make: MakeLoss) -> list[Case]:
     """One case per reduction; CTCLoss's forward takes four arguments, so these are module cases."""
     subject, _, options = name.partition("(")
     options = options.rstrip(")")
-    return [module_case(f"{subject}({options + ',' if options else ''}{red})", lambda d, r, red=red: make(d, r, red))
+    return [module_case(f"{subject}({options + ',' if options else ''}{red})", with_reduction(make, red))
             for red in REDUCTIONS]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from scratch import nn
@@ -16,6 +18,11 @@ def _pair(criterion: nn.Module, *shape: int, scale: float = 1.0) -> Make:
     return lambda d, r: (fresh(criterion), normal(r, d, *shape, scale=scale), normal(r, d, *shape, scale=scale))
 
 
+def _sized(cls: Callable[..., nn.Module], *shape: int, scale: float = 1.0) -> MakeLoss:
+    """``cls(reduction)`` on a normal input and target of ``shape`` (``_pair``)."""
+    return lambda d, r, red: _pair(cls(reduction=red), *shape, scale=scale)(d, r)
+
+
 def _at(cls: type, input: list[float], target: list[float], **options: float) -> MakeLoss:
     """``cls(reduction, **options)`` at a fixed input and target: the kinks, where torch picks a subgradient."""
     return lambda d, r, red: (cls(reduction=red, **options), np.array(input, dtype=d), np.array(target, dtype=d))
@@ -25,10 +32,10 @@ def _cases() -> list[Case]:
     cases: list[Case] = []
     for cls in (nn.MSELoss, nn.L1Loss, nn.HuberLoss, nn.SmoothL1Loss):
         name = cls.__name__
-        cases += per_reduction(name, lambda d, r, red, cls=cls: _pair(cls(reduction=red), 8, 5, scale=2)(d, r))
-        cases += per_reduction(f"{name}(3-D)", lambda d, r, red, cls=cls: _pair(cls(reduction=red), 2, 3, 4)(d, r))
+        cases += per_reduction(name, _sized(cls, 8, 5, scale=2))
+        cases += per_reduction(f"{name}(3-D)", _sized(cls, 2, 3, 4))
     for cls in (nn.MSELoss, nn.L1Loss):
-        cases += per_reduction(f"{cls.__name__}(0-D)", lambda d, r, red, cls=cls: _pair(cls(reduction=red))(d, r))
+        cases += per_reduction(f"{cls.__name__}(0-D)", _sized(cls))
     cases += [
         loss_case("HuberLoss(delta=0.5)", _pair(nn.HuberLoss(delta=0.5), 8, 5, scale=2)),
         loss_case("SmoothL1Loss(beta=0.5)", _pair(nn.SmoothL1Loss(beta=0.5), 8, 5, scale=2)),

@@ -13,7 +13,7 @@ from scratch.nn import functional as F
 
 from ..case import Case, module_case
 from ..data import normal
-from . import REDUCTIONS
+from . import REDUCTIONS, with_reduction
 
 
 def _triplet(make_loss, *shape: int, tie: bool = False):
@@ -30,7 +30,7 @@ def _triplet(make_loss, *shape: int, tie: bool = False):
 def per_reduction_module(name: str, make) -> list[Case]:
     subject, _, options = name.partition("(")
     options = options.rstrip(")")
-    return [module_case(f"{subject}({options + ',' if options else ''}{red})", lambda d, r, red=red: make(d, r, red))
+    return [module_case(f"{subject}({options + ',' if options else ''}{red})", with_reduction(make, red))
             for red in REDUCTIONS]
 
 

@@ -160,7 +160,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     @np.errstate(invalid="ignore", over="ignore", divide="ignore")
     def backward(self, grad_output: np.ndarray | None, grad_loss: Any = None) -> np.ndarray:
         """dL/dinput from dL/doutput and/or dL/dloss (either may be None); the linear layers accumulate theirs."""
-        saved: _Saved = self._saved(grad_output)  # type: ignore[arg-type]
+        saved: _Saved = self._saved(grad_output)
         if grad_output is not None and (grad_output.shape != saved.output_shape
                                         or grad_output.dtype != saved.cache.head_logprob.dtype):
             raise ValueError(f"{NAME}.backward: expected grad_output of shape {saved.output_shape} and dtype "
@@ -171,6 +171,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         flat = None if grad_output is None else grad_output.reshape(-1)
         dhead, dclusters = adaptive_log_softmax_backward(flat, grad_loss, saved.cache)
         grad_input = self.head.backward(dhead)
+        if grad_input is None:  # only after a caller's own head.requires_input_grad_(False)
+            raise RuntimeError(f"{NAME}.backward: the head returned no input gradient "
+                               "(head.requires_input_grad_(False)); the input's gradient needs it")
         for cluster, dlogits in zip(saved.cache.clusters, dclusters, strict=True):
             grad_input[cluster.rows] += self.tail[cluster.tail].backward(dlogits)  # the clusters' rows are disjoint
         return grad_input.reshape(saved.input_shape)
