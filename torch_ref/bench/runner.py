@@ -1,6 +1,7 @@
 """Timing: thread control, the GEMM peak, and each engine's time per call on a case, round by round.
 
-Both engines get the same thread count: NumPy's BLAS through threadpoolctl, torch through
+Both engines get the same thread count: NumPy's BLAS through threadpoolctl, scratch's own intra-op
+pool (its blocked optimizer updates) through ``scratch.set_num_threads``, torch through
 ``torch.set_num_threads``. Each engine is warmed up (at least ``warmup_s``), then the engines take turns
 in ``rounds`` rounds (scratch, torch, scratch, torch, ...), so that a change in the machine's load
 during the run (another process starting) falls on both engines alike instead of on whichever one was
@@ -28,6 +29,8 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+import scratch
+
 GEMM_SIZE = 2048
 
 
@@ -38,14 +41,17 @@ def default_threads() -> int:
 
 @contextlib.contextmanager
 def same_threads(threads: int) -> Iterator[None]:
-    """Limit NumPy's BLAS and torch to ``threads`` threads each, restoring torch's count afterwards."""
-    previous = torch.get_num_threads()
+    """Limit NumPy's BLAS, scratch's intra-op pool and torch to ``threads`` threads each, restoring scratch's
+    and torch's counts afterwards."""
+    previous, previous_scratch = torch.get_num_threads(), scratch.get_num_threads()
     torch.set_num_threads(threads)
+    scratch.set_num_threads(threads)
     try:
         with threadpool_limits(limits=threads, user_api="blas"):
             yield
     finally:
         torch.set_num_threads(previous)
+        scratch.set_num_threads(previous_scratch)
 
 
 #: the untimed pause before each engine's turn in a round: OpenBLAS's idle worker threads spin for
