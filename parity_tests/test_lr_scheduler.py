@@ -2,7 +2,8 @@
 compositions included; state dicts resume the schedule, torch's included; bad arguments raise like torch's.
 
 Each case builds the same schedulers in both engines through ``build(module, optimizer)``, where
-``module`` is ``scratch.optim.lr_scheduler`` or ``torch.optim.lr_scheduler``.
+``module`` is ``scratch.optim.lr_scheduler`` or ``torch.optim.lr_scheduler``. ReduceLROnPlateau alone:
+test_lr_scheduler_plateau.py; the shared helpers: lr_scheduler_helpers.py.
 """
 
 import copy
@@ -13,25 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from scratch import optim
-from scratch.nn import Parameter
 from scratch.optim import lr_scheduler
 from torch_ref.testing import assert_close
 from torch_ref.tolerance import trajectory_rtol
 
-STEPS = 60
-# lrs are Python floats (float64) in both engines; a chainable scheduler rounds once per step and carries
-# the error on, so the policy's trajectory rule applies: rtol(float64, n=1) per step, times the steps.
-TOL = trajectory_rtol(np.float64, 1, STEPS)
-ENGINES = {"scratch": (optim, lr_scheduler, Parameter),
-           "torch": (torch.optim, torch.optim.lr_scheduler, lambda a: torch.nn.Parameter(torch.tensor(a)))}
-
-
-def make_optimizer(engine, kind="SGD", lrs=(0.1, 0.02)):
-    """An SGD (momentum 0.9) or Adam with one param group per lr, in ``engine``."""
-    optim_module, _, param = ENGINES[engine]
-    options = {"momentum": 0.9} if kind == "SGD" else {"betas": (0.9, 0.999)}
-    return getattr(optim_module, kind)([{"params": [param(np.zeros(1))], "lr": lr} for lr in lrs], **options)
+from .lr_scheduler_helpers import ENGINES, STEPS, TOL, assert_same_state, both, make_optimizer, run
 
 
 def warns_before_optimizer_step(build):
@@ -39,33 +26,6 @@ def warns_before_optimizer_step(build):
     placed first before any optimizer step, and both engines say so."""
     with pytest.warns(UserWarning, match="before `optimizer.step"):
         return build()
-
-
-def momentum_of(group):
-    return group["betas"][0] if "betas" in group else group["momentum"]
-
-
-def run(optimizer, schedulers, steps=STEPS, metrics=None):
-    """Step the optimizer then every scheduler ``steps`` times; the lrs and momentums after each."""
-    record = [[g["lr"] for g in optimizer.param_groups]]
-    momentums = [[momentum_of(g) for g in optimizer.param_groups]]
-    for step in range(steps):
-        optimizer.step()
-        for scheduler in schedulers:
-            scheduler.step() if metrics is None else scheduler.step(metrics[step])
-        assert schedulers[-1].get_last_lr() == [g["lr"] for g in optimizer.param_groups]
-        record.append(schedulers[-1].get_last_lr())
-        momentums.append([momentum_of(g) for g in optimizer.param_groups])
-    return np.array(record, dtype=np.float64), np.array(momentums, dtype=np.float64)
-
-
-def both(kind, build, steps=STEPS, metrics=None):
-    """The (lrs, momentums) sequences of scratch and of torch."""
-    results = []
-    for engine in ENGINES:
-        optimizer = make_optimizer(engine, kind)
-        results.append(run(optimizer, build(ENGINES[engine][1], optimizer), steps, metrics))
-    return results
 
 
 def lambda_epoch(epoch):
@@ -160,22 +120,6 @@ def test_state_dict_has_torchs_keys_and_values(case):
         run(optimizer, schedulers, steps=23)
         states.append(schedulers[-1].state_dict())
     assert_same_state(*states)
-
-
-def assert_same_state(ours, theirs, where="state_dict"):
-    assert type(ours) is type(theirs) or isinstance(theirs, float), f"{where}: {ours!r} vs {theirs!r}"
-    if isinstance(theirs, dict):
-        assert set(ours) == set(theirs), f"{where}: keys {sorted(ours)} vs {sorted(theirs)}"
-        for key in theirs:
-            assert_same_state(ours[key], theirs[key], f"{where}[{key!r}]")
-    elif isinstance(theirs, list | tuple):
-        assert len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert_same_state(a, b, f"{where}[{i}]")
-    elif isinstance(theirs, float):
-        assert_close(np.float64(ours), np.float64(theirs), TOL, where)
-    elif not callable(theirs):
-        assert ours == theirs, f"{where}: {ours!r} vs {theirs!r}"
 
 
 def build_on(engine, case):
@@ -301,59 +245,6 @@ def test_warm_restarts_with_fractional_epochs_equal_torchs(t_mult):
     expected = run_fractional("torch", t_mult)
     assert_close(run_fractional("scratch", t_mult), expected, TOL, "lr, T_cur, T_i, last_epoch")
     assert len(set(expected[:, 0])) > 20
-
-
-# ------------------------------------------------------------------ ReduceLROnPlateau
-def plateau_metrics():
-    """A loss: improvements, long plateaus, improvements smaller than the rel threshold, and noise.
-    Mode max is fed 1 - loss (an accuracy)."""
-    rng = np.random.default_rng(3)
-    segments = [np.linspace(1.0, 0.6, 8), np.full(9, 0.6), 0.6 * (1 - 1e-5 * np.arange(8)),
-                np.linspace(0.59, 0.3, 6), 0.3 + 0.02 * rng.random(14), np.linspace(0.29, 0.2, 5), np.full(10, 0.2)]
-    return [float(m) for m in np.concatenate(segments)]
-
-
-PLATEAU = {
-    "min": {"patience": 2},
-    "min-cooldown": {"patience": 1, "cooldown": 3, "factor": 0.5},
-    "min-abs": {"patience": 2, "threshold": 0.01, "threshold_mode": "abs", "factor": 0.3},
-    "min-lr-scalar": {"patience": 0, "factor": 0.5, "min_lr": 0.004},
-    "min-lr-list": {"patience": 1, "factor": 0.2, "min_lr": [0.01, 1e-4], "cooldown": 1},
-    "eps-blocks-cuts": {"patience": 1, "factor": 0.5, "eps": 0.02},
-    "max": {"mode": "max", "patience": 2, "factor": 0.5},
-    "max-abs": {"mode": "max", "patience": 1, "threshold": 0.05, "threshold_mode": "abs", "cooldown": 2},
-    "max-rel-large-threshold": {"mode": "max", "patience": 0, "threshold": 0.2, "factor": 0.7},
-}
-
-
-@pytest.mark.parametrize("case", PLATEAU)
-def test_reduce_on_plateau_equals_torchs(case):
-    options = PLATEAU[case]
-    metrics = [1 - m if options.get("mode") == "max" else m for m in plateau_metrics()]
-    build = lambda m, o: [m.ReduceLROnPlateau(o, **options)]  # noqa: E731
-    (lrs, _), (torch_lrs, _) = both("SGD", build, steps=len(metrics), metrics=metrics)
-    assert_close(lrs, torch_lrs, TOL, "lr")
-    assert len({tuple(row) for row in torch_lrs}) > 2
-
-
-@pytest.mark.parametrize("case", PLATEAU)
-def test_reduce_on_plateau_state_dicts_interchange_with_torchs(case):
-    options = PLATEAU[case]
-    metrics = [1 - m if options.get("mode") == "max" else m for m in plateau_metrics()]
-    states, sequences = [], []
-    for engine in ENGINES:
-        optimizer = make_optimizer(engine)
-        scheduler = ENGINES[engine][1].ReduceLROnPlateau(optimizer, **options)
-        run(optimizer, [scheduler], 30, metrics)
-        states.append((copy.deepcopy(scheduler.state_dict()), optimizer.state_dict()))
-        sequences.append(run(optimizer, [scheduler], 30, metrics[30:]))
-    assert_same_state(states[0][0], states[1][0])
-    optimizer = make_optimizer("scratch")
-    scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, **options)
-    optimizer.load_state_dict(states[1][1])
-    scheduler.load_state_dict(states[1][0])  # torch's
-    assert_close(run(optimizer, [scheduler], 30, metrics[30:])[0], sequences[1][0], TOL, "lr after loading torch's")
-    assert_close(sequences[0][0], sequences[1][0], TOL, "lr")
 
 
 # ------------------------------------------------------------------ warnings and invalid arguments
@@ -486,29 +377,3 @@ def test_an_array_lr_is_updated_in_place_as_torchs_tensor_lr(case):
     ours, theirs = (array_lr_run(engine, ARRAY_LR[case]) for engine in ENGINES)
     assert_close(ours, theirs, trajectory_rtol(np.float32, 1, len(ours)), "lr")
     assert len(set(ours.tolist())) > 2, "the schedule did not change the lr"
-
-
-@pytest.mark.parametrize("case", PLATEAU)
-def test_reduce_on_plateau_fills_a_float32_array_lr_bit_for_bit_as_torch(case):
-    """ReduceLROnPlateau alone on a 0-d float32 lr: torch's ``_reduce_lr`` computes ``float(lr) * factor`` in
-    float64 and ``fill_``s the tensor (a rounding to float32); scratch writes into the same ndarray. The lr is
-    the same object after every step and equals torch's bit for bit (no tolerance: one rounding per cut)."""
-    options = {k: v for k, v in PLATEAU[case].items() if k != "min_lr" or not isinstance(v, list)}
-    metrics = [1 - m if options.get("mode") == "max" else m for m in plateau_metrics()]
-    lrs = []
-    for engine in ENGINES:
-        optim_module, sched_module, param = ENGINES[engine]
-        lr = np.array(0.05, dtype=np.float32) if engine == "scratch" else torch.tensor(0.05)
-        optimizer = optim_module.SGD([param(np.zeros(1))], lr=lr, momentum=0.9)
-        scheduler = sched_module.ReduceLROnPlateau(optimizer, **options)
-        values = []
-        for metric in metrics:
-            optimizer.step()
-            scheduler.step(metric)
-            assert optimizer.param_groups[0]["lr"] is lr, "the lr was replaced, not filled in place"
-            assert scheduler.get_last_lr()[0] is not lr, "get_last_lr aliases the group's lr"
-            values.append(np.asarray(lr).copy() if engine == "scratch" else lr.numpy().copy())
-        lrs.append(np.array(values))
-    assert lrs[0].dtype == lrs[1].dtype == np.float32
-    np.testing.assert_array_equal(lrs[0].view(np.uint32), lrs[1].view(np.uint32))
-    assert len(set(lrs[1].tolist())) > 1, "the lr was never cut"

@@ -87,7 +87,7 @@ def test_finite_differences(kind, options):
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_cell_is_one_step_of_its_layer(kind):
     """The same weights in RNN/LSTM/GRU (one layer) and in the cell: one step of the layer is the cell, outputs
-    and every gradient (both run the per-step cell pairs of scratch.nn.functional.rnn)."""
+    and every gradient (both run the per-step cell pairs of scratch.nn.functional.rnn_cell)."""
     cell, x, hx = make(kind)
     options = {"nonlinearity": cell.nonlinearity} if LAYER[kind] == "RNN" else {}
     layer = getattr(nn, LAYER[kind])(H_IN, H, dtype=np.float64, **options)

@@ -11,27 +11,18 @@ import numpy as np
 
 from ..parameter import Parameter, UninitializedBuffer, zero_grads
 from ..utils import anomaly
-from . import _state_dict
-from ._checks import check_input_kind
+from . import _dtype, _state_dict
+from ._dtype import DEFAULT_DTYPE as DEFAULT_DTYPE  # re-exported: the layers import them from here
+from ._dtype import resolve_dtype as resolve_dtype
 from ._saved import array_inputs, private_copies, read_only
 from ._state_dict import IncompatibleKeys
 
 __all__ = ["Module"]
 
-DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
-
 
 class _Consumed:
     """The cache after backward used it: a second backward needs a new forward. A class, so that copy.deepcopy
     and pickle keep it itself."""
-
-
-def resolve_dtype(dtype: Any) -> np.dtype:
-    """The floating NumPy dtype a constructor's ``dtype=`` names (None: float32)."""
-    resolved = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
-    if not np.issubdtype(resolved, np.floating):
-        raise TypeError(f"expected a floating-point dtype, got {resolved}")
-    return resolved
 
 
 def _anomaly_checked(backward: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,21 +37,6 @@ def _anomaly_checked(backward: Callable[..., Any]) -> Callable[..., Any]:
 
     checked_backward.__anomaly_checked__ = True  # type: ignore[attr-defined]
     return checked_backward
-
-
-def _plain_float_arrays(kind: str | None, args: tuple[Any, ...]) -> bool:
-    """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
-
-    True when a "float" layer's first input is exactly an ``np.ndarray`` (no subclass, no NumPy scalar)
-    of a floating dtype (kind 'f'), and for a "loss" also every other input is exactly an ndarray. Such
-    inputs are among those ``check_input_kind`` accepts, so skipping its ``isinstance`` and ``issubdtype``
-    calls (which show on small inputs) changes nothing but the time; every other input, and every other
-    kind, goes through the full check and gets its error. The dtype check against the parameters runs
-    either way.
-    """
-    if kind not in ("float", "loss") or not args or type(args[0]) is not np.ndarray or args[0].dtype.kind != "f":
-        return False
-    return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
 
 
 class Module:
@@ -122,7 +98,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Check the inputs, run ``forward``, and keep the output's shape and dtype for ``_saved``.
 
-        Fast paths, which change nothing but the time: inputs that ``_plain_float_arrays`` recognizes skip
+        Fast paths, which change nothing but the time: inputs that ``_dtype._plain_float_arrays`` recognizes skip
         ``check_input_kind`` (they would pass it), and the output's shape and dtype are written to
         ``__dict__`` directly, past ``__setattr__``'s registry lookups (``_output_meta`` is no parameter,
         buffer or module). A module with neither parameters nor an ``_input_kind`` (a container, a user's
@@ -168,22 +144,10 @@ class Module:
 
     def _check_input_dtype(self, args: tuple[Any, ...]) -> None:
         """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
-        if not _plain_float_arrays(self._input_kind, args):  # the fast path for the common case
-            check_input_kind(type(self).__name__, self._input_kind, args)
-        dtype = self._own_dtype()
-        if dtype is None or self._input_kind == "index":  # indices (Embedding): no float dtype
-            return
-        for arg in args:
-            if isinstance(arg, np.ndarray) and arg.dtype != dtype:
-                hint = f" or call .to(np.{arg.dtype}) on the module" if arg.dtype.kind == "f" else ""
-                raise TypeError(f"{type(self).__name__}: expected input of dtype {dtype} (the dtype of its "
-                                f"parameters), got {arg.dtype}; convert the input{hint}")
+        _dtype.check_input_dtype(self, args)
 
     def _own_dtype(self) -> np.dtype | None:
-        for p in self._parameters.values():
-            if p is not None:
-                return p.dtype
-        return None
+        return _dtype.own_dtype(self)
 
     def _saved(self, grad_output: np.ndarray | None) -> Any:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
@@ -378,19 +342,7 @@ class Module:
     # ------------------------------------------------------------------- dtype
     def to(self, dtype: Any) -> Module:
         """Cast every floating parameter, gradient and buffer to ``dtype``, in place."""
-        target = np.dtype(dtype)
-        if not np.issubdtype(target, np.floating):
-            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, "
-                            f"but got desired dtype={target}")
-        for module in self.modules():
-            for param in module._parameters.values():
-                if param is not None and np.issubdtype(param.dtype, np.floating):
-                    param._to_dtype(target)  # an UninitializedParameter keeps the dtype for its materialization
-            for name, buf in module._buffers.items():
-                if isinstance(buf, UninitializedBuffer):  # it keeps the dtype for its materialization
-                    buf._to_dtype(target)
-                elif buf is not None and np.issubdtype(buf.dtype, np.floating):
-                    module._buffers[name] = buf.astype(target)
+        _dtype.cast_to(self, dtype)
         return self
 
     def double(self) -> Module:

@@ -1,6 +1,7 @@
 r"""Recurrent layers: RNN, LSTM, GRU, on a shared ``RNNBase`` that holds the parameter bookkeeping.
 
-The math (cell equations, BPTT delta rules) is in ``scratch.nn.functional.rnn``.
+The math is in ``scratch.nn.functional.rnn`` (BPTT delta rules) and ``scratch.nn.functional.rnn_cell`` (cell
+equations).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""Recurrent cells, one time step each: RNNCell, LSTMCell, GRUCell, on a shared ``RNNCellBase``.
 
-The math (gate equations and their gradients) is in ``scratch.nn.functional.rnn`` (the per-step cell pairs,
-shared with RNN, LSTM and GRU) and ``scratch.nn.functional.rnn_cell`` (the step with its input projection).
+The math (gate equations and their gradients) is in ``scratch.nn.functional.rnn_cell``: the per-step cell pairs,
+shared with RNN, LSTM and GRU, and the step with its input projection.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class RNNCellBase(Module):
     """
 
     _input_kind = "float"
-    _mode = ""  # the key of ``F.rnn.CELLS``, set by each cell
+    _mode = ""  # the key of ``F.rnn_cell.CELLS``, set by each cell
     _state_names: tuple[str, ...] = ("hx",)
     _grad_names: tuple[str, ...] = ("grad_output",)  # backward's arguments, one per new state
 

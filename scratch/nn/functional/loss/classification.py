@@ -8,11 +8,12 @@ cross-entropy on probabilities and on logits.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 import numpy as np
 
 from ..activation import sigmoid_forward
+from ._classes import class_labels, class_setup, classes_back, classes_last
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
 
 __all__ = [
@@ -26,72 +27,6 @@ BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 c
 
 
 # --------------------------------------------------------------- cross-entropy
-def _classes_last(x: np.ndarray) -> np.ndarray:
-    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C).
-
-    Fast path: a 2-D x is already (N, C) and comes back as itself, skipping ``moveaxis`` and ``reshape``,
-    which would only make a view of the same values (their call overhead shows on small batches)."""
-    if x.ndim == 2:
-        return x
-    if x.ndim == 1:
-        return x[None, :]
-    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-
-
-def _classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of ``_classes_last`` for an input of ``shape``."""
-    if len(shape) <= 2:
-        return x2d.reshape(shape)
-    moved = shape[:1] + shape[2:] + shape[1:2]
-    return np.moveaxis(x2d.reshape(moved), -1, 1)
-
-
-def _all_below(labels: np.ndarray, n_classes: int) -> bool:
-    """Whether every label is in [0, n_classes): one ``max`` over the labels read as unsigned integers of their
-    width (a negative label reads as at least 2^(bits - 1), beyond any class count), not a ``min`` and a ``max``."""
-    if labels.dtype.kind == "i":
-        labels = labels.view(f"u{labels.dtype.itemsize}")
-    return bool(labels.max() < n_classes)
-
-
-def _class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored.
-
-    Fast path, the common case: when ``ignore_index`` is not a class (torch's default -100) and every label
-    is in [0, C) (one ``max`` pass, ``_all_below``), no label can be ignored or out of bounds, so the mask is
-    all True and the labels need no replacing. It skips the comparison with ``ignore_index``, the bounds
-    check and the ``np.where`` copy, and returns what the general path would compute."""
-    labels = target.reshape(-1)
-    if labels.size and not 0 <= ignore_index < n_classes and _all_below(labels, n_classes):
-        return labels, np.ones(labels.shape, dtype=bool)
-    valid = labels != ignore_index
-    bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
-    if bad.size:
-        raise IndexError(f"{name}: target {bad[0]} is out of bounds for {n_classes} classes "
-                         f"(expected 0 <= target < {n_classes} or target == ignore_index {ignore_index})")
-    return np.where(valid, labels, 0), valid
-
-
-def _class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
-                 probabilities: bool = False) -> tuple[np.ndarray | None, tuple[Any, ...]]:
-    """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
-    if input.ndim == 0:
-        raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
-    n_classes = input.shape[0 if input.ndim == 1 else 1]
-    check_weight(name, input, weight)
-    if weight is not None and weight.shape != (n_classes,):
-        raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {weight.shape}")
-    batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
-    if probabilities:
-        return weight, batch_shape
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
-    if target.shape != batch_shape:
-        raise ValueError(f"{name}: expected class-index target of shape {batch_shape} "
-                         f"for input of shape {input.shape}, got {target.shape}")
-    return weight, batch_shape
-
-
 class CrossEntropyCache(NamedTuple):
     """What ``cross_entropy_backward`` needs: softmax's two parts, e = exp(x - max) and its row sums, and the
     coefficients a_nc of loss_n = -sum_c a_nc log p_nc, either dense (``coef``) or, when a is one-hot, as the
@@ -147,7 +82,7 @@ def _class_index_losses(x2d: np.ndarray, target: np.ndarray, weight: np.ndarray 
     one picked term -w_{y_n} log p_{n, y_n}, as torch's nll_loss computes it (the dense sum would add
     only exact zeros to it, where log p is finite)."""
     n_classes = x2d.shape[1]
-    labels, valid = _class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
+    labels, valid = class_labels("CrossEntropyLoss", target, n_classes, ignore_index)
     picked_weight = valid.astype(x2d.dtype) if weight is None else weight[labels] * valid
     if label_smoothing == 0:
         coef = None
@@ -172,7 +107,7 @@ def _probability_losses(input: np.ndarray, x2d: np.ndarray, target: np.ndarray, 
     is ignored and ``'mean'`` divides by N. Without a weight the product with w is skipped (times ones is exact)."""
     check_target("CrossEntropyLoss (probability target)", input, target)
     exp_shifted, sum_exp, _, logp = _softmax_parts(x2d, None)
-    coef = _classes_last(target) * (1 - label_smoothing) + label_smoothing / logp.shape[1]
+    coef = classes_last(target) * (1 - label_smoothing) + label_smoothing / logp.shape[1]
     if weight is not None:
         coef = coef * weight
     losses = -(coef * logp).sum(axis=1)
@@ -198,8 +133,8 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     if probabilities and ignore_index >= 0:
         raise ValueError(f"CrossEntropyLoss: ignore_index is not supported for class-probability (floating point) "
                          f"targets, got ignore_index={ignore_index}")
-    weight, batch_shape = _class_setup("CrossEntropyLoss", input, target, weight, probabilities)
-    x2d = _classes_last(input)
+    weight, batch_shape = class_setup("CrossEntropyLoss", input, target, weight, probabilities)
+    x2d = classes_last(input)
     if probabilities:
         losses, cache = _probability_losses(input, x2d, target, weight, label_smoothing, reduction)
     else:
@@ -255,7 +190,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         dlogits *= scale
     if cache.valid is not None and not cache.valid.all():
         dlogits = np.where(cache.valid[:, None], dlogits, 0)
-    return _classes_back(dlogits, cache.input_shape)
+    return classes_back(dlogits, cache.input_shape)
 
 
 # ------------------------------------------------------------------------- NLL
@@ -280,10 +215,10 @@ def nll_loss_forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray |
     indices; weight (C,). Loss: target's shape, or () when reduced.
     """
     check_reduction(reduction)
-    weight, batch_shape = _class_setup("NLLLoss", input, target, weight)
+    weight, batch_shape = class_setup("NLLLoss", input, target, weight)
     weight = np.ones(input.shape[0 if input.ndim == 1 else 1], dtype=input.dtype) if weight is None else weight
-    x2d = _classes_last(input)
-    labels, valid = _class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
+    x2d = classes_last(input)
+    labels, valid = class_labels("NLLLoss", target, x2d.shape[1], ignore_index)
     picked_weight = np.where(valid, weight[labels], 0)
     rows = np.arange(labels.size)
     losses = np.where(valid, -picked_weight * x2d[rows, labels], 0).reshape(batch_shape)
@@ -303,7 +238,7 @@ def nll_loss_backward(grad: np.ndarray, cache: NLLCache) -> np.ndarray:
     n_classes = shape[0] if len(shape) == 1 else shape[1]
     dx2d = np.zeros((labels.size, n_classes), dtype=cache.picked_weight.dtype)
     dx2d[np.arange(labels.size), labels] = picked
-    return _classes_back(dx2d, shape)
+    return classes_back(dx2d, shape)
 
 
 # ------------------------------------------------------------------------- BCE

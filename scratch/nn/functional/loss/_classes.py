@@ -1,0 +1,76 @@
+"""The class axis and class-index targets of cross-entropy and NLL: the input's classes moved last and back,
+the labels checked against the class count (and ``ignore_index``), and the input, target and weight checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._reduction import check_weight
+
+
+def classes_last(x: np.ndarray) -> np.ndarray:
+    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C).
+
+    Fast path: a 2-D x is already (N, C) and comes back as itself, skipping ``moveaxis`` and ``reshape``,
+    which would only make a view of the same values (their call overhead shows on small batches)."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return x[None, :]
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of ``classes_last`` for an input of ``shape``."""
+    if len(shape) <= 2:
+        return x2d.reshape(shape)
+    moved = shape[:1] + shape[2:] + shape[1:2]
+    return np.moveaxis(x2d.reshape(moved), -1, 1)
+
+
+def _all_below(labels: np.ndarray, n_classes: int) -> bool:
+    """Whether every label is in [0, n_classes): one ``max`` over the labels read as unsigned integers of their
+    width (a negative label reads as at least 2^(bits - 1), beyond any class count), not a ``min`` and a ``max``."""
+    if labels.dtype.kind == "i":
+        labels = labels.view(f"u{labels.dtype.itemsize}")
+    return bool(labels.max() < n_classes)
+
+
+def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat class indices (ignored ones replaced by 0) and the mask of the samples not ignored.
+
+    Fast path, the common case: when ``ignore_index`` is not a class (torch's default -100) and every label
+    is in [0, C) (one ``max`` pass, ``_all_below``), no label can be ignored or out of bounds, so the mask is
+    all True and the labels need no replacing. It skips the comparison with ``ignore_index``, the bounds
+    check and the ``np.where`` copy, and returns what the general path would compute."""
+    labels = target.reshape(-1)
+    if labels.size and not 0 <= ignore_index < n_classes and _all_below(labels, n_classes):
+        return labels, np.ones(labels.shape, dtype=bool)
+    valid = labels != ignore_index
+    bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
+    if bad.size:
+        raise IndexError(f"{name}: target {bad[0]} is out of bounds for {n_classes} classes "
+                         f"(expected 0 <= target < {n_classes} or target == ignore_index {ignore_index})")
+    return np.where(valid, labels, 0), valid
+
+
+def class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                 probabilities: bool = False) -> tuple[np.ndarray | None, tuple[Any, ...]]:
+    """Check input, class-index target and weight; return the weight (None stays None) and the batch shape."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a 0-d array")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    check_weight(name, input, weight)
+    if weight is not None and weight.shape != (n_classes,):
+        raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {weight.shape}")
+    batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if probabilities:
+        return weight, batch_shape
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
+    if target.shape != batch_shape:
+        raise ValueError(f"{name}: expected class-index target of shape {batch_shape} "
+                         f"for input of shape {input.shape}, got {target.shape}")
+    return weight, batch_shape

@@ -1,0 +1,78 @@
+"""A module's dtype: the constructors' default (float32, as torch's), the check that a module with parameters
+takes inputs of their dtype only, and ``Module.to``'s cast (what ``Module._check_input_dtype``/``to`` run)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..parameter import UninitializedBuffer
+from ._checks import check_input_kind
+
+if TYPE_CHECKING:
+    from .module import Module
+
+DEFAULT_DTYPE = np.dtype(np.float32)  # torch's default dtype
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """The floating NumPy dtype a constructor's ``dtype=`` names (None: float32)."""
+    resolved = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    if not np.issubdtype(resolved, np.floating):
+        raise TypeError(f"expected a floating-point dtype, got {resolved}")
+    return resolved
+
+
+def _plain_float_arrays(kind: str | None, args: tuple[Any, ...]) -> bool:
+    """Whether the inputs pass ``check_input_kind`` at a glance: the fast path of ``Module.__call__``.
+
+    True when a "float" layer's first input is exactly an ``np.ndarray`` (no subclass, no NumPy scalar)
+    of a floating dtype (kind 'f'), and for a "loss" also every other input is exactly an ndarray. Such
+    inputs are among those ``check_input_kind`` accepts, so skipping its ``isinstance`` and ``issubdtype``
+    calls (which show on small inputs) changes nothing but the time; every other input, and every other
+    kind, goes through the full check and gets its error. The dtype check against the parameters runs
+    either way.
+    """
+    if kind not in ("float", "loss") or not args or type(args[0]) is not np.ndarray or args[0].dtype.kind != "f":
+        return False
+    return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
+
+
+def own_dtype(module: Module) -> np.dtype | None:
+    """The dtype of the module's first parameter (its own, not its children's), or None without parameters."""
+    for p in module._parameters.values():
+        if p is not None:
+            return p.dtype
+    return None
+
+
+def check_input_dtype(module: Module, args: tuple[Any, ...]) -> None:
+    """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
+    if not _plain_float_arrays(module._input_kind, args):  # the fast path for the common case
+        check_input_kind(type(module).__name__, module._input_kind, args)
+    dtype = module._own_dtype()
+    if dtype is None or module._input_kind == "index":  # indices (Embedding): no float dtype
+        return
+    for arg in args:
+        if isinstance(arg, np.ndarray) and arg.dtype != dtype:
+            hint = f" or call .to(np.{arg.dtype}) on the module" if arg.dtype.kind == "f" else ""
+            raise TypeError(f"{type(module).__name__}: expected input of dtype {dtype} (the dtype of its "
+                            f"parameters), got {arg.dtype}; convert the input{hint}")
+
+
+def cast_to(module: Module, dtype: Any) -> None:
+    """Cast every floating parameter, gradient and buffer of ``module`` and its descendants to ``dtype``, in place."""
+    target = np.dtype(dtype)
+    if not np.issubdtype(target, np.floating):
+        raise TypeError(f"{type(module).__name__}.to only accepts floating point dtypes, "
+                        f"but got desired dtype={target}")
+    for sub in module.modules():
+        for param in sub._parameters.values():
+            if param is not None and np.issubdtype(param.dtype, np.floating):
+                param._to_dtype(target)  # an UninitializedParameter keeps the dtype for its materialization
+        for name, buf in sub._buffers.items():
+            if isinstance(buf, UninitializedBuffer):  # it keeps the dtype for its materialization
+                buf._to_dtype(target)
+            elif buf is not None and np.issubdtype(buf.dtype, np.floating):
+                sub._buffers[name] = buf.astype(target)
