@@ -124,8 +124,11 @@ class _ConvNd(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         cache, unbatched = self._saved(grad_output)
         dout = grad_output[None] if unbatched else grad_output
-        backward = F.conv_transpose_backward if self._transposed else F.conv_backward
-        grad_input, grad_weight, grad_bias = backward(dout, cache)
+        if self._transposed:
+            grad_input, grad_weight, grad_bias = F.conv_transpose_backward(dout, cache)
+        else:  # the cache is used up after this backward: its im2col buffer is reused, here and by the next forward
+            grad_input, grad_weight, grad_bias = F.conv_backward(dout, cache, reuse_cols=True)
+            self.__dict__["_workspace"] = cache.cols
         self.weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
         if self.bias is not None:  # then it has a gradient
             self.bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
@@ -157,8 +160,10 @@ class _Conv(_ConvNd):
         pairs = self._padding_pairs()
         self._check_sizes(x.shape[2:], pairs)
         bias = None if self.bias is None else self.bias.data
+        # the buffer the last backward used up (None after a forward): never one a pending backward still needs
+        workspace = self.__dict__.pop("_workspace", None)
         out, cache = F.conv_forward(x, self.weight.data, bias, self.stride, pairs, self.dilation, self.groups,
-                                    self.padding_mode)
+                                    self.padding_mode, workspace)
         self._save((cache, unbatched))
         return out[0] if unbatched else out
 
