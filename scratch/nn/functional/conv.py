@@ -118,16 +118,20 @@ def _correlate_transposed(dout: np.ndarray, weight: np.ndarray, stride: Ints, di
     crop = crop or tuple((0, 0) for _ in size)
     if all(s == 1 for s in stride):  # stride 1: im2col of the padded dy and one GEMM beat col2im's adds
         return _full_correlation(dout, weight, dilation, groups, size, crop, buffer)
-    rows = dout.reshape(n, groups, c_out // groups, -1)
-    dcols = _fits(buffer, (n, groups, c_group * math.prod(kernel), math.prod(out_size)), dout.dtype)
-    np.matmul(_weight_rows(weight, groups).swapaxes(-1, -2), rows, out=dcols)  # (N, G, Cg * K, P)
-    dcols = dcols.reshape(n, groups * c_group, math.prod(kernel), *out_size)
-    dxp = np.zeros((n, groups * c_group, *size), dtype=dcols.dtype)
-    # a loop over the prod(K) kernel offsets (9 for 3x3), each adding a whole (N, C, *P) slice
+    # channels-last here: the strided adds then move runs of C values (measured faster than NCHW's runs along
+    # the last axis, each a stride apart); a GEMM over all N * P positions at once
+    rows = np.ascontiguousarray(dout.reshape(n, groups, c_out // groups, -1).transpose(1, 0, 3, 2))
+    w_rows = _weight_rows(weight, groups).reshape(groups, c_out // groups, c_group, -1).swapaxes(2, 3)
+    dcols = _fits(buffer, (groups, n * math.prod(out_size), math.prod(kernel) * c_group), dout.dtype)
+    np.matmul(rows.reshape(groups, -1, c_out // groups), w_rows.reshape(groups, c_out // groups, -1), out=dcols)
+    dcols = dcols.reshape(groups, n, *out_size, math.prod(kernel), c_group)
+    dxl = np.zeros((n, *size, groups, c_group), dtype=dcols.dtype)
+    # a loop over the prod(K) kernel offsets (9 for 3x3), each adding a whole (N, *P, C) slice
     for i, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
         target = tuple(slice(o * dil, o * dil + (p - 1) * s + 1, s)
                        for o, dil, p, s in zip(offset, dilation, out_size, stride))
-        dxp[(slice(None), slice(None), *target)] += dcols[:, :, i]
+        dxl[(slice(None), *target)] += np.moveaxis(dcols[..., i, :], 0, -2)
+    dxp = np.moveaxis(dxl.reshape(n, *size, groups * c_group), -1, 1)
     return np.ascontiguousarray(unpad_array(dxp, crop, "zeros"))
 
 
