@@ -4,14 +4,17 @@ Every function works for any number d of spatial dimensions: inputs are ``(N, C,
 ``S`` of length d, weights ``(C_out, C_in / groups, *K)``. ``padding`` is one ``(before, after)``
 pair per spatial dimension (the modules turn ints, tuples, 'same' and 'valid' into pairs).
 
-The engine is im2col: the (padded) input is copied channels-last, a strided view of it holds every
-window, one copy lays the windows out as a ``(groups, N * P, prod(K) * C_in/groups)`` matrix, and ONE
-batched matmul (the group axis is the batch axis) multiplies it with the weight. The weight gradient
-is one matmul of the same matrix with dL/dy, and the input gradient is col2im: one matmul of dL/dy
-with the weight gives each window's gradient, and one strided add per kernel offset folds them back
-(with stride 1: one windowed GEMM of the padded dL/dy with the flipped, channel-transposed kernel).
+The engine is im2col in NCHW: a strided view of the padded input holds every window, and one copy
+(``np.copyto``) lays the windows out as ``(N, groups, C_in/groups * prod(K), prod(P))`` matrices whose
+contiguous runs are the last output axis; ONE batched matmul (batch axes N, groups) multiplies the weight,
+as it is laid out, with them, and its result already is the output's (N, C_out, *P). The weight gradient is
+one batched matmul of the same matrices with dL/dy, summed over N. The input gradient is, with stride 1,
+one windowed GEMM of the padded dL/dy with the flipped, channel-transposed kernel (with zero padding only
+where the input is, not on its padding), else col2im: one GEMM of dL/dy with the weight gives each window's
+gradient, and one strided add per kernel offset folds them back (channels-last, where those adds are faster).
 A transposed convolution's forward is exactly that input gradient, and its backward is the
-convolution's forward and weight gradient, so the two share these functions.
+convolution's forward and weight gradient, so the two share these functions. The big intermediate (the
+im2col matrices) can be written into a caller's workspace: see ``conv_forward``.
 """
 
 from __future__ import annotations
@@ -67,6 +70,13 @@ def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: 
     return cols.reshape(n, groups, c // groups * math.prod(kernel), math.prod(out_size)), out_size
 
 
+def _gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """np.matmul without floating-point warnings: inf * 0 gives NaN and sums overflow to inf silently, as in
+    torch (NumPy warns from its own loops, taken for small matrices, and not from BLAS)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.matmul(a, b, out=out)
+
+
 def _weight_rows(weight: np.ndarray, groups: int) -> np.ndarray:
     """weight (C_out, Cg, *K) as the (G, C_out/G, Cg * prod(K)) matrices matching ``_im2col``'s rows (a view)."""
     return weight.reshape(groups, weight.shape[0] // groups, -1)
@@ -81,7 +91,7 @@ def _correlate(xp: np.ndarray, weight: np.ndarray, stride: Ints, dilation: Ints,
     N, G) whose result is y's own layout.
     """
     cols, out_size = _im2col(xp, tuple(weight.shape[2:]), stride, dilation, groups, buffer)
-    out = np.matmul(_weight_rows(weight, groups), cols)  # (N, G, Og, P): the GEMM
+    out = _gemm(_weight_rows(weight, groups), cols)  # (N, G, Og, P): the GEMM
     return out.reshape(xp.shape[0], weight.shape[0], *out_size), cols
 
 
@@ -92,12 +102,13 @@ def _weight_grad(cols: np.ndarray, dout: np.ndarray, weight_shape: Ints, groups:
     products take no more memory than cols; else (few output positions, many channels) one GEMM per group
     over all N * P positions, from copies of cols and dy in that layout."""
     n, c_out = dout.shape[:2]
-    g_cols, rows = cols.shape[2], dout.reshape(n, groups, c_out // groups, -1)  # (N, G, Og, P), a view
+    g_cols, p = cols.shape[2], math.prod(dout.shape[2:])
+    rows = dout.reshape(n, groups, c_out // groups, p)  # (N, G, Og, P), a view
     if rows.shape[2] <= rows.shape[3]:
-        dw = np.matmul(cols, rows.swapaxes(-1, -2)).sum(axis=0)  # (G, Cg * K, Og)
+        dw = _gemm(cols, rows.swapaxes(-1, -2)).sum(axis=0)  # (G, Cg * K, Og)
     else:
-        flat_cols = cols.transpose(1, 2, 0, 3).reshape(groups, g_cols, -1)  # (G, Cg * K, N * P)
-        dw = flat_cols @ rows.transpose(1, 0, 3, 2).reshape(groups, -1, c_out // groups)
+        flat_cols = cols.transpose(1, 2, 0, 3).reshape(groups, g_cols, n * p)  # (G, Cg * K, N * P)
+        dw = _gemm(flat_cols, rows.transpose(1, 0, 3, 2).reshape(groups, n * p, c_out // groups))
     return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(weight_shape)
 
 
@@ -120,10 +131,11 @@ def _correlate_transposed(dout: np.ndarray, weight: np.ndarray, stride: Ints, di
         return _full_correlation(dout, weight, dilation, groups, size, crop, buffer)
     # channels-last here: the strided adds then move runs of C values (measured faster than NCHW's runs along
     # the last axis, each a stride apart); a GEMM over all N * P positions at once
-    rows = np.ascontiguousarray(dout.reshape(n, groups, c_out // groups, -1).transpose(1, 0, 3, 2))
+    rows = np.ascontiguousarray(dout.reshape(n, groups, c_out // groups, math.prod(out_size)).transpose(1, 0, 3, 2))
     w_rows = _weight_rows(weight, groups).reshape(groups, c_out // groups, c_group, -1).swapaxes(2, 3)
     dcols = _fits(buffer, (groups, n * math.prod(out_size), math.prod(kernel) * c_group), dout.dtype)
-    np.matmul(rows.reshape(groups, -1, c_out // groups), w_rows.reshape(groups, c_out // groups, -1), out=dcols)
+    positions = n * math.prod(out_size)
+    _gemm(rows.reshape(groups, positions, c_out // groups), w_rows.reshape(groups, c_out // groups, -1), dcols)
     dcols = dcols.reshape(groups, n, *out_size, math.prod(kernel), c_group)
     dxl = np.zeros((n, *size, groups, c_group), dtype=dcols.dtype)
     # a loop over the prod(K) kernel offsets (9 for 3x3), each adding a whole (N, *P, C) slice

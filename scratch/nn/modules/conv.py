@@ -134,6 +134,13 @@ class _ConvNd(Module):
             self.bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
         return grad_input[0] if unbatched else grad_input
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The module's state without its im2col workspace (scratch memory, often tens of MB, refilled by
+        the next forward): copy.deepcopy and pickle leave it out."""
+        state = self.__dict__.copy()
+        state.pop("_workspace", None)
+        return state
+
     def extra_repr(self) -> str:
         dims = len(self.kernel_size)
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
