@@ -160,7 +160,12 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d / Conv2d / Conv3d forward: pad, check sizes, one windowed GEMM."""
+    """Conv1d / Conv2d / Conv3d forward: pad, check sizes, one windowed GEMM.
+
+    The module keeps the im2col buffer its last backward used up (``_workspace``) and the next forward of
+    the same size fills it again instead of mapping a new one (tens of MB, page-faulted afresh at each call
+    above malloc's 32 MiB mmap threshold); a forward takes it, so a cache a backward still needs is never
+    written. copy.deepcopy and pickle leave it out."""
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         x, unbatched = self._batched(input)
