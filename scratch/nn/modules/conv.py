@@ -124,12 +124,22 @@ class _ConvNd(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         cache, unbatched = self._saved(grad_output)
         dout = grad_output[None] if unbatched else grad_output
-        backward = F.conv_transpose_backward if self._transposed else F.conv_backward
-        grad_input, grad_weight, grad_bias = backward(dout, cache)
+        if self._transposed:
+            grad_input, grad_weight, grad_bias = F.conv_transpose_backward(dout, cache)
+        else:  # the cache is used up after this backward: its im2col buffer is reused, here and by the next forward
+            grad_input, grad_weight, grad_bias = F.conv_backward(dout, cache, reuse_cols=True)
+            self.__dict__["_workspace"] = cache.cols
         self.weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
         if self.bias is not None:  # then it has a gradient
             self.bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
         return grad_input[0] if unbatched else grad_input
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The module's state without its im2col workspace (scratch memory, often tens of MB, refilled by
+        the next forward): copy.deepcopy and pickle leave it out."""
+        state = self.__dict__.copy()
+        state.pop("_workspace", None)
+        return state
 
     def extra_repr(self) -> str:
         dims = len(self.kernel_size)
@@ -150,15 +160,22 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d / Conv2d / Conv3d forward: pad, check sizes, one windowed GEMM."""
+    """Conv1d / Conv2d / Conv3d forward: pad, check sizes, one windowed GEMM.
+
+    The module keeps the im2col buffer its last backward used up (``_workspace``) and the next forward of
+    the same size fills it again instead of mapping a new one (tens of MB, page-faulted afresh at each call
+    above malloc's 32 MiB mmap threshold); a forward takes it, so a cache a backward still needs is never
+    written. copy.deepcopy and pickle leave it out."""
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         x, unbatched = self._batched(input)
         pairs = self._padding_pairs()
         self._check_sizes(x.shape[2:], pairs)
         bias = None if self.bias is None else self.bias.data
+        # the buffer the last backward used up (None after a forward): never one a pending backward still needs
+        workspace = self.__dict__.pop("_workspace", None)
         out, cache = F.conv_forward(x, self.weight.data, bias, self.stride, pairs, self.dilation, self.groups,
-                                    self.padding_mode)
+                                    self.padding_mode, workspace)
         self._save((cache, unbatched))
         return out[0] if unbatched else out
 
