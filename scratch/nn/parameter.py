@@ -109,7 +109,37 @@ def uninitialized_error(what: str) -> RuntimeError:
                         "attributes.")
 
 
-class UninitializedParameter(Parameter):
+class UninitializedTensorMixin:
+    """What an uninitialized parameter and an uninitialized buffer share, as torch's mixin of that name: no
+    data, so ``shape``, ``ndim`` and ``size`` raise torch's error; only the ``dtype`` is kept (``Module.to``
+    changes it) for the array it becomes."""
+
+    _dtype: np.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise uninitialized_error("shape")
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        raise uninitialized_error("ndim")
+
+    @property
+    def size(self) -> int:
+        raise uninitialized_error("size")
+
+    def _to_dtype(self, dtype: np.dtype) -> None:
+        self._dtype = np.dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
     r"""A parameter whose shape is not known yet: a lazy module's (``LazyLinear``, ``LazyConv2d``, ...) until
     its first forward (or a ``load_state_dict``) calls ``materialize``, which makes it a plain ``Parameter``,
     as torch's ``UninitializedParameter`` (``cls_to_become``).
@@ -120,7 +150,6 @@ class UninitializedParameter(Parameter):
     """
 
     cls_to_become = Parameter
-    _dtype: np.dtype
 
     def __init__(self, requires_grad: bool = True, dtype: Any = None) -> None:
         dtype = np.dtype(np.float32 if dtype is None else dtype)
@@ -148,22 +177,6 @@ class UninitializedParameter(Parameter):
                            "materialize(shape) first (a lazy module does at its first forward)")
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        raise uninitialized_error("shape")
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self._dtype
-
-    @property
-    def ndim(self) -> int:
-        raise uninitialized_error("ndim")
-
-    @property
-    def size(self) -> int:
-        raise uninitialized_error("size")
-
-    @property
     def grad(self) -> None:
         return None
 
@@ -184,14 +197,9 @@ class UninitializedParameter(Parameter):
     def accumulate_grad(self, grad: np.ndarray, *, fresh: bool = False) -> None:
         raise uninitialized_error("gradient")
 
-    def _to_dtype(self, dtype: np.dtype) -> None:
-        self._dtype = np.dtype(dtype)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
 
 
-class UninitializedBuffer:
+class UninitializedBuffer(UninitializedTensorMixin):
     r"""A buffer whose shape is not known yet: a lazy normalization's ``running_mean`` / ``running_var``
     (``LazyBatchNorm1d``, ...) until its first forward (or a ``load_state_dict``), as torch's
     ``UninitializedBuffer``. It holds no data: reading ``data``, ``shape``, ``ndim`` or ``size`` (or the array
@@ -219,32 +227,11 @@ class UninitializedBuffer:
     def data(self) -> np.ndarray:
         raise uninitialized_error("data")
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        raise uninitialized_error("shape")
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self._dtype
-
-    @property
-    def ndim(self) -> int:
-        raise uninitialized_error("ndim")
-
-    @property
-    def size(self) -> int:
-        raise uninitialized_error("size")
-
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         raise ValueError("Attempted to use an uninitialized buffer. This error happens when you are using a "
                          "`LazyModule` or explicitly manipulating `scratch.nn.UninitializedBuffer` objects. When "
                          "using LazyModules call `forward` with a dummy batch to initialize the buffers first")
 
-    def _to_dtype(self, dtype: np.dtype) -> None:
-        self._dtype = np.dtype(dtype)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
 
 
 def uninitialized_like(value: UninitializedParameter | UninitializedBuffer) -> UninitializedParameter | \
