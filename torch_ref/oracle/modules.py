@@ -42,7 +42,7 @@ from ..convert import NUMPY_DTYPES, to_torch
 from ..report import Comparison, ParityResult, compare_arrays
 from ..tolerance import MIN_GRAD_NORM, rtol
 from .arguments import forward_slots, scratch_kwargs, to_scratch_value, torch_copy
-from .gradient_scale import gradient_scale
+from .gradient_scale import Pass, gradient_scale
 from .module_cases import SEED, ModuleCase, case_class
 from .skips import TorchSkipError
 
@@ -222,13 +222,13 @@ def _backward(run: _Run, result: ParityResult, tol: float, rng: np.random.Genera
     if scratch_grads is None:
         return
     torch.autograd.backward([t for t, _ in pairs], [g for _, g in pairs])
-    scale = gradient_scale(run.case.name, run.torch_out, grads)
+    scales = gradient_scale(run.case.name, Pass(run.torch_module, run.slots, run.torch_out, grads))
     ours = [g for _, g in named_leaves(scratch_grads) if g is not None]
     if len(ours) != len(run.leaves):
         _failed(result, "grad_input", f"scratch's backward returned {len(ours)} gradients for the "
                 f"{len(run.leaves)} float inputs {list(run.leaves)}", tol)
     for (path, leaf), grad in zip(run.leaves.items(), ours):
-        _add_gradient(result, f"grad_{path}", grad, leaf.grad, tol, scale)
+        _add_gradient(result, f"grad_{path}", grad, leaf.grad, tol, scales.get(path, 0.0))
     scratch_params = dict(run.scratch_module.named_parameters())
     for name, param in run.torch_module.named_parameters():
         theirs = param.grad if param.grad is not None else torch.zeros_like(param)
