@@ -145,8 +145,7 @@ def batch_norm_forward(input: np.ndarray, running_mean: np.ndarray | None, runni
 def batch_norm_unchecked(input: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                          weight: np.ndarray | None, bias: np.ndarray | None, training: bool, momentum: float,
                          eps: float) -> tuple[np.ndarray, BatchNormCache]:
-    """``batch_norm_forward`` without its checks (batch size, eps, dtypes): aten's kernel, which
-    ``instance_norm_forward`` reaches with checks of its own, as torch's ``instance_norm`` does."""
+    """``batch_norm_forward`` without its checks (batch size, eps, dtypes): aten's kernel."""
     dtype, shape = input.dtype, _channel_shape(input)
     axes = (0, *range(2, input.ndim))
     if training and input.size == 0:  # as torch: an empty batch gives an empty output, the running stats unchanged

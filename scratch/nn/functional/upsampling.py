@@ -25,10 +25,18 @@ dtype (float32 arithmetic for float32, as torch's ``opmath``):
   (W_2(t + 1), W_1(t), W_1(1 - t), W_2(2 - t)).
 
 Gradient: the transpose of each axis map, applied first axis first: dL/dx[i] = sum_{o, k: i_k(o) = i}
-w_k(o) dL/dy[o]. Every tap index i_k(o) is non-decreasing in o, so the outputs reading one input
-position form one contiguous run, and each tap's scatter is a segmented sum over those runs
-(``np.add.reduceat``), no ``np.add.at``. The loop runs over the 1-3 spatial axes and the 1, 2 or 4
-taps only.
+w_k(o) dL/dy[o].
+
+Speed: each axis map of the interpolating modes is linear, a small dense (L_out, L_in) matrix A built
+from those taps and weights, so for a finite float32/float64 input (each size at most ``MATRIX_MAX``)
+the forward is a product per axis, Y = A_H X A_W^T for bilinear (GEMMs: the last axis as one, the
+others batched), and the backward the transposed products, dX = A_H^T dY A_W. Each output then sums
+the same weighted taps plus exact zeros, in another order than torch's (a few ulps). Otherwise
+(nearest modes, float16, a non-finite value, whose 0 * inf would spread nan along a whole row) the taps
+are gathered and the gradient is each tap's transpose: every tap index i_k(o) is non-decreasing in o,
+so the outputs reading one input position form one contiguous run, and each tap's scatter is a
+segmented sum over those runs (``np.add.reduceat``), no ``np.add.at``. The loop runs over the 1-3
+spatial axes and the 1, 2 or 4 taps only.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class InterpolateCache(NamedTuple):
 
     taps: list[Taps]
     input_shape: tuple[int, ...]
+    matrices: list[np.ndarray] | None  #: each axis's dense (L_out, L_in) map when the forward used them
 
 
 def _opmath(dtype: np.dtype) -> np.dtype:
@@ -216,6 +225,37 @@ def _scatter(g: np.ndarray, axis: int, taps: Taps) -> np.ndarray:
     return dx
 
 
+#: the matrix path's limit on an axis's input and output sizes: beyond it a dense (out, in) matrix costs more
+#: than the taps' gathers
+MATRIX_MAX = 512
+
+
+def _matrix(taps: Taps, dtype: np.dtype) -> np.ndarray:
+    """The axis map as a dense (L_out, L_in) matrix: A[o, i_k(o)] += w_k(o) (a repeated bicubic border tap adds)."""
+    out_size = taps.index.shape[1]
+    matrix = np.zeros((out_size, taps.in_size), dtype=dtype)
+    rows = np.broadcast_to(np.arange(out_size), taps.index.shape)
+    np.add.at(matrix, (rows.ravel(), taps.index.ravel()), cast("np.ndarray", taps.weight).ravel())  # (out, in) only
+    return matrix
+
+
+def _use_matrices(x: np.ndarray, taps: list[Taps]) -> bool:
+    """Whether the GEMM path applies: weighted taps, float32/float64, moderate sizes, and finite values (a dense
+    product would spread 0 * inf = nan to every output of the row, where torch's taps keep it local)."""
+    return (x.dtype in (np.float32, np.float64) and all(t.weight is not None for t in taps)
+            and all(max(t.in_size, t.index.shape[1]) <= MATRIX_MAX for t in taps) and bool(np.isfinite(x).all()))
+
+
+def _apply_matrix(x: np.ndarray, axis: int, matrix: np.ndarray) -> np.ndarray:
+    """y = A x along ``axis`` (A of shape (M, L)): one GEMM for the last axis, a batched one otherwise."""
+    lead, size, trail = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    if axis == x.ndim - 1:
+        out = x.reshape(lead, size) @ matrix.T
+    else:
+        out = np.matmul(np.ascontiguousarray(matrix), x.reshape(lead, size, trail))
+    return cast("np.ndarray", out.reshape(*x.shape[:axis], matrix.shape[0], *x.shape[axis + 1:]))
+
+
 def interpolate_forward(input: np.ndarray, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                         align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                         antialias: bool = False, owner: str = "interpolate") -> tuple[np.ndarray, InterpolateCache]:
@@ -235,16 +275,25 @@ def interpolate_forward(input: np.ndarray, size: Any = None, scale_factor: Any =
     dtype = input.dtype
     taps = [_axis_taps(mode, n, m, s, bool(align_corners), dtype) for n, m, s in zip(input.shape[2:], sizes, scales)]
     out = input
+    if _use_matrices(input, taps):
+        matrices = [_matrix(t, dtype) for t in taps]
+        for axis in range(2, input.ndim):  # the first axes first: their batched products then run on less data
+            out = _apply_matrix(out, axis, matrices[axis - 2])
+        return out, InterpolateCache(taps, input.shape, matrices)
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan in torch's kernel too
         for axis in range(input.ndim - 1, 1, -1):  # the last axis first: torch's innermost sum
             out = _apply(out, axis, taps[axis - 2])
-    return out.astype(dtype, copy=False), InterpolateCache(taps, input.shape)
+    return out.astype(dtype, copy=False), InterpolateCache(taps, input.shape, None)
 
 
 def interpolate_backward(dout: np.ndarray, cache: InterpolateCache) -> np.ndarray:
     r"""dL/dx: the transpose of each axis map, dL/dx[i] = sum_{o, k: i_k(o) = i} w_k(o) dL/dy[o], applied
     axis by axis (the first spatial axis first). Shape: dout (N, C, *spatial_out) -> (N, C, *spatial_in)."""
     grad = dout
+    if cache.matrices is not None and dout.dtype == cache.matrices[0].dtype and bool(np.isfinite(dout).all()):
+        for axis in range(dout.ndim - 1, 1, -1):  # dL/dx = A^T dL/dy along each axis, the last (one GEMM) first
+            grad = _apply_matrix(grad, axis, cache.matrices[axis - 2].T)
+        return grad
     with np.errstate(invalid="ignore", over="ignore"):
         for axis in range(2, dout.ndim):
             grad = _scatter(grad, axis, cache.taps[axis - 2])
