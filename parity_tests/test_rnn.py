@@ -67,10 +67,18 @@ class Flat(nn.Module):
         super().__init__()
         self.rnn = rnn
 
+    def _wrap(self, x):
+        """The layer's input made of the flat input's first part (a subclass packs it)."""
+        return x
+
+    def _unwrap(self, y):
+        """The array inside the layer's output or input gradient."""
+        return y
+
     def forward(self, x, *states):
         hx = None if not states else (tuple(states) if isinstance(self.rnn, nn.LSTM) else states[0])
-        out, state_n = self.rnn(x, hx)
-        parts = [out, *(state_n if isinstance(state_n, tuple) else (state_n,))]
+        out, state_n = self.rnn(self._wrap(x), hx)
+        parts = [self._unwrap(out), *(state_n if isinstance(state_n, tuple) else (state_n,))]
         self._save(([p.shape for p in parts], len(states)))
         return np.concatenate([p.ravel() for p in parts])
 
@@ -79,10 +87,11 @@ class Flat(nn.Module):
         bounds = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
         grads = [g.reshape(s) for g, s in zip(np.split(grad_output, bounds), shapes)]
         grad_state = tuple(grads[1:]) if isinstance(self.rnn, nn.LSTM) else grads[1]
-        result = self.rnn.backward(grads[0], grad_state)
+        result = self.rnn.backward(self._wrap(grads[0]), grad_state)
         if n_states == 0:
-            return result
-        return (result[0], *result[1]) if isinstance(self.rnn, nn.LSTM) else result
+            return self._unwrap(result)
+        dx, dhx = result
+        return (self._unwrap(dx), *dhx) if isinstance(self.rnn, nn.LSTM) else (self._unwrap(dx), dhx)
 
 
 GRADCHECK_CASES = {"h_0": {"state": True}, "2layers,bidirectional,h_0": {"num_layers": 2, "bidirectional": True,

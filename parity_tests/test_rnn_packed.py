@@ -15,6 +15,8 @@ from torch_ref.catalog import rnn as rnn_catalog
 from torch_ref.testing import MIN_NORM, UPSTREAM_SEED, assert_close, assert_gradcheck, assert_module_parity, build
 from torch_ref.tolerance import rtol
 
+from .test_rnn import Flat
+
 RNG_SEED = 0
 TOL = rtol(np.float64, 5 * rnn_catalog.H)  # a batched and an unbatched run: the same sums, other BLAS blocking
 LAYOUTS = [([5, 3, 3, 1], True), ([2, 5, 1, 5], False), ([4, 4, 4], True), ([1, 3, 2], False)]
@@ -217,31 +219,19 @@ def test_pad_sequence_pair_scatters_and_gathers():
             np.testing.assert_array_equal(grad, seq)
 
 
-class FlatPacked(nn.Module):
+class FlatPacked(Flat):
     """An RNN on a fixed packing, its float inputs (data, h_0[, c_0]) and outputs (output data, h_n[, c_n]) flat,
     so ``scratch.gradcheck`` (one output array) checks the packed backward, dL/dhx and every parameter."""
 
     def __init__(self, rnn, packed):
-        super().__init__()
-        self.rnn, self.packed = rnn, packed
+        super().__init__(rnn)
+        self.packed = packed
 
-    def forward(self, data, *states):
-        hx = None if not states else (tuple(states) if isinstance(self.rnn, nn.LSTM) else states[0])
-        out, state_n = self.rnn(R.PackedSequence(data, *self.packed[1:]), hx)
-        parts = [out.data, *(state_n if isinstance(state_n, tuple) else (state_n,))]
-        self._save(([p.shape for p in parts], len(states)))
-        return np.concatenate([p.ravel() for p in parts])
+    def _wrap(self, data):
+        return R.PackedSequence(data, *self.packed[1:])
 
-    def backward(self, grad_output):
-        shapes, n_states = self._saved(grad_output)
-        bounds = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
-        grads = [g.reshape(s) for g, s in zip(np.split(grad_output, bounds), shapes)]
-        grad_state = tuple(grads[1:]) if isinstance(self.rnn, nn.LSTM) else grads[1]
-        result = self.rnn.backward(R.PackedSequence(grads[0], *self.packed[1:]), grad_state)
-        if n_states == 0:
-            return result.data
-        dx, dhx = result
-        return (dx.data, *dhx) if isinstance(self.rnn, nn.LSTM) else (dx.data, dhx)
+    def _unwrap(self, sequence):
+        return sequence.data
 
 
 GRADCHECK = ["GRU[packed,num_layers=2,bidirectional,h_0]", "RNN(tanh)[packed,bidirectional,h_0]",
