@@ -108,9 +108,14 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
         drain()
     finally:
         for future in futures:
-            future.exception()  # wait for every thread before raising, so none still writes afterwards
+            # a worker not yet started (no core free: the machine is loaded) is called off, not waited for:
+            # the pieces are all taken, so it would find none; a started one is waited for before raising,
+            # so none still writes afterwards
+            if not future.cancel():
+                future.exception()
     for future in futures:
-        future.result()
+        if not future.cancelled():
+            future.result()
 
 
 def parallel_rows(work: Callable[[int, int], None], rows: int, per_row: int) -> None:
