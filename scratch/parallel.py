@@ -108,6 +108,22 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
         drain()
     finally:
         for future in futures:
-            future.exception()  # wait for every thread before raising, so none still writes afterwards
+            # a worker not yet started (no core free: the machine is loaded) is called off, not waited for:
+            # the pieces are all taken, so it would find none; a started one is waited for before raising,
+            # so none still writes afterwards
+            if not future.cancel():
+                future.exception()
     for future in futures:
-        future.result()
+        if not future.cancelled():
+            future.result()
+
+
+def parallel_rows(work: Callable[[int, int], None], rows: int, per_row: int) -> None:
+    """``work(a, b)`` over contiguous ranges [a, b) of ``rows`` rows (samples: an array's first axis), two
+    ranges per thread, with ``parallel_for``'s rule for the threshold: the rows hold ``per_row`` values each,
+    and fewer than ``PARALLEL_MIN`` values in all run as one ``work(0, rows)`` in the calling thread. For
+    memory-bound copies and row-wise passes whose arithmetic on a row does not depend on the other rows,
+    so the result is the same bit for bit whatever the split."""
+    per_row = max(per_row, 1)
+    grain = -(-rows // (2 * _threads)) * per_row
+    parallel_for(lambda start, stop: work(start // per_row, stop // per_row), rows * per_row, max(grain, 1))

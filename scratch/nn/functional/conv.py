@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ...parallel import parallel_rows
 from .padding import pad_array, unpad_array
 
 __all__ = ["conv_backward", "conv_forward", "conv_transpose_backward", "conv_transpose_forward"]
@@ -66,7 +67,12 @@ def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: 
                  *(slice(None, None, dil) for dil in dilation))]  # (N, C, *P, *K)
     out_size = view.shape[2:2 + d]
     cols = _fits(buffer, (n, c, *kernel, *out_size), xp.dtype)
-    np.copyto(cols, view.transpose(0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d)))
+    windows = view.transpose(0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
+
+    def fill(start: int, stop: int) -> None:
+        np.copyto(cols[start:stop], windows[start:stop])
+
+    parallel_rows(fill, n, cols[:1].size)  # the big copy, a range of samples per thread
     return cols.reshape(n, groups, c // groups * math.prod(kernel), math.prod(out_size)), out_size
 
 
@@ -139,11 +145,15 @@ def _correlate_transposed(dout: np.ndarray, weight: np.ndarray, stride: Ints, di
     _gemm(rows.reshape(groups, 1, positions, og), w_taps, dcols)  # (G, K, N * P, Cg)
     dcols = dcols.reshape(groups, taps, n, *out_size, c_group)
     dxl = np.zeros((n, *size, groups, c_group), dtype=dcols.dtype)
-    # a loop over the prod(K) kernel offsets (9 for 3x3), each adding a whole (N, *P, C) slice
-    for i, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
-        target = tuple(slice(o * dil, o * dil + (p - 1) * s + 1, s)
-                       for o, dil, p, s in zip(offset, dilation, out_size, stride))
-        dxl[(slice(None), *target)] += np.moveaxis(dcols[:, i], 0, -2)
+    targets = [tuple(slice(o * dil, o * dil + (p - 1) * s + 1, s)
+                     for o, dil, p, s in zip(offset, dilation, out_size, stride))
+               for offset in itertools.product(*(range(k) for k in kernel))]
+
+    def fold(start: int, stop: int) -> None:  # samples [start, stop): each offset's adds, in the offsets' order
+        for i, target in enumerate(targets):  # a loop over the prod(K) kernel offsets (9 for 3x3)
+            dxl[(slice(start, stop), *target)] += np.moveaxis(dcols[:, i, start:stop], 0, -2)
+
+    parallel_rows(fold, n, dcols[:, :, :1].size)  # a range of samples per thread
     dxp = np.moveaxis(dxl.reshape(n, *size, groups * c_group), -1, 1)
     return np.ascontiguousarray(unpad_array(dxp, crop, "zeros"))
 

@@ -12,6 +12,7 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
+from ....parallel import parallel_rows
 from ..activation import sigmoid_forward
 from ._classes import class_labels, class_setup, classes_back, classes_last
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
@@ -53,13 +54,16 @@ def _softmax_parts(x2d: np.ndarray,
     overwrites x - m in place: one (N, C) array in all (a second one, freed with the first, made the allocator
     hand its memory back to the system and fault it in again on every call). The dense case keeps x - m for
     log p and allocates e beside it."""
-    shifted = np.subtract(x2d, x2d.max(axis=1, keepdims=True, initial=-np.inf))  # initial: 0-size input
-    if labels is not None:
-        picked = shifted[np.arange(labels.size), labels]
-        exp_shifted = np.exp(shifted, out=shifted)
+    if labels is not None and x2d.flags.c_contiguous:
+        exp_shifted, sum_exp, picked = _exp_shifted_rows(x2d, labels)
     else:
-        exp_shifted = np.exp(shifted)
-    sum_exp = exp_shifted.sum(axis=1, keepdims=True)
+        shifted = np.subtract(x2d, x2d.max(axis=1, keepdims=True, initial=-np.inf))  # initial: 0-size input
+        if labels is not None:
+            picked = shifted[np.arange(labels.size), labels]
+            exp_shifted = np.exp(shifted, out=shifted)
+        else:
+            exp_shifted = np.exp(shifted)
+        sum_exp = exp_shifted.sum(axis=1, keepdims=True)
     if x2d.shape[1]:  # s >= 1 (its max term is e^0) or nan: log never warns; np.errstate costs as much as it
         log_sum = np.log(sum_exp)
     else:
@@ -69,6 +73,27 @@ def _softmax_parts(x2d: np.ndarray,
         return exp_shifted, sum_exp, log_sum, picked - log_sum[:, 0]
     shifted -= log_sum  # in place: log p over the dense shifted array we own
     return exp_shifted, sum_exp, log_sum, shifted
+
+
+def _exp_shifted_rows(x2d: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_softmax_parts``' e = exp(x - m) (x - m first, in the same array), its row sums s and the picked
+    x - m, for a C-contiguous x (N, C), by ranges of rows shared out among the intra-op threads
+    (``parallel.parallel_rows``; serially for a small x): each row's max, differences, exponentials and
+    pairwise sum are computed as on the whole array, so the bits are the same whatever the split."""
+    n, classes = x2d.shape
+    exp_shifted = np.empty_like(x2d)
+    sum_exp = np.empty((n, 1), dtype=x2d.dtype)
+    picked = np.empty(n, dtype=x2d.dtype)
+
+    def rows(start: int, stop: int) -> None:
+        x, e = x2d[start:stop], exp_shifted[start:stop]
+        np.subtract(x, x.max(axis=1, keepdims=True, initial=-np.inf), out=e)  # initial: 0-size input
+        picked[start:stop] = e[np.arange(stop - start), labels[start:stop]]
+        np.exp(e, out=e)
+        np.sum(e, axis=1, keepdims=True, out=sum_exp[start:stop])
+
+    parallel_rows(rows, n, classes)
+    return exp_shifted, sum_exp, picked
 
 
 def _class_index_losses(x2d: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
@@ -179,10 +204,10 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
     if coef is None:  # one-hot a: sum_k a_nk = w_{y_n}, and a_nc is w_{y_n} at c = y_n only
         assert labels is not None and picked_weight is not None  # class-index targets always have them
         if cache.unweighted:  # w_{y_n} = 1 on the rows kept (the others are zeroed below): fewer small calls
-            np.multiply(exp_shifted, scale / cache.sum_exp, out=dlogits)
+            _scale_rows(exp_shifted, scale / cache.sum_exp, dlogits)
             dlogits[np.arange(labels.size), labels] -= scale[:, 0] if cache.reduction == "none" else scale
         else:
-            np.multiply(exp_shifted, picked_weight[:, None] * scale / cache.sum_exp, out=dlogits)
+            _scale_rows(exp_shifted, picked_weight[:, None] * scale / cache.sum_exp, dlogits)
             dlogits[np.arange(labels.size), labels] -= (picked_weight[:, None] * scale)[:, 0]
     else:
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
@@ -191,6 +216,19 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
     if cache.valid is not None and not cache.valid.all():
         dlogits = np.where(cache.valid[:, None], dlogits, 0)
     return classes_back(dlogits, cache.input_shape)
+
+
+def _scale_rows(e: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
+    """out = e * factor (factor (N, 1)), by ranges of rows on the intra-op threads (``parallel.parallel_rows``)
+    when e (N, C) is large: elementwise, so the same bits whatever the split."""
+    if not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):
+        np.multiply(e, factor, out=out)
+        return
+
+    def rows(start: int, stop: int) -> None:
+        np.multiply(e[start:stop], factor[start:stop], out=out[start:stop])
+
+    parallel_rows(rows, e.shape[0], e.shape[1])
 
 
 # ------------------------------------------------------------------------- NLL
