@@ -304,37 +304,38 @@ _NORM_ARGS = """Args: eps=1e-5, momentum=0.1, affine=True, track_running_stats=T
 _INSTANCE = ", but with affine=True and track_running_stats=True by default (torch's quirk: its docstring says False)"
 
 
+def _norm_doc(eager: str, differences: str = "") -> str:
+    """The docstring of the lazy twin of normalization class ``eager``."""
+    article = "An" if eager[0] in "AEIOU" else "A"
+    return (f"{article} ``{eager}`` whose ``num_features`` is inferred from the first input, as "
+            f"torch.nn.Lazy{eager}.\n\n" + _NORM_ARGS.format(eager, differences))
+
+
 class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
-    __doc__ = "A ``BatchNorm1d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyBatchNorm1d.\n\n" + _NORM_ARGS.format("BatchNorm1d", "")
+    __doc__ = _norm_doc("BatchNorm1d")
     cls_to_become = BatchNorm1d
 
 
 class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
-    __doc__ = "A ``BatchNorm2d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyBatchNorm2d.\n\n" + _NORM_ARGS.format("BatchNorm2d", "")
+    __doc__ = _norm_doc("BatchNorm2d")
     cls_to_become = BatchNorm2d
 
 
 class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
-    __doc__ = "A ``BatchNorm3d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyBatchNorm3d.\n\n" + _NORM_ARGS.format("BatchNorm3d", "")
+    __doc__ = _norm_doc("BatchNorm3d")
     cls_to_become = BatchNorm3d
 
 
 class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
-    __doc__ = "An ``InstanceNorm1d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyInstanceNorm1d.\n\n" + _NORM_ARGS.format("InstanceNorm1d", _INSTANCE)
+    __doc__ = _norm_doc("InstanceNorm1d", _INSTANCE)
     cls_to_become = InstanceNorm1d
 
 
 class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
-    __doc__ = "An ``InstanceNorm2d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyInstanceNorm2d.\n\n" + _NORM_ARGS.format("InstanceNorm2d", _INSTANCE)
+    __doc__ = _norm_doc("InstanceNorm2d", _INSTANCE)
     cls_to_become = InstanceNorm2d
 
 
 class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
-    __doc__ = "An ``InstanceNorm3d`` whose ``num_features`` is inferred from the first input, as " \
-        "torch.nn.LazyInstanceNorm3d.\n\n" + _NORM_ARGS.format("InstanceNorm3d", _INSTANCE)
+    __doc__ = _norm_doc("InstanceNorm3d", _INSTANCE)
     cls_to_become = InstanceNorm3d
