@@ -90,7 +90,7 @@ DELIBERATE: list[Deliberate] = [
                "broadcast them", lambda case: np.shape(case.inputs[0]) != np.shape(case.inputs[1])),
     *(Deliberate(name, "stricter", "the channel count is checked against num_features (num_channels) even when "
                  "there is no weight or running statistic for torch to trip over", _other_channels)
-      for name in ("BatchNorm1d", "BatchNorm2d", "GroupNorm")),
+      for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm")),
     *(Deliberate(name, "stricter", "padding >= 0, dilation >= 1 and output_padding < stride or dilation are checked "
                  "always; torch skips some checks for an empty batch or a padding_mode, and computes a crop there",
                  lambda case: np.size(case.inputs[0]) == 0 or _negative_or_zero(case))

@@ -208,8 +208,13 @@ EXTREME = np.array([[np.inf, -np.inf, 1.0], [np.nan, 1e30, 2.0]])
 def _extreme_example(name: str) -> Case:
     layers = {"Linear": {"in_features": 3, "out_features": 2}, "Sequential": {"in_features": 3, "hidden": 2},
               "BatchNorm1d": {"num_features": 3}, **{rnn: {"input_size": 3, "hidden_size": 2} for rnn in RNNS + CELLS}}
-    if name == "BatchNorm2d":
-        return Case(name, {"num_features": 3}, (EXTREME.T.reshape(1, 3, 2, 1).copy(),), np.float64)
+    if "BatchNorm" in name:  # BatchNorm1d-3d and the lazy ones: 3 channels, the extremes along the batch
+        dims = int(name[-2])
+        x = EXTREME if dims == 1 else EXTREME.T.reshape(1, 3, 2, *(1,) * (dims - 1)).copy()
+        return Case(name, {} if name.startswith("Lazy") else {"num_features": 3}, (x,), np.float64)
+    if name.startswith("InstanceNorm"):  # one channel of two values, unbatched
+        x = np.array([np.inf, -0.132], np.float32).reshape(1, *(1,) * (int(name[-2]) - 1), 2)
+        return Case(name, {"num_features": 1}, (x,), np.float32, train=False)
     if name == "KLDivLoss":
         return Case(name, {"log_target": True}, (np.array([0.1]), np.array([1e30])))
     if name == "LayerNorm":
@@ -276,7 +281,9 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                                                "KLDivLoss", "LayerNorm", "CosineEmbeddingLoss", "HuberLoss",
                                                "MSELoss", "SmoothL1Loss", "BCEWithLogitsLoss", "L1Loss", "GroupNorm",
                                                "LeakyReLU", "ELU", "NLLLoss", "PReLU",
-                                               "Sequential", "BatchNorm1d", "BatchNorm2d", *RNNS, *CELLS),
+                                               "Sequential", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+                                               "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+                                               "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", *RNNS, *CELLS),
                  ("warning",), _extreme, _extreme_example),
     KnownFinding("a 0-size input: a crash, an unnamed error or a warning where torch gives an empty result or nan",
                  ("KLDivLoss",),
@@ -299,6 +306,11 @@ KNOWN_FINDINGS: list[KnownFinding] = [
                  lambda case: any(x.dtype == np.float16 for x in _float_expected(case)),
                  lambda name: Case(name, {}, (np.full((2, 2), 300.0, np.float16), np.zeros((2, 2), np.float16),
                                               np.zeros((2, 2), np.float16)))),
+    KnownFinding("AdaptiveAvgPool3d in float16: torch's CPU kernel sums each window in float16, so a window "
+                 "summing past 65504 gives inf where scratch, accumulating in float32 (as torch's 1d and 2d "
+                 "kernels do), gives the mean", ("AdaptiveAvgPool3d",), ("mismatch",),
+                 lambda case: any(x.dtype == np.float16 for x in _float_expected(case)),
+                 lambda name: Case(name, {"output_size": 2}, (np.full((1, 1, 3, 3, 3), 3e4, np.float16),))),
     KnownFinding("Softplus(beta=0) divides by zero with a RuntimeWarning; torch gives inf or nan silently",
                  ("Softplus",), ("warning",), lambda case: case.options["beta"] == 0,
                  lambda name: Case(name, {"beta": 0.0}, (np.array([0.5, -1.0]),))),
@@ -344,6 +356,19 @@ FIXED_FINDINGS: list[tuple[str, tuple[str, ...], Callable[[str], Case]]] = [
      lambda name: Case(name, {"output_size": 0}, (np.ones((1, 2) + (3,) * int(name[-2])),))),
     ("class-probability targets with ignore_index >= 0 are refused, as torch does", ("CrossEntropyLoss",),
      lambda name: Case(name, {"ignore_index": 0}, (np.ones((2, 3)), np.full((2, 3), 0.3)))),
+    ("adaptive average pooling to all ones is a mean, as torch's: empty dims give NaN (or an empty output)",
+     ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"),
+     lambda name: Case(name, {"output_size": 1}, (np.ones((2,) + (0,) * int(name[-2]), np.float16),))),
+    ("InstanceNorm refuses running statistics of the wrong size even for an empty batch, as torch's update does",
+     ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),  # (C = 1 would broadcast: accepted, as in torch)
+     lambda name: Case(name, {"num_features": 3, "track_running_stats": True},
+                       (np.ones((0, 2) + (2,) * int(name[-2]), np.float32),), np.float32)),
+    ("momentum 0 and a batch variance beyond float32: the running variance is NaN (0 inf), as torch's",
+     ("BatchNorm1d", "InstanceNorm1d"),
+     lambda name: Case(name, {"num_features": 1, "momentum": 0.0, **({"track_running_stats": True}
+                                                                     if name == "InstanceNorm1d" else {})},
+                       (np.array([[1e30], [-0.132]], np.float32).reshape((2, 1) if name[0] == "B" else (1, 2)),),
+                       np.float32)),
 ]
 
 

@@ -46,10 +46,17 @@ def _verify_spatial_size(size: Sequence[int], owner: str) -> None:
         raise ValueError(f"{owner}: Expected more than 1 spatial element when training, got input size {list(size)}")
 
 
-def _check_args(input: np.ndarray, channels: int, others: dict[str, np.ndarray | None], owner: str) -> None:
+def _check_args(input: np.ndarray, channels: int, others: dict[str, np.ndarray | None], owner: str,
+                updating: bool) -> None:
     """aten's checks: each given per-channel array has C entries and the input's dtype (torch's RuntimeError
-    for the size, naming the repeated size N*C it sees, is a ValueError here, as scratch's shape errors)."""
+    for the size, naming the repeated size N*C it sees, is a ValueError here, as scratch's shape errors).
+    ``updating``: the running statistics are updated from the input, which needs C entries (or C = 1, which
+    torch's update broadcasts) even for N = 0."""
     n_batch = input.shape[0]
+    running = others["running_mean"]
+    if updating and n_batch == 0 and running is not None and channels not in (running.size, 1):
+        raise ValueError(f"{owner}: running_mean has {running.size} elements, the input's {channels} channels "
+                         f"(input of shape {input.shape}) cannot update it")
     for name, array in others.items():
         if array is None:
             continue
@@ -136,7 +143,7 @@ def instance_norm_forward(input: np.ndarray, running_mean: np.ndarray | None = N
                            "is false")
     n_batch, channels = input.shape[:2]
     _check_args(input, channels, {"weight": weight, "bias": bias, "running_mean": running_mean,
-                                  "running_var": running_var}, owner)
+                                  "running_var": running_var}, owner, use_input_stats)
     planes = input.reshape(n_batch * channels, int(np.prod(input.shape[2:])))
     dtype, rows = input.dtype, planes.shape[0]
     weight_rep = None if weight is None else cast("np.ndarray", _repeat(weight, n_batch))[:, None]

@@ -106,8 +106,11 @@ def _channel_shape(input: np.ndarray) -> tuple[int, ...]:
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float) -> None:
     """running <- momentum * batch + (1 - momentum) * running, in place (computed in float64); a value
-    beyond the buffer's range becomes inf, as torch's does, silently as in torch."""
-    with np.errstate(over="ignore"):
+    beyond the buffer's range becomes inf, as torch's does, silently as in torch. torch holds the batch's
+    statistic in the buffer's dtype first: one beyond that range is inf there, so momentum 0 gives NaN (0 inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        held = batch.astype(running.dtype)
+        batch = np.where(np.isinf(held), held, batch)
         running[...] = momentum * batch + (1 - momentum) * running.astype(np.float64)
 
 

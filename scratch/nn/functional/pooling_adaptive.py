@@ -56,6 +56,8 @@ def adaptive_avg_pool_forward(x: np.ndarray, dims: int, output_size: Any,
     """
     sizes = adaptive_sizes(owner, output_size, x.shape[-dims:])
     mats = tuple(_adaptive_matrix(n, s, x.dtype) for n, s in zip(x.shape[-dims:], sizes))
+    if 0 in x.shape[-dims:]:  # an empty window (see the module's check): torch's mean of nothing, 0 / 0
+        return np.full(x.shape[:-dims] + sizes, np.nan, x.dtype), mats
     return _separable(mats, x), mats
 
 

@@ -15,13 +15,14 @@ __all__ = ["AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPoo
            "MaxPool3d"]
 
 
-def check_pool_input(owner: str, input: Any, dims: int) -> bool:
+def check_pool_input(owner: str, input: Any, dims: int, empty_ok: bool = False) -> bool:
     """Validate the shape of an unbatched (C, *spatial) or batched (N, C, *spatial) input (that it is a float
-    ndarray, ``_input_kind`` checked); True when batched."""
+    ndarray, ``_input_kind`` checked), empty channel and spatial dims refused unless ``empty_ok``; True when
+    batched."""
     if input.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{owner}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
                          f"got shape {input.shape}")
-    if 0 in input.shape[input.ndim - dims - 1:]:  # torch allows an empty batch only
+    if not empty_ok and 0 in input.shape[input.ndim - dims - 1:]:  # torch allows an empty batch only
         raise ValueError(f"{owner}: expected non-empty channel and spatial dims, got shape {input.shape}")
     return cast("bool", input.ndim == dims + 2)
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..functional.pooling_adaptive import adaptive_sizes
 from .module import Module
 from .pooling import check_pool_input
 
@@ -23,8 +24,12 @@ class _AdaptiveAvgPoolNd(Module):
         self.output_size = output_size
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        check_pool_input(type(self).__name__, input, self._dims)
-        out, cache = F.adaptive_avg_pool_forward(input, self._dims, self.output_size, owner=type(self).__name__)
+        owner, dims = type(self).__name__, self._dims
+        # torch's quirk: an output of all ones is computed as a mean over the spatial dims, which takes empty
+        # channel and spatial dims (the mean of nothing is NaN); other output sizes refuse them
+        mean = input.ndim > dims and adaptive_sizes(owner, self.output_size, input.shape[-dims:]) == (1,) * dims
+        check_pool_input(owner, input, dims, empty_ok=mean)
+        out, cache = F.adaptive_avg_pool_forward(input, dims, self.output_size, owner=owner)
         self._save(cache)
         return out
 
