@@ -36,14 +36,20 @@ Pairs = tuple[tuple[int, int], ...]
 
 def _padded(x: np.ndarray, padding: Pairs = (), mode: str = "zeros") -> np.ndarray:
     """x (N, C, *S) padded by ``padding`` in ``mode`` (x itself without padding; a negative width crops):
-    zeros and one copy of x into the interior, whose runs along the last axis are contiguous."""
+    zeros and one copy of x into the interior, whose runs along the last axis are contiguous, by a range
+    of samples per thread (the zeros come from the system's fresh pages: the copy page-faults them in)."""
     if not any(lo or hi for lo, hi in padding):
         return x
     if mode != "zeros" or any(lo < 0 or hi < 0 for lo, hi in padding):
         return pad_array(x, padding, mode)
     n, c, *size = x.shape
     xp = np.zeros((n, c, *(s + lo + hi for s, (lo, hi) in zip(size, padding))), dtype=x.dtype)
-    xp[(slice(None), slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))] = x
+    interior = (slice(None), slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))
+
+    def copy(start: int, stop: int) -> None:
+        xp[start:stop][interior] = x[start:stop]
+
+    parallel_rows(copy, n, xp[:1].size)
     return xp
 
 
@@ -174,6 +180,17 @@ def _full_correlation(dout: np.ndarray, weight: np.ndarray, dilation: Ints, grou
     return dxp
 
 
+def _add_bias(out: np.ndarray, bias: np.ndarray) -> None:
+    """out[n, o, p] += b[o] in place, by a range of samples per thread (a pass over the output, ~0.8 ms
+    serially for 32 x 64 x 32 x 32 float32): elementwise, the same bits whatever the split."""
+    column = bias.reshape(-1, *(1,) * (out.ndim - 2))
+
+    def add(start: int, stop: int) -> None:
+        out[start:stop] += column
+
+    parallel_rows(add, out.shape[0], out[:1].size)
+
+
 class ConvCache(NamedTuple):
     """What ``conv_backward`` needs from ``conv_forward``: the im2col matrix, the weight and the options."""
 
@@ -207,7 +224,7 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, str
     xp = _padded(x, padding, padding_mode)  # (N, C_in, *S_padded)
     out, cols = _correlate(xp, weight, stride, dilation, groups, workspace)
     if bias is not None:
-        out += bias.reshape(-1, *(1,) * len(stride))
+        _add_bias(out, bias)
     padded_shape = xp.shape
     return out, ConvCache(cols, padded_shape, weight, bias is not None, stride, padding, dilation, groups, padding_mode)
 
@@ -270,7 +287,7 @@ def conv_transpose_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
     pairs = tuple((p, p) for p in padding)
     out = _correlate_transposed(x, weight, stride, dilation, groups, full, pairs)
     if bias is not None:
-        out += bias.reshape(-1, *(1,) * len(stride))
+        _add_bias(out, bias)
     return out, ConvTransposeCache(x, weight, bias is not None, stride, pairs, dilation, groups)
 
 
