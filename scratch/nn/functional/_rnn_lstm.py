@@ -9,12 +9,13 @@ state merge, a (N, 4H) copy of each step's gate gradient into the sequence's arr
 projection there is none of) is a large share of the step. Here every step writes into preallocated
 arrays with ``out=``:
 
-- forward, per step: the hidden projection into one (N, 4H) scratch array, the gates in place in the
-  step's rows of the input projection (which becomes the (S, 4H) gates array, i, f, i g, o), and g, c',
-  tanh c', h' into the step's rows of (S, H) arrays: 14 NumPy calls and no allocation;
+- forward, per step: the hidden projection into one (4H, N) scratch array (transposed, see below), the gates
+  in place in the step's rows of the input projection (which becomes the (S, 4H) gates array, i, f, i g, o),
+  and g, c', tanh c', h' into the step's rows of (S, H) arrays: 14 NumPy calls and no allocation (the
+  generic loop: 15 calls and 5 new arrays);
 - backward, per step: the gate gradients straight into the step's rows of the (S, 4H) array that the
   weight gradients take after the loop, dL/dh and dL/dc carried in two (N, H) arrays: 18 NumPy calls,
-  the hidden GEMM included, and no allocation (the generic loop made 21 calls and 9 arrays).
+  the hidden GEMM included, and no allocation (the generic loop: 21 calls and 7 new arrays).
 
 Each step's rows of every buffer are one contiguous block, so its GEMM reads and writes contiguous memory.
 The forward's hidden GEMM is taken transposed, :math:`(h W_{hh}^T)^T = W_{hh} h^T` into a (4H, N) array, and

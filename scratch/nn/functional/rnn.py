@@ -62,7 +62,8 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     a prefix of the batch (sorted by decreasing length), so step t runs the cell on the first b_t rows of the
     state only; the other rows keep their state. Forward (t = 0..T-1), each sequence's final state is the one
     after its own last step; reverse (t = T-1..0), each sequence starts from its own last element, with its
-    initial state. A padded batch is the case b_t = N for every t.
+    initial state. A padded batch is the case b_t = N for every t; there a plain LSTM (no projection) runs the
+    loop of ``functional._rnn_lstm`` over whole-sequence buffers (the same math and bits, fewer NumPy calls).
 
     Shape: x (S, H_in), S = sum(batch_sizes), state0 a tuple of (N, H), N = batch_sizes[0] -> output (S, H)
     and the final state, a tuple of (N, H); with an LSTM's projection (a fifth weight, (P, H)), h and the output
