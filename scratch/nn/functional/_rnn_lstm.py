@@ -20,9 +20,10 @@ arrays with ``out=``:
 Each step's rows of every buffer are one contiguous block, so its GEMM reads and writes contiguous memory.
 The forward's hidden GEMM is taken transposed, :math:`(h W_{hh}^T)^T = W_{hh} h^T` into a (4H, N) array, and
 added transposed: OpenBLAS (through NumPy's row-major call) runs this (4H, H) x (H, N) product about 1.4x
-faster than the (N, H) x (H, 4H) one at N = 32, with the same bits (each entry the same dot product in the
-same order; the parity tests and the bit-for-bit comparison of the sequence pass check it), which pays for
-the strided add (a few microseconds).
+faster than the (N, H) x (H, 4H) one at N = 32, with the same bits (each entry the same dot product, k in
+the same order: compared bit for bit with the untransposed product at the bench's and the tests' shapes, both
+dtypes), which pays for the strided add (a few microseconds). parity_tests/test_rnn_lstm_fast.py checks
+this loop against the cell pair bit for bit.
 
 Shape: gates (S, 4H) with S = T N, state (h_0, c_0) each (N, H), W_hh (4H, H), b_hh (4H,) or None.
 """
