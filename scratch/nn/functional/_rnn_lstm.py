@@ -10,11 +10,11 @@ projection there is none of) is a large share of the step. Here every step write
 arrays with ``out=``:
 
 - forward, per step: the hidden projection into one (4H, N) scratch array (transposed, see below), the gates
-  in place in the step's rows of the input projection (which becomes the (S, 4H) gates array, i, f, i g, o),
-  and g, c', tanh c', h' into the step's rows of (S, H) arrays: 14 NumPy calls and no allocation (the
+  in place in the step's rows of the input projection (which becomes the (S, 4H) gates array [i, f, 1, o]),
+  and g, c', tanh c', h' into the step's rows of (S, H) arrays: 15 NumPy calls and no allocation (the
   generic loop: 15 calls and 5 new arrays);
 - backward, per step: the gate gradients straight into the step's rows of the (S, 4H) array that the
-  weight gradients take after the loop, dL/dh and dL/dc carried in two (N, H) arrays: 18 NumPy calls,
+  weight gradients take after the loop, dL/dh and dL/dc carried in two (N, H) arrays: 17 NumPy calls,
   the hidden GEMM included, and no allocation (the generic loop: 21 calls and 7 new arrays).
 
 Each step's rows of every buffer are one contiguous block, so its GEMM reads and writes contiguous memory.
@@ -41,7 +41,7 @@ __all__: list[str] = []  # the fast path of functional.rnn, not an op of its own
 class LSTMSequenceCache(NamedTuple):
     """What ``lstm_sequence_backward`` needs, row blocks in the input's order (one block of N rows a step)."""
 
-    gates: np.ndarray  #: (S, 4H): i, f, i g, o of each step
+    gates: np.ndarray  #: (S, 4H): i, f, 1, o of each step (the g columns set to 1)
     g: np.ndarray  #: (S, H): tanh(a_g)
     c: np.ndarray  #: (S, H): the new cell state c' of each step
     tanh_c: np.ndarray  #: (S, H): tanh(c')
@@ -61,6 +61,7 @@ def lstm_sequence_forward(gates: np.ndarray, state0: tuple[np.ndarray, np.ndarra
     hidden = c_prev.shape[1]
     hs, h_prev, g, c, tanh_c = (np.empty((gates.shape[0], hidden), dtype=gates.dtype) for _ in range(5))
     hidden_proj = np.empty((4 * hidden, h.shape[0]), dtype=gates.dtype)  # transposed: see the module docstring
+    ig = np.empty_like(c_prev)
     b_col = None if b_hh is None else b_hh[:, None]
     cols = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
     with np.errstate(over="ignore", under="ignore"):  # the sigmoid's e^{-x} = inf or 0 give the limits
@@ -78,8 +79,8 @@ def lstm_sequence_forward(gates: np.ndarray, state0: tuple[np.ndarray, np.ndarra
             step += 1
             np.divide(1, step, out=step)
             np.multiply(step[:, cols[1]], c_prev, out=c_t)  # f c
-            ig = np.multiply(step[:, cols[0]], g_t, out=step[:, cols[2]])  # i g in the free g columns
-            c_t += ig
+            c_t += np.multiply(step[:, cols[0]], g_t, out=ig)  # + i g
+            step[:, cols[2]] = 1  # [i, f, 1, o]: backward multiplies its four gates' columns by it in one call
             np.tanh(c_t, out=tanh_t)
             np.multiply(step[:, cols[3]], tanh_t, out=h_t)
             h, c_prev = h_t, c_t
@@ -117,8 +118,7 @@ def lstm_sequence_backward(dout: np.ndarray, dstate_n: tuple[np.ndarray, ...], c
         np.multiply(dc, c_before, out=da[:, cols[1]])
         np.multiply(dc, step[:, cols[0]], out=da[:, cols[2]])
         np.multiply(dh, tanh_t, out=da[:, cols[3]])
-        da[:, :2 * hidden] *= step[:, :2 * hidden]  # times i and f
-        da[:, cols[3]] *= o
+        da *= step  # times [i, f, 1, o]: da_g unchanged (x 1 is exact)
         da *= one_minus
         np.matmul(da, w_hh, out=dh)  # dL/dh of the step before
         dc *= step[:, cols[1]]  # dL/dc of the step before: dc f
