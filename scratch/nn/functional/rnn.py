@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
+from ._rnn_lstm import LSTMSequenceCache, lstm_sequence_backward, lstm_sequence_forward
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .rnn_cell import CELLS, State, Weights
 from .rnn_packed import merge_active, packed_steps
@@ -51,6 +52,7 @@ class RecurrentLayerCache(NamedTuple):
     reverse: bool
     has_bias: bool
     w_hr: np.ndarray | None = None  #: an LSTM's projection, or None
+    lstm: LSTMSequenceCache | None = None  #: the fast path's cache (then ``caches`` is empty), or None
 
 
 def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode: str, batch_sizes: Sequence[int],
@@ -60,7 +62,8 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     a prefix of the batch (sorted by decreasing length), so step t runs the cell on the first b_t rows of the
     state only; the other rows keep their state. Forward (t = 0..T-1), each sequence's final state is the one
     after its own last step; reverse (t = T-1..0), each sequence starts from its own last element, with its
-    initial state. A padded batch is the case b_t = N for every t.
+    initial state. A padded batch is the case b_t = N for every t; there a plain LSTM (no projection) runs the
+    loop of ``functional._rnn_lstm`` over whole-sequence buffers (the same math and bits, fewer NumPy calls).
 
     Shape: x (S, H_in), S = sum(batch_sizes), state0 a tuple of (N, H), N = batch_sizes[0] -> output (S, H)
     and the final state, a tuple of (N, H); with an LSTM's projection (a fifth weight, (P, H)), h and the output
@@ -74,6 +77,8 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
     gi = x @ w_ih.T  # the input projections of every step in one matmul
     if b_ih is not None:
         gi += b_ih
+    if mode == "LSTM" and w_hr is None and min(batch_sizes) == max(batch_sizes):  # see functional._rnn_lstm
+        return _lstm_padded_forward(x, gi, state0, weights, batch_sizes, reverse)
     hs = np.empty((x.shape[0], w_hh.shape[1]), dtype=x.dtype)
     h_prev = np.empty_like(hs)
     state, caches = state0, []
@@ -86,6 +91,17 @@ def recurrent_layer_forward(x: np.ndarray, state0: State, weights: Weights, mode
         caches.append(cache)
     return (hs, state), RecurrentLayerCache(x, h_prev, caches, w_ih, mode, tuple(batch_sizes), reverse,
                                             b_ih is not None, w_hr)
+
+
+def _lstm_padded_forward(x: np.ndarray, gi: np.ndarray, state0: State, weights: Weights, batch_sizes: Sequence[int],
+                         reverse: bool) -> tuple[tuple[np.ndarray, State], RecurrentLayerCache]:
+    """``recurrent_layer_forward``'s fast path for a plain LSTM over a padded batch (``functional._rnn_lstm``)."""
+    w_ih, w_hh, b_ih, b_hh = weights[:4]
+    w_ih, w_hh = cast("np.ndarray", w_ih), cast("np.ndarray", w_hh)  # only biases may be None
+    hs, h_prev, final, lstm = lstm_sequence_forward(gi, cast("tuple[np.ndarray, np.ndarray]", state0), w_hh, b_hh,
+                                                    packed_steps(batch_sizes, reverse))
+    return (hs, final), RecurrentLayerCache(x, h_prev, [], w_ih, "LSTM", tuple(batch_sizes), reverse,
+                                            b_ih is not None, None, lstm)
 
 
 def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
@@ -103,15 +119,17 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     dgi = np.empty((x.shape[0], gates), dtype=x.dtype)
     shared = cache.mode != "GRU"  # RNN's and LSTM's cells return dg^h = dg^i: one array, one bias sum
     dgh = dgi if shared else np.empty_like(dgi)
-    dhs = np.empty_like(h_prev)  # dL/dh_t, each row's, for dL/dW_hr
-    ms = np.empty((x.shape[0], cache.w_hr.shape[1]), dtype=x.dtype) if cache.w_hr is not None else None
+    w_hr = cache.w_hr
+    dhs = np.empty_like(h_prev) if w_hr is not None else None  # dL/dh_t, each row's, for dL/dW_hr
+    ms = np.empty((x.shape[0], w_hr.shape[1]), dtype=x.dtype) if w_hr is not None else None
     dstate = dstate_n
+    if cache.lstm is not None:
+        dstate = lstm_sequence_backward(dout, dstate_n, cache.lstm, dgi)
     for (start, n), step in zip(reversed(packed_steps(cache.batch_sizes, cache.reverse)), reversed(caches)):
         rows = slice(start, start + n)
         dprefix = (dstate[0][:n] + dout[rows], *(d[:n] for d in dstate[1:]))
-        dhs[rows] = dprefix[0]
-        if ms is not None:
-            ms[rows] = step.o * step.tanh_c
+        if dhs is not None and ms is not None:
+            dhs[rows], ms[rows] = dprefix[0], step.o * step.tanh_c
         dgi[rows], dgh_rows, dprev = cell_backward(dprefix, step)
         if not shared:
             dgh[rows] = dgh_rows
@@ -121,7 +139,7 @@ def recurrent_layer_backward(dout: np.ndarray, dstate_n: State,
     db_ih = dgi.sum(axis=0) if cache.has_bias else None
     db_hh = (db_ih.copy() if shared else dgh.sum(axis=0)) if db_ih is not None else None
     dweights: Weights = (dw_ih, dw_hh, db_ih, db_hh)
-    if ms is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
+    if dhs is not None and ms is not None:  # dL/dW_hr = sum_t dh_t^T m_t, m_t = o_t tanh(c_t)
         dweights += (dhs.T @ ms,)
     return dgi @ w_ih, dstate, dweights
 
