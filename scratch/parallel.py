@@ -88,9 +88,21 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
     exception in a piece is raised here once every piece is done. Each thread runs in a copy of the
     caller's context, so NumPy's ``errstate`` holds in the workers too."""
     pieces = -(-size // grain)
-    threads = min(_threads, pieces)
-    if size < PARALLEL_MIN or threads <= 1 or getattr(_worker, "busy", False):
+    if size < PARALLEL_MIN or min(_threads, pieces) <= 1 or getattr(_worker, "busy", False):
         work(0, size)
+        return
+    parallel_pieces(lambda index: work(index * grain, min((index + 1) * grain, size)), pieces)
+
+
+def parallel_pieces(run: Callable[[int], None], pieces: int) -> None:
+    """Call ``run(k)`` for every k in [0, pieces), each once, in order of k, by whichever thread (the caller
+    or a worker) is free: ``parallel_for``'s hand-off without its threshold, for a caller that has cut its
+    work into pieces itself (an optimizer step's blocks of every parameter, ``optim._blocked``). Serially,
+    in the calling thread, with one piece, one thread, or from inside a piece."""
+    threads = min(_threads, pieces)
+    if threads <= 1 or getattr(_worker, "busy", False):
+        for index in range(pieces):
+            run(index)
         return
     counter = itertools.count()  # next() on it is atomic (one C call under the GIL): each piece goes once
 
@@ -98,7 +110,7 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
         _worker.busy = True
         try:
             while (index := next(counter)) < pieces:
-                work(index * grain, min((index + 1) * grain, size))
+                run(index)
         finally:
             _worker.busy = False
 
