@@ -19,7 +19,12 @@ momentum from 6.6 to 4.4 ms.)
 The pool's cost: handing work to a worker thread and waiting for it costs ~20-60 µs (a lock, a wake-up,
 the GIL handed over a few times; 55-63 µs measured for an empty ``parallel_for`` on 2 threads at load 3),
 so a range shorter than ``PARALLEL_MIN`` elements runs serially, in the calling thread, as does every
-range when the thread count is 1. The calling thread takes pieces too, so the pool holds
+range when the thread count is 1. A worker that has been idle a while wakes slower: on the 2-core VM
+(cpuidle ``haltpoll``, guest polling off, so an idle core halts and its wake-up goes through the host) it
+started its piece ~110 µs after the hand-off when the hand-off followed a 0.1 s pause (the benchmark's),
+~30 µs when it followed another 1 ms before; so work of many parts is handed off once, as one
+``parallel_pieces`` over all its pieces (an optimizer step over many parameters: ``optim._blocked``),
+rather than once per part. The calling thread takes pieces too, so the pool holds
 ``get_num_threads() - 1`` workers; it is made at the first parallel call and reused.
 """
 

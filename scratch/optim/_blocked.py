@@ -39,6 +39,7 @@ class _Update(NamedTuple):
     scratch: int
     scalars: tuple[Any, ...]
     size: int
+    dtype: np.dtype
 
 
 class Batch:
@@ -74,8 +75,7 @@ class Batch:
 
         def run_piece(index: int) -> None:
             update, begin, end = pieces[index]
-            dtype = next(f for f in update.flat if f is not None).dtype
-            rows = _block_scratch(dtype, update.scratch)
+            rows = _block_scratch(update.dtype, update.scratch)
             update.kernel(*(None if f is None else f[begin:end] for f in update.flat),
                           *(row[:end - begin] for row in rows), scalars=update.scalars)
 
@@ -138,7 +138,8 @@ def run_blocked(kernel: Callable[..., None], arrays: Sequence[np.ndarray | None]
             batch.touch(arrays)
         kernel(*arrays, *scratch, scalars=scalars)
         return
-    update = _Update(kernel, [None if a is None else a.reshape(-1) for a in arrays], len(scratch), scalars, size)
+    update = _Update(kernel, [None if a is None else a.reshape(-1) for a in arrays], len(scratch), scalars, size,
+                     cast(np.ndarray, arrays[0]).dtype)
     if batch is not None:
         batch.add(update, arrays)
         return
