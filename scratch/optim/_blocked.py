@@ -14,7 +14,7 @@ results are the same, bit for bit, as updating the parameters one by one, whatev
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -52,7 +52,7 @@ class Batch:
         self.updates: list[_Update] = []
         self.roots: set[int] = set()  # the arrays (their bases) the collected updates read or write
 
-    def touch(self, arrays: Iterator[np.ndarray | None] | Sequence[np.ndarray | None]) -> None:
+    def touch(self, arrays: Sequence[np.ndarray | None]) -> None:
         """About to read or write ``arrays`` outside the batch: run the collected updates first if any of them
         uses the same memory."""
         if self.updates and not self.roots.isdisjoint(_root(a) for a in arrays if a is not None):

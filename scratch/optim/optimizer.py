@@ -169,7 +169,9 @@ class Optimizer:
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """One update of every parameter that has a gradient; returns ``closure()`` if given. With more than
+        one intra-op thread, the kernels of the large updates (``run_blocked``) are collected and run together
+        at the end, their blocks handed to the threads at once (``_blocked.Batch``), bit for bit as one by one."""
         loss = closure() if closure is not None else None
         batch = open_batch()  # the large updates' blocks run together at the end, in one hand-off (_blocked.py)
         try:
