@@ -48,6 +48,8 @@ class Batch:
     twice in a group, views of one buffer) runs the collected ones first, so each parameter's updates
     still happen in the step's order."""
 
+    __slots__ = ("roots", "updates")
+
     def __init__(self) -> None:
         self.updates: list[_Update] = []
         self.roots: set[int] = set()  # the arrays (their bases) the collected updates read or write
@@ -105,12 +107,8 @@ def close_batch(batch: Batch | None) -> None:
     """Run what ``batch`` (from ``open_batch``) collected, and stop collecting."""
     if batch is not None:
         _current.batch = None
-        batch.run()
-
-
-def current_batch() -> Batch | None:
-    """The batch open in this thread, if any."""
-    return getattr(_current, "batch", None)
+        if batch.updates:
+            batch.run()
 
 
 def run_blocked(kernel: Callable[..., None], arrays: Sequence[np.ndarray | None], scratch: Sequence[np.ndarray],
@@ -131,10 +129,10 @@ def run_blocked(kernel: Callable[..., None], arrays: Sequence[np.ndarray | None]
     block size or batch. Below ``parallel.PARALLEL_MIN`` elements (or one block with one thread), or with
     arrays not all C-contiguous, it runs at once in the calling thread as one kernel call with ``scratch``."""
     size = cast(np.ndarray, arrays[0]).size
-    batch = current_batch()
+    batch: Batch | None = getattr(_current, "batch", None)
     small = size < PARALLEL_MIN or (size <= BLOCK and get_num_threads() == 1)  # the common case, first
     if small or not all(a.flags.c_contiguous for a in arrays if a is not None):
-        if batch is not None:
+        if batch is not None and batch.updates:
             batch.touch(arrays)
         kernel(*arrays, *scratch, scalars=scalars)
         return

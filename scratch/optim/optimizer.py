@@ -180,8 +180,8 @@ class Optimizer:
                     continue
                 for param in group["params"]:
                     if param.grad is not None:
-                        if batch is not None:
-                            batch.touch((param.data, param.grad))  # what _update does before its kernel
+                        if batch is not None and batch.updates:  # what _update does before its kernel
+                            batch.touch((param.data, param.grad))
                         self._update(param, group)
         finally:
             close_batch(batch)
