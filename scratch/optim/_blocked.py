@@ -9,6 +9,9 @@ whole-array work a parameter needs before its kernel, maximize and weight decay,
 their blocks run in one ``parallel_pieces`` at the end of the step, taken in order by whichever thread is
 free. The kernels are elementwise and every block still goes through the same operations, so the
 results are the same, bit for bit, as updating the parameters one by one, whatever the thread count.
+Measured on the 2-core VM (load 2-4, 2 threads, ten 1000x1000 float32 parameters, each turn of 4 steps
+after a 0.1 s pause as in ``parity bench``): voluntary context switches per step 12-16 -> ~4; Adam
+16.3 -> 12.8 ms (first step after the pause 19.7 -> 13.0), SGD with momentum 8.3 -> 7.7 ms.
 """
 
 from __future__ import annotations
@@ -85,10 +88,11 @@ class Batch:
 
 
 def _root(array: np.ndarray) -> int:
-    """The identity of the array that owns ``array``'s memory (following views to their base)."""
+    """The identity of what owns ``array``'s memory: the array at the end of its chain of views, or the
+    buffer under it (``np.frombuffer``'s)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
-    return id(array)
+    return id(array if array.base is None else array.base)
 
 
 _current = threading.local()  # .batch: the Batch of the step running in this thread, if any
