@@ -204,3 +204,52 @@ def test_the_benchmarks_same_threads_sets_scratchs_pool_and_restores_it(threads)
     with same_threads(1):
         assert scratch.get_num_threads() == 1 == torch.get_num_threads()
     assert scratch.get_num_threads() == 3
+
+
+def several_parameters_steps(name, options, steps=3):
+    """``steps`` steps of ``name`` on a group of large parameters, a small one, and the first one again
+    (torch warns and updates it twice); the parameters' values and every state array, in order."""
+    rng = np.random.default_rng(3)
+    shapes = [SHAPES[0], (611, 1031), (5, 7), SHAPES[2]]
+    params = [Parameter(rng.standard_normal(shape).astype(np.float32)) for shape in shapes]
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = getattr(optim, name)([*params, params[0]], **options)
+    for _ in range(steps):
+        for param in params:
+            param.grad = rng.standard_normal(param.shape).astype(np.float32)
+        opt.step()
+    return [p.data for p in params] + [value for p in params for key, value in sorted(opt.state[p].items())]
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True})], ids=str)
+def test_a_step_over_several_parameters_is_bit_identical_whatever_the_thread_count(name, options, threads):
+    """With threads, a step's large updates run together at its end (optim._blocked.Batch); with one, each
+    runs as it comes. Every parameter ends the same, the one listed twice included (its second update,
+    decoupled weight decay first, follows its first)."""
+    results = []
+    for count in (1, 2, 3):
+        threads(count)
+        results.append(several_parameters_steps(name, options))
+    for other in results[1:]:
+        assert len(other) == len(results[0])
+        for ours, theirs in zip(results[0], other):
+            assert np.array_equal(ours, theirs)
+
+
+def test_a_step_hands_the_blocks_of_all_its_large_parameters_to_the_threads_at_once(threads, monkeypatch):
+    from scratch.optim import _blocked
+    threads(2)
+    handoffs = []
+    real = _blocked.parallel_pieces
+    monkeypatch.setattr(_blocked, "parallel_pieces", lambda run, pieces: (handoffs.append(pieces), real(run, pieces)))
+    rng = np.random.default_rng(5)
+    params = [Parameter(rng.standard_normal(size).astype(np.float32)) for size in (parallel.PARALLEL_MIN, 10 ** 6, 99)]
+    opt = optim.Adam(params, lr=0.01)
+    for param in params:
+        param.grad = rng.standard_normal(param.shape).astype(np.float32)
+    opt.step()
+    opt.step()
+    block = optimizer_module.BLOCK
+    assert handoffs == [1 + -(-10 ** 6 // block)] * 2  # the small one ran in the calling thread

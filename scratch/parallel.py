@@ -19,7 +19,12 @@ momentum from 6.6 to 4.4 ms.)
 The pool's cost: handing work to a worker thread and waiting for it costs ~20-60 µs (a lock, a wake-up,
 the GIL handed over a few times; 55-63 µs measured for an empty ``parallel_for`` on 2 threads at load 3),
 so a range shorter than ``PARALLEL_MIN`` elements runs serially, in the calling thread, as does every
-range when the thread count is 1. The calling thread takes pieces too, so the pool holds
+range when the thread count is 1. A worker that has been idle a while wakes slower: on the 2-core VM
+(cpuidle ``haltpoll``, guest polling off, so an idle core halts and its wake-up goes through the host) it
+started its piece ~110 µs after the hand-off when the hand-off followed a 0.1 s pause (the benchmark's),
+~30 µs when it followed another 1 ms before; so work of many parts is handed off once, as one
+``parallel_pieces`` over all its pieces (an optimizer step over many parameters: ``optim._blocked``),
+rather than once per part. The calling thread takes pieces too, so the pool holds
 ``get_num_threads() - 1`` workers; it is made at the first parallel call and reused.
 """
 
@@ -88,9 +93,21 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
     exception in a piece is raised here once every piece is done. Each thread runs in a copy of the
     caller's context, so NumPy's ``errstate`` holds in the workers too."""
     pieces = -(-size // grain)
-    threads = min(_threads, pieces)
-    if size < PARALLEL_MIN or threads <= 1 or getattr(_worker, "busy", False):
+    if size < PARALLEL_MIN or min(_threads, pieces) <= 1 or getattr(_worker, "busy", False):
         work(0, size)
+        return
+    parallel_pieces(lambda index: work(index * grain, min((index + 1) * grain, size)), pieces)
+
+
+def parallel_pieces(run: Callable[[int], None], pieces: int) -> None:
+    """Call ``run(k)`` for every k in [0, pieces), each once, in order of k, by whichever thread (the caller
+    or a worker) is free: ``parallel_for``'s hand-off without its threshold, for a caller that has cut its
+    work into pieces itself (an optimizer step's blocks of every parameter, ``optim._blocked``). Serially,
+    in the calling thread, with one piece, one thread, or from inside a piece."""
+    threads = min(_threads, pieces)
+    if threads <= 1 or getattr(_worker, "busy", False):
+        for index in range(pieces):
+            run(index)
         return
     counter = itertools.count()  # next() on it is atomic (one C call under the GIL): each piece goes once
 
@@ -98,7 +115,7 @@ def parallel_for(work: Callable[[int, int], None], size: int, grain: int) -> Non
         _worker.busy = True
         try:
             while (index := next(counter)) < pieces:
-                work(index * grain, min((index + 1) * grain, size))
+                run(index)
         finally:
             _worker.busy = False
 

@@ -3,83 +3,24 @@
 from __future__ import annotations
 
 import copy
-import threading
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import numpy as np
 
 from .._array import as_numpy
 from ..nn.parameter import Parameter, zero_grads
-from ..parallel import PARALLEL_MIN, get_num_threads, parallel_for
+from ._blocked import BLOCK as BLOCK  # the blocked update lives in _blocked.py; its names stay importable here
+from ._blocked import GRAIN as GRAIN
+from ._blocked import close_batch, open_batch
+from ._blocked import run_blocked as run_blocked
 from ._flat import FlatGroup, flat_candidate
 
 ParamsT = Iterable[Parameter] | Iterable[tuple[str, Parameter]] | Iterable[dict[str, Any]]
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
-
-#: elements per block of ``run_blocked``: the few arrays of an update's block (1 MiB each in float32) stay
-#: in the last-level cache between its passes. Measured on the 2-core EPYC (1 MiB L2, 32 MiB L3), one thread,
-#: 10M float32: Adam 21.6 ms with 32k-element blocks (the arrays in L2), 18.4 ms with 256k, 29.7 ms unblocked;
-#: SGD with momentum 9.2, 6.8, 8.5 ms: fewer NumPy calls (~1 µs each) outweigh L2's speed over L3's
-BLOCK = 1 << 18
-#: a block of an array of a few blocks is cut smaller, to a multiple of this many elements (16 KiB of
-#: float32: whole cache lines and SIMD vectors), so that every thread gets a share
-GRAIN = 1 << 12
-
-
-def run_blocked(kernel: Callable[..., None], arrays: Sequence[np.ndarray | None], scratch: Sequence[np.ndarray],
-                scalars: tuple[Any, ...]) -> None:
-    """``kernel(*array_blocks, *scratch_blocks, scalars=scalars)`` over matching blocks of same-shaped
-    ``arrays`` (the first one an array, others possibly None, which pass through as None), ``scratch``
-    being arrays like them for the kernel's temporaries.
-
-    The fast path of an update over a large parameter: the kernel's passes run block by block (``BLOCK``
-    elements, fewer for an array of a few blocks), so each pass finds the block in cache and the update
-    reads and writes each array from memory once; the temporaries go to block-sized scratch rows of the
-    thread's own, reused from block to block, so they never reach memory; and the blocks are shared out
-    among the intra-op threads (``scratch.set_num_threads``, ``parallel.parallel_for``: each thread takes
-    the next block), the GIL, released inside each ufunc's loop, letting the threads' passes run at once
-    on the machine's cores. The kernel must be elementwise, so the result is the same, bit for bit,
-    whatever the thread count or block size.
-    Below ``parallel.PARALLEL_MIN`` elements everything runs in the calling thread; arrays of at most one
-    block run there as one kernel call with ``scratch`` itself, as do arrays not all C-contiguous."""
-    size = cast(np.ndarray, arrays[0]).size
-    if size <= BLOCK and (size < PARALLEL_MIN or get_num_threads() == 1):  # small: the common case, first
-        kernel(*arrays, *scratch, scalars=scalars)
-        return
-    present = [a for a in arrays if a is not None]
-    if not all(a.flags.c_contiguous for a in present):
-        kernel(*arrays, *scratch, scalars=scalars)
-        return
-    flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: writes land in the arrays
-    dtype, threads = present[0].dtype, get_num_threads()
-    block = min(BLOCK, -(-size // (threads * GRAIN)) * GRAIN)  # at least one block per thread
-
-    def work(start: int, stop: int) -> None:
-        rows = _block_scratch(dtype, len(scratch))
-        for begin in range(start, stop, block):
-            end = min(begin + block, stop)
-            kernel(*(None if f is None else f[begin:end] for f in flat), *(row[:end - begin] for row in rows),
-                   scalars=scalars)
-
-    parallel_for(work, size, block)
-
-
-_thread_scratch = threading.local()  # .rows: {dtype: (count, BLOCK) array}, each thread's block scratch
-
-
-def _block_scratch(dtype: np.dtype, count: int) -> np.ndarray:
-    """``count`` scratch rows of ``BLOCK`` elements, the calling thread's own, kept for its next call."""
-    rows: dict[np.dtype, np.ndarray] = getattr(_thread_scratch, "rows", None) or {}
-    _thread_scratch.rows = rows
-    row = rows.get(dtype)
-    if row is None or row.shape[0] < count or row.shape[1] < BLOCK:
-        row = rows[dtype] = np.empty((count, BLOCK), dtype)
-    return row[:count, :BLOCK]
-
 
 def step_grad(param: Parameter, maximize: bool) -> np.ndarray:
     """The gradient an update steps along: ``param.grad`` (the step calls ``_update`` only for a parameter
@@ -228,14 +169,22 @@ class Optimizer:
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """One update of every parameter that has a gradient; returns ``closure()`` if given. With more than
+        one intra-op thread, the kernels of the large updates (``run_blocked``) are collected and run together
+        at the end, their blocks handed to the threads at once (``_blocked.Batch``), bit for bit as one by one."""
         loss = closure() if closure is not None else None
-        for index, group in enumerate(self.param_groups):
-            if self._step_flat(index, group):
-                continue
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, group)
+        batch = open_batch()  # the large updates' blocks run together at the end, in one hand-off (_blocked.py)
+        try:
+            for index, group in enumerate(self.param_groups):
+                if self._step_flat(index, group):
+                    continue
+                for param in group["params"]:
+                    if param.grad is not None:
+                        if batch is not None and batch.updates:  # what _update does before its kernel
+                            batch.touch((param.data, param.grad))
+                        self._update(param, group)
+        finally:
+            close_batch(batch)
         return loss
 
     def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...] | None:
