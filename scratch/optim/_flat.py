@@ -5,7 +5,7 @@ results are bit-identical to updating each parameter on its own."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -32,20 +32,28 @@ class FlatGroup:
         self.data_views = [self.view(self.data, index) for index in range(len(params))]
         self.buffer_views = {name: [self.view(self.state[name], index) for index in range(len(params))]
                              for name in buffers}
+        # what ``matches`` and ``link`` compare with on every step, made once
+        self.layout = [(view.shape, view.dtype) for view in self.data_views]
+        self.links = [[(name, self.buffer_views[name][index]) for name in buffers] for index in range(len(params))]
 
     def matches(self, params: list[Parameter], buffers: tuple[str, ...]) -> bool:
-        """Whether this flat group still fits ``params`` (the same ones, shapes and dtype) and ``buffers``."""
-        return buffers == self.buffers and len(params) == len(self.params) and all(
-            p is q and p.data.shape == view.shape and p.data.dtype == view.dtype
-            for p, q, view in zip(params, self.params, self.data_views))
+        """Whether this flat group still fits ``params`` (the same ones, shapes and dtype) and ``buffers``.
+        (The list comparison is one of identities: a Parameter compares equal to itself only.)"""
+        return buffers == self.buffers and params == self.params and \
+            [(p.data.shape, p.data.dtype) for p in params] == self.layout
 
     def ready(self, states: list[dict[str, Any] | None]) -> bool:
         """Whether every parameter has a gradient of the group's dtype and all are at the same step."""
         dtype = self.data.dtype
-        if any(p.grad is None or p.grad.dtype != dtype for p in self.params):
-            return False
+        for p in self.params:  # loops, not generators: their setup costs more than a few small parameters
+            grad = p.grad
+            if grad is None or grad.dtype != dtype:
+                return False
         step = None if states[0] is None else states[0].get("step")
-        return all((None if state is None else state.get("step")) == step for state in states)
+        for state in states:
+            if not ((None if state is None else state.get("step")) == step):
+                return False
+        return True
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         param = self.params[index]
@@ -54,11 +62,11 @@ class FlatGroup:
     def link(self, states: list[dict[str, Any]]) -> None:
         """Make each parameter's state buffers views of the flat ones (copying in what a per-parameter step
         or ``load_state_dict`` left there; a new state starts at step 0 with zeros, as torch's)."""
-        for index, state in enumerate(states):
+        for state, links in zip(states, self.links):
             if not state:
                 state["step"] = 0.0
-            for name in self.buffers:
-                current, view = state.get(name), self.buffer_views[name][index]
+            for name, view in links:
+                current = state.get(name)
                 if current is view:
                     continue
                 if current is None:
@@ -68,8 +76,10 @@ class FlatGroup:
                 state[name] = view
 
     def gather(self) -> None:
-        np.concatenate([p.data.reshape(-1) for p in self.params], out=self.data)
-        np.concatenate([cast("np.ndarray", p.grad).reshape(-1) for p in self.params], out=self.grad)  # all have one
+        """Copy the parameters and gradients (every one has one: ``ready``) into the flat arrays. axis=None:
+        ``concatenate`` flattens each in C order itself, as ``reshape(-1)`` would, without a call per array."""
+        np.concatenate([p.data for p in self.params], axis=None, out=self.data)
+        np.concatenate([p.grad for p in self.params], axis=None, out=self.grad)  # type: ignore[misc]
 
     def scatter(self) -> None:
         for param, view in zip(self.params, self.data_views):

@@ -84,7 +84,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(_children(self).values())
+        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's registry holds no None
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)

@@ -35,7 +35,7 @@ def _all_below(labels: np.ndarray, n_classes: int) -> bool:
     width (a negative label reads as at least 2^(bits - 1), beyond any class count), not a ``min`` and a ``max``."""
     if labels.dtype.kind == "i":
         labels = labels.view(f"u{labels.dtype.itemsize}")
-    return bool(labels.max() < n_classes)
+    return bool(np.maximum.reduce(labels, axis=None) < n_classes)  # labels.max(), without its Python wrapper
 
 
 def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +47,9 @@ def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: in
     check and the ``np.where`` copy, and returns what the general path would compute."""
     labels = target.reshape(-1)
     if labels.size and not 0 <= ignore_index < n_classes and _all_below(labels, n_classes):
-        return labels, np.ones(labels.shape, dtype=bool)
+        valid = np.empty(labels.shape, dtype=bool)  # np.ones, without its Python frame
+        valid.fill(True)
+        return labels, valid
     valid = labels != ignore_index
     bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
     if bad.size:

@@ -121,8 +121,9 @@ def _class_index_losses(x2d: np.ndarray, target: np.ndarray, weight: np.ndarray 
         class_weight = np.ones(n_classes, dtype=logp.dtype) if weight is None else weight
         coef += (label_smoothing / n_classes) * class_weight * valid[:, None]
         losses = -(coef * logp).sum(axis=1)
-    cache = CrossEntropyCache(exp_shifted, sum_exp, labels, picked_weight, coef, valid, picked_weight.sum(),
-                              reduction, input_shape, weight is None)
+    # np.add.reduce: picked_weight.sum() without its Python wrapper (the same reduction)
+    cache = CrossEntropyCache(exp_shifted, sum_exp, labels, picked_weight, coef, valid,
+                              np.add.reduce(picked_weight, axis=None), reduction, input_shape, weight is None)
     return losses, cache
 
 
@@ -154,7 +155,7 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     or of input's shape for probabilities. Loss: target's batch shape, or () when reduced.
     """
     check_reduction(reduction)
-    probabilities = np.asarray(target).dtype.kind == "f"
+    probabilities = (target if type(target) is np.ndarray else np.asarray(target)).dtype.kind == "f"
     if probabilities and ignore_index >= 0:
         raise ValueError(f"CrossEntropyLoss: ignore_index is not supported for class-probability (floating point) "
                          f"targets, got ignore_index={ignore_index}")
@@ -213,7 +214,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
         dlogits -= coef
         dlogits *= scale
-    if cache.valid is not None and not cache.valid.all():
+    if cache.valid is not None and not np.logical_and.reduce(cache.valid, axis=None):  # .all(), without its wrapper
         dlogits = np.where(cache.valid[:, None], dlogits, 0)
     return classes_back(dlogits, cache.input_shape)
 

@@ -37,7 +37,9 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        loss, cache = F.cross_entropy_forward(input, target, self.weight, self.ignore_index, self.reduction,
+        buffers = self._buffers  # the registry read directly where it holds the weight: __getattr__ is slow
+        weight = buffers["weight"] if "weight" in buffers else self.weight
+        loss, cache = F.cross_entropy_forward(input, target, weight, self.ignore_index, self.reduction,
                                               self.label_smoothing)
         self._save(cache)
         return loss
