@@ -12,7 +12,7 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from ....parallel import parallel_rows
+from ....parallel import PARALLEL_MIN, parallel_rows
 from ..activation import sigmoid_forward
 from ._classes import class_labels, class_setup, classes_back, classes_last
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
@@ -85,14 +85,17 @@ def _exp_shifted_rows(x2d: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
     sum_exp = np.empty((n, 1), dtype=x2d.dtype)
     picked = np.empty(n, dtype=x2d.dtype)
 
-    def rows(start: int, stop: int) -> None:
+    def rows(start: int, stop: int) -> None:  # the ufuncs' reduce: x.max and np.sum without their Python wrappers
         x, e = x2d[start:stop], exp_shifted[start:stop]
-        np.subtract(x, x.max(axis=1, keepdims=True, initial=-np.inf), out=e)  # initial: 0-size input
+        np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True, initial=-np.inf), out=e)  # initial: 0-size input
         picked[start:stop] = e[np.arange(stop - start), labels[start:stop]]
         np.exp(e, out=e)
-        np.sum(e, axis=1, keepdims=True, out=sum_exp[start:stop])
+        np.add.reduce(e, axis=1, keepdims=True, out=sum_exp[start:stop])
 
-    parallel_rows(rows, n, classes)
+    if n * classes < PARALLEL_MIN:  # serial by parallel_rows' own rule: called here, without its three calls
+        rows(0, n)
+    else:
+        parallel_rows(rows, n, classes)
     return exp_shifted, sum_exp, picked
 
 
@@ -222,7 +225,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
 def _scale_rows(e: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
     """out = e * factor (factor (N, 1)), by ranges of rows on the intra-op threads (``parallel.parallel_rows``)
     when e (N, C) is large: elementwise, so the same bits whatever the split."""
-    if not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):
+    if e.size < PARALLEL_MIN or not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):  # small: serial anyway
         np.multiply(e, factor, out=out)
         return
 
