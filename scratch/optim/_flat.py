@@ -25,7 +25,10 @@ class FlatGroup:
         dtype, sizes = params[0].data.dtype, [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         total = self.offsets[-1]
-        self.data, self.grad = np.empty(total, dtype), np.empty(total, dtype)
+        # data and grad: the two halves of one array, so that ``gather`` fills both with one call
+        both = np.empty(2 * total, dtype)
+        self.data, self.grad = both[:total], both[total:]
+        self.both = both
         self.state: dict[str, Any] = {name: np.zeros(total, dtype) for name in buffers}
         self.scratch = [np.empty(total, dtype), np.empty(total, dtype)]
         # each parameter's slice of the flat arrays, made once: making views costs more than a small update
@@ -42,18 +45,19 @@ class FlatGroup:
         return buffers == self.buffers and params == self.params and \
             [(p.data.shape, p.data.dtype) for p in params] == self.layout
 
-    def ready(self, states: list[dict[str, Any] | None]) -> bool:
-        """Whether every parameter has a gradient of the group's dtype and all are at the same step."""
+    def ready(self, states: list[dict[str, Any] | None]) -> list[np.ndarray] | None:
+        """The gradients, if every parameter has one of the group's dtype and all are at the same step (what
+        ``gather`` copies); else None."""
         dtype = self.data.dtype
-        for p in self.params:  # loops, not generators: their setup costs more than a few small parameters
-            grad = p.grad
+        grads = [p.grad for p in self.params]
+        for grad in grads:  # loops, not generators: their setup costs more than a few small parameters
             if grad is None or grad.dtype != dtype:
-                return False
+                return None
         step = None if states[0] is None else states[0].get("step")
         for state in states:
             if not ((None if state is None else state.get("step")) == step):
-                return False
-        return True
+                return None
+        return grads  # type: ignore[return-value]  # none is None
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         param = self.params[index]
@@ -75,15 +79,17 @@ class FlatGroup:
                     np.copyto(view, current)
                 state[name] = view
 
-    def gather(self) -> None:
-        """Copy the parameters and gradients (every one has one: ``ready``) into the flat arrays. axis=None:
-        ``concatenate`` flattens each in C order itself, as ``reshape(-1)`` would, without a call per array."""
-        np.concatenate([p.data for p in self.params], axis=None, out=self.data)
-        np.concatenate([p.grad for p in self.params], axis=None, out=self.grad)  # type: ignore[misc]
+    def gather(self, grads: list[np.ndarray]) -> None:
+        """Copy the parameters and ``grads``, their gradients (``ready``'s list), into the flat arrays, with one
+        call: ``data`` and ``grad`` are the halves of one array, and axis=None has ``concatenate`` flatten each
+        in C order itself, as ``reshape(-1)`` would, without a call per array."""
+        np.concatenate([*(p.data for p in self.params), *grads], axis=None, out=self.both)
 
     def scatter(self) -> None:
+        """Copy the updated values back. ``data[...] = view`` is ``np.copyto(data, view)`` here (the same shape
+        and dtype: ``matches``) without copyto's Python dispatcher."""
         for param, view in zip(self.params, self.data_views):
-            np.copyto(param.data, view)
+            param.data[...] = view
 
 
 def flat_candidate(params: list[Parameter]) -> bool:

@@ -84,7 +84,7 @@ def _block_scratch(dtype: np.dtype, count: int) -> np.ndarray:
 def step_grad(param: Parameter, maximize: bool) -> np.ndarray:
     """The gradient an update steps along: ``param.grad`` (the step calls ``_update`` only for a parameter
     that has one), negated under ``maximize``."""
-    grad = cast("np.ndarray", param.grad)
+    grad: np.ndarray = param.grad  # type: ignore[assignment]  # not None, as said (typing.cast: a call)
     return -grad if maximize else grad
 
 
@@ -225,7 +225,8 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        for group in self.param_groups:  # group by group, in order: no generator over them all
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -254,11 +255,14 @@ class Optimizer:
             if not flat_candidate(params):
                 return False
             flat = self._flat_groups[index] = FlatGroup(params, buffers)
-        if not flat.ready([self.state.get(p) for p in params]):
+        states = [self.state.get(p) for p in params]
+        grads = flat.ready(states)
+        if grads is None:
             return False
-        states = [self.state[p] for p in params]
-        flat.link(states)
-        flat.gather()
+        if None in states:  # a parameter's first step: its state made (the others are the same dicts)
+            states = [self.state[p] for p in params]
+        flat.link(states)  # type: ignore[arg-type]  # no None left
+        flat.gather(grads)
         state = {"step": states[0]["step"], **flat.state}
         self._apply(flat, state, group, flat.scratch)
         for param_state in states:

@@ -71,6 +71,7 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     non-empty input is copied (``np.may_share_memory`` of an array with itself is True, of an empty one
     False); every other array, and any nested container, goes to ``private_copies``."""
     owners: dict[int, np.ndarray] = {}
+    inputs: list[np.ndarray] = []
     for arg in args:
         if type(arg) is not np.ndarray:
             if isinstance(arg, (tuple, list)):  # arrays inside (an LSTM's (h_0, c_0)): the general path
@@ -80,21 +81,26 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
         if owner.base is not None:  # a foreign buffer: the general path asks may_share_memory of everything
             return _private_copies_of_call(cache, args)
         owners[id(owner)] = owner
-    if not owners:
+        inputs.append(arg)
+    if not inputs:
         return cache
-    inputs = [arg for arg in args if type(arg) is np.ndarray]
+    if type(cache) is np.ndarray and cache.base is None and id(cache) not in owners:
+        return cache  # a bare array of its own memory (an activation's mask)
     if not isinstance(cache, tuple):
         return private_copies(cache, inputs, {}, owners)
     copies: dict[int, np.ndarray] = {}
     items = None
     for k, v in enumerate(cache):
         if type(v) is np.ndarray:
-            if v.base is None and id(v) not in owners:
-                continue  # its own memory, not an input's: kept as is
-            if v.base is None and v.size and any(v is x for x in inputs):
-                new = copies.get(id(v))
-                if new is None:
-                    new = copies[id(v)] = v.copy()
+            if v.base is None:
+                if id(v) not in owners:
+                    continue  # its own memory, not an input's: kept as is
+                if v.size and _is_one_of(v, inputs):
+                    new = copies.get(id(v))
+                    if new is None:
+                        new = copies[id(v)] = v.copy()
+                else:
+                    new = private_copies(v, inputs, copies, owners)
             else:
                 new = private_copies(v, inputs, copies, owners)
         elif isinstance(v, (tuple, list, dict)):
@@ -107,6 +113,13 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     if items is None:
         return cache
     return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+
+
+def _is_one_of(value: np.ndarray, arrays: list[np.ndarray]) -> bool:
+    for array in arrays:
+        if array is value:
+            return True
+    return False
 
 
 def _private_copies_of_call(cache: Any, args: tuple[Any, ...]) -> Any:

@@ -41,7 +41,7 @@ class Sequential(Module):
         return input
 
     def backward(self, grad_output: Any) -> Any:
-        for module in reversed(list(self)):
+        for module in reversed(list(iter(self))):  # iter: list() of an iterator asks no __len__
             grad_output = module.backward(grad_output)
         return grad_output
 

@@ -162,8 +162,8 @@ class Module:
     def _own_dtype(self) -> np.dtype | None:
         """The dtype of the module's first parameter (its own, not its children's), or None without parameters."""
         for p in self._parameters.values():
-            if p is not None:
-                return p.dtype
+            if p is not None:  # a plain Parameter's dtype property read without its call
+                return p.data.dtype if type(p) is Parameter else p.dtype
         return None
 
     def _saved(self, grad_output: np.ndarray | None) -> Any:

@@ -45,7 +45,7 @@ def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: in
     is in [0, C) (one ``max`` pass, ``_all_below``), no label can be ignored or out of bounds, so the mask is
     all True and the labels need no replacing. It skips the comparison with ``ignore_index``, the bounds
     check and the ``np.where`` copy, and returns what the general path would compute."""
-    labels = target.reshape(-1)
+    labels = target if target.ndim == 1 else target.reshape(-1)  # a 1-D target is flat: no view of it made
     if labels.size and not 0 <= ignore_index < n_classes and _all_below(labels, n_classes):
         valid = np.empty(labels.shape, dtype=bool)  # np.ones, without its Python frame
         valid.fill(True)
