@@ -55,7 +55,7 @@ class FlatGroup:
                 return None
         step = None if states[0] is None else states[0].get("step")
         for state in states:
-            if not ((None if state is None else state.get("step")) == step):
+            if (None if state is None else state.get("step")) != step:
                 return None
         return grads  # type: ignore[return-value]  # none is None
 

@@ -255,13 +255,14 @@ class Optimizer:
             if not flat_candidate(params):
                 return False
             flat = self._flat_groups[index] = FlatGroup(params, buffers)
-        states = [self.state.get(p) for p in params]
-        grads = flat.ready(states)
+        found = [self.state.get(p) for p in params]
+        grads = flat.ready(found)
         if grads is None:
             return False
-        if None in states:  # a parameter's first step: its state made (the others are the same dicts)
-            states = [self.state[p] for p in params]
-        flat.link(states)  # type: ignore[arg-type]  # no None left
+        # a parameter's first step: its state made (the others are the same dicts)
+        states: list[dict[str, Any]] = ([self.state[p] for p in params] if None in found
+                                        else found)  # type: ignore[assignment]
+        flat.link(states)
         flat.gather(grads)
         state = {"step": states[0]["step"], **flat.state}
         self._apply(flat, state, group, flat.scratch)

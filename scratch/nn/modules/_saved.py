@@ -72,6 +72,7 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     False); every other array, and any nested container, goes to ``private_copies``."""
     owners: dict[int, np.ndarray] = {}
     inputs: list[np.ndarray] = []
+    ids: set[int] = set()  # the inputs'
     for arg in args:
         if type(arg) is not np.ndarray:
             if isinstance(arg, (tuple, list)):  # arrays inside (an LSTM's (h_0, c_0)): the general path
@@ -82,6 +83,7 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
             return _private_copies_of_call(cache, args)
         owners[id(owner)] = owner
         inputs.append(arg)
+        ids.add(id(arg))
     if not inputs:
         return cache
     if type(cache) is np.ndarray and cache.base is None and id(cache) not in owners:
@@ -95,7 +97,7 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
             if v.base is None:
                 if id(v) not in owners:
                     continue  # its own memory, not an input's: kept as is
-                if v.size and _is_one_of(v, inputs):
+                if v.size and id(v) in ids:  # an input itself
                     new = copies.get(id(v))
                     if new is None:
                         new = copies[id(v)] = v.copy()
@@ -113,13 +115,6 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     if items is None:
         return cache
     return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
-
-
-def _is_one_of(value: np.ndarray, arrays: list[np.ndarray]) -> bool:
-    for array in arrays:
-        if array is value:
-            return True
-    return False
 
 
 def _private_copies_of_call(cache: Any, args: tuple[Any, ...]) -> Any:

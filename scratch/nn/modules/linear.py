@@ -103,7 +103,7 @@ class Linear(Module):
         assert weight is not None  # for the type checker (typing.cast would be a call on the hot path)
         weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
         if bias is not None:  # then it has a gradient
-            bias.accumulate_grad(grad_bias, fresh=True)  # type: ignore[arg-type]  # a bias: a gradient
+            bias.accumulate_grad(grad_bias, fresh=True)
         return grad_input
 
     def extra_repr(self) -> str:
