@@ -23,9 +23,9 @@ def classes_last(x: np.ndarray) -> np.ndarray:
 
 
 def classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of ``classes_last`` for an input of ``shape``."""
+    """Inverse of ``classes_last`` for an input of ``shape`` (a 2-D input's x2d is itself: no view made)."""
     if len(shape) <= 2:
-        return x2d.reshape(shape)
+        return x2d if x2d.shape == shape else x2d.reshape(shape)
     moved = shape[:1] + shape[2:] + shape[1:2]
     return np.moveaxis(x2d.reshape(moved), -1, 1)
 

@@ -12,7 +12,7 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from ....parallel import PARALLEL_MIN, parallel_rows
+from ....parallel import parallel_rows
 from ..activation import sigmoid_forward
 from ._classes import class_labels, class_setup, classes_back, classes_last
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
@@ -23,6 +23,9 @@ __all__ = [
     "nll_loss_backward", "nll_loss_forward",
 ]
 
+
+#: below this many values (a small batch) cross-entropy skips its row-wise passes: see _softmax_parts, _scale_rows
+SMALL_ROWS = 1 << 12
 
 BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
 
@@ -53,17 +56,19 @@ def _softmax_parts(x2d: np.ndarray,
     Fused: with ``labels`` only N entries of x - m are needed, so they are gathered first and the exponential
     overwrites x - m in place: one (N, C) array in all (a second one, freed with the first, made the allocator
     hand its memory back to the system and fault it in again on every call). The dense case keeps x - m for
-    log p and allocates e beside it."""
-    if labels is not None and x2d.flags.c_contiguous:
+    log p and allocates e beside it. An input of fewer than ``SMALL_ROWS`` values takes the whole-array branch:
+    the same operations on the same rows (the same bits), without ``_exp_shifted_rows``' preallocated
+    outputs, row slices and calls, which cost more than the work on a small input."""
+    if labels is not None and x2d.size >= SMALL_ROWS and x2d.flags.c_contiguous:
         exp_shifted, sum_exp, picked = _exp_shifted_rows(x2d, labels)
-    else:
-        shifted = np.subtract(x2d, x2d.max(axis=1, keepdims=True, initial=-np.inf))  # initial: 0-size input
+    else:  # the ufuncs' reduce called directly: x2d.max and .sum without their Python wrappers
+        shifted = np.subtract(x2d, np.maximum.reduce(x2d, axis=1, keepdims=True, initial=-np.inf))  # 0-size input
         if labels is not None:
             picked = shifted[np.arange(labels.size), labels]
             exp_shifted = np.exp(shifted, out=shifted)
         else:
             exp_shifted = np.exp(shifted)
-        sum_exp = exp_shifted.sum(axis=1, keepdims=True)
+        sum_exp = np.add.reduce(exp_shifted, axis=1, keepdims=True)
     if x2d.shape[1]:  # s >= 1 (its max term is e^0) or nan: log never warns; np.errstate costs as much as it
         log_sum = np.log(sum_exp)
     else:
@@ -85,17 +90,14 @@ def _exp_shifted_rows(x2d: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
     sum_exp = np.empty((n, 1), dtype=x2d.dtype)
     picked = np.empty(n, dtype=x2d.dtype)
 
-    def rows(start: int, stop: int) -> None:  # the ufuncs' reduce: x.max and np.sum without their Python wrappers
+    def rows(start: int, stop: int) -> None:
         x, e = x2d[start:stop], exp_shifted[start:stop]
-        np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True, initial=-np.inf), out=e)  # initial: 0-size input
+        np.subtract(x, x.max(axis=1, keepdims=True, initial=-np.inf), out=e)  # initial: 0-size input
         picked[start:stop] = e[np.arange(stop - start), labels[start:stop]]
         np.exp(e, out=e)
-        np.add.reduce(e, axis=1, keepdims=True, out=sum_exp[start:stop])
+        np.sum(e, axis=1, keepdims=True, out=sum_exp[start:stop])
 
-    if n * classes < PARALLEL_MIN:  # serial by parallel_rows' own rule: called here, without its three calls
-        rows(0, n)
-    else:
-        parallel_rows(rows, n, classes)
+    parallel_rows(rows, n, classes)
     return exp_shifted, sum_exp, picked
 
 
@@ -169,7 +171,8 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     else:
         losses, cache = _class_index_losses(x2d, target, weight, ignore_index, label_smoothing, reduction,
                                             input.shape)
-    return apply_reduction(losses.reshape(batch_shape), reduction, cache.denominator), cache
+    losses = losses if losses.shape == batch_shape else losses.reshape(batch_shape)  # (N,) already: no view made
+    return apply_reduction(losses, reduction, cache.denominator), cache
 
 
 def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache, *, overwrite: bool = False) -> np.ndarray:
@@ -225,7 +228,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
 def _scale_rows(e: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
     """out = e * factor (factor (N, 1)), by ranges of rows on the intra-op threads (``parallel.parallel_rows``)
     when e (N, C) is large: elementwise, so the same bits whatever the split."""
-    if e.size < PARALLEL_MIN or not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):  # small: serial anyway
+    if e.size < SMALL_ROWS or not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):  # small: one call
         np.multiply(e, factor, out=out)
         return
 
