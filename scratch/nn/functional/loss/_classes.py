@@ -30,11 +30,14 @@ def classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.moveaxis(x2d.reshape(moved), -1, 1)
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # made once: parsing "u8" costs a call
+
+
 def _all_below(labels: np.ndarray, n_classes: int) -> bool:
     """Whether every label is in [0, n_classes): one ``max`` over the labels read as unsigned integers of their
     width (a negative label reads as at least 2^(bits - 1), beyond any class count), not a ``min`` and a ``max``."""
     if labels.dtype.kind == "i":
-        labels = labels.view(f"u{labels.dtype.itemsize}")
+        labels = labels.view(_UNSIGNED[labels.dtype.itemsize])
     return bool(np.maximum.reduce(labels, axis=None) < n_classes)  # labels.max(), without its Python wrapper
 
 
