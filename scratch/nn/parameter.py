@@ -249,11 +249,18 @@ def is_lazy(param: Any) -> bool:
 
 
 def zero_grads(params: Iterable[Parameter], set_to_none: bool = True) -> None:
-    """Reset every gradient: to None (torch's default), or to zeros in place."""
+    """Reset every gradient: to None (torch's default), or to zeros in place.
+
+    A plain ``Parameter``'s ``_grad`` is read and set directly: what its ``grad`` property and setter do
+    with None, without their calls (a subclass's property, an ``UninitializedParameter``'s, is used)."""
     for param in params:
-        if param.grad is None:
+        plain = type(param) is Parameter
+        grad = param._grad if plain else param.grad
+        if grad is None:
             continue
-        if set_to_none:
-            param.grad = None
+        if not set_to_none:
+            grad.fill(0)
+        elif plain:
+            param._grad = None
         else:
-            param.grad.fill(0)
+            param.grad = None

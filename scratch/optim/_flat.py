@@ -5,7 +5,7 @@ results are bit-identical to updating each parameter on its own."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -25,27 +25,39 @@ class FlatGroup:
         dtype, sizes = params[0].data.dtype, [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         total = self.offsets[-1]
-        self.data, self.grad = np.empty(total, dtype), np.empty(total, dtype)
+        # data and grad: the two halves of one array, so that ``gather`` fills both with one call
+        both = np.empty(2 * total, dtype)
+        self.data, self.grad = both[:total], both[total:]
+        self.both = both
         self.state: dict[str, Any] = {name: np.zeros(total, dtype) for name in buffers}
         self.scratch = [np.empty(total, dtype), np.empty(total, dtype)]
         # each parameter's slice of the flat arrays, made once: making views costs more than a small update
         self.data_views = [self.view(self.data, index) for index in range(len(params))]
         self.buffer_views = {name: [self.view(self.state[name], index) for index in range(len(params))]
                              for name in buffers}
+        # what ``matches`` and ``link`` compare with on every step, made once
+        self.layout = [(view.shape, view.dtype) for view in self.data_views]
+        self.links = [[(name, self.buffer_views[name][index]) for name in buffers] for index in range(len(params))]
 
     def matches(self, params: list[Parameter], buffers: tuple[str, ...]) -> bool:
-        """Whether this flat group still fits ``params`` (the same ones, shapes and dtype) and ``buffers``."""
-        return buffers == self.buffers and len(params) == len(self.params) and all(
-            p is q and p.data.shape == view.shape and p.data.dtype == view.dtype
-            for p, q, view in zip(params, self.params, self.data_views))
+        """Whether this flat group still fits ``params`` (the same ones, shapes and dtype) and ``buffers``.
+        (The list comparison is one of identities: a Parameter compares equal to itself only.)"""
+        return buffers == self.buffers and params == self.params and \
+            [(p.data.shape, p.data.dtype) for p in params] == self.layout
 
-    def ready(self, states: list[dict[str, Any] | None]) -> bool:
-        """Whether every parameter has a gradient of the group's dtype and all are at the same step."""
+    def ready(self, states: list[dict[str, Any] | None]) -> list[np.ndarray] | None:
+        """The gradients, if every parameter has one of the group's dtype and all are at the same step (what
+        ``gather`` copies); else None."""
         dtype = self.data.dtype
-        if any(p.grad is None or p.grad.dtype != dtype for p in self.params):
-            return False
+        grads = [p.grad for p in self.params]
+        for grad in grads:  # loops, not generators: their setup costs more than a few small parameters
+            if grad is None or grad.dtype != dtype:
+                return None
         step = None if states[0] is None else states[0].get("step")
-        return all((None if state is None else state.get("step")) == step for state in states)
+        for state in states:
+            if (None if state is None else state.get("step")) != step:
+                return None
+        return grads  # type: ignore[return-value]  # none is None
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         param = self.params[index]
@@ -54,11 +66,11 @@ class FlatGroup:
     def link(self, states: list[dict[str, Any]]) -> None:
         """Make each parameter's state buffers views of the flat ones (copying in what a per-parameter step
         or ``load_state_dict`` left there; a new state starts at step 0 with zeros, as torch's)."""
-        for index, state in enumerate(states):
+        for state, links in zip(states, self.links):
             if not state:
                 state["step"] = 0.0
-            for name in self.buffers:
-                current, view = state.get(name), self.buffer_views[name][index]
+            for name, view in links:
+                current = state.get(name)
                 if current is view:
                     continue
                 if current is None:
@@ -67,13 +79,17 @@ class FlatGroup:
                     np.copyto(view, current)
                 state[name] = view
 
-    def gather(self) -> None:
-        np.concatenate([p.data.reshape(-1) for p in self.params], out=self.data)
-        np.concatenate([cast("np.ndarray", p.grad).reshape(-1) for p in self.params], out=self.grad)  # all have one
+    def gather(self, grads: list[np.ndarray]) -> None:
+        """Copy the parameters and ``grads``, their gradients (``ready``'s list), into the flat arrays, with one
+        call: ``data`` and ``grad`` are the halves of one array, and axis=None has ``concatenate`` flatten each
+        in C order itself, as ``reshape(-1)`` would, without a call per array."""
+        np.concatenate([*(p.data for p in self.params), *grads], axis=None, out=self.both)
 
     def scatter(self) -> None:
+        """Copy the updated values back. ``data[...] = view`` is ``np.copyto(data, view)`` here (the same shape
+        and dtype: ``matches``) without copyto's Python dispatcher."""
         for param, view in zip(self.params, self.data_views):
-            np.copyto(param.data, view)
+            param.data[...] = view
 
 
 def flat_candidate(params: list[Parameter]) -> bool:

@@ -22,6 +22,10 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray
         np.subtract(end, diff, out=start)
 
 
+_BUFFERS = ("exp_avg", "exp_avg_sq")
+_AMSGRAD_BUFFERS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+
 class Adam(Optimizer):
     r"""Adam, torch's update rule exactly (its single-tensor code path):
 
@@ -75,7 +79,7 @@ class Adam(Optimizer):
 
     def _flat_buffers(self, group: dict[str, Any]) -> tuple[str, ...]:
         """Adam's update is elementwise: it takes the flat path, with these zero-initialized buffers."""
-        return ("exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
+        return _AMSGRAD_BUFFERS if group["amsgrad"] else _BUFFERS
 
     def _update(self, param: Parameter, group: dict[str, Any]) -> None:
         state = self._lazy_state(param, *self._flat_buffers(group))
@@ -88,7 +92,8 @@ class Adam(Optimizer):
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         grad = step_grad(param, group["maximize"])
         state["step"] += 1
-        grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
+        if weight_decay != 0:  # else weight_decayed returns grad itself: its call skipped
+            grad = weight_decayed(param, grad, lr, weight_decay, group["decoupled_weight_decay"])
         step = state["step"]
         scalars = (1 - beta1, beta2, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5, eps)
         maximum = state["max_exp_avg_sq"] if group["amsgrad"] else None

@@ -25,7 +25,7 @@ _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 def step_grad(param: Parameter, maximize: bool) -> np.ndarray:
     """The gradient an update steps along: ``param.grad`` (the step calls ``_update`` only for a parameter
     that has one), negated under ``maximize``."""
-    grad = cast("np.ndarray", param.grad)
+    grad: np.ndarray = param.grad  # type: ignore[assignment]  # not None, as said (typing.cast: a call)
     return -grad if maximize else grad
 
 
@@ -166,7 +166,8 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        for group in self.param_groups:  # group by group, in order: no generator over them all
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given. With more than
@@ -203,11 +204,15 @@ class Optimizer:
             if not flat_candidate(params):
                 return False
             flat = self._flat_groups[index] = FlatGroup(params, buffers)
-        if not flat.ready([self.state.get(p) for p in params]):
+        found = [self.state.get(p) for p in params]
+        grads = flat.ready(found)
+        if grads is None:
             return False
-        states = [self.state[p] for p in params]
+        # a parameter's first step: its state made (the others are the same dicts)
+        states: list[dict[str, Any]] = ([self.state[p] for p in params] if None in found
+                                        else found)  # type: ignore[assignment]
         flat.link(states)
-        flat.gather()
+        flat.gather(grads)
         state = {"step": states[0]["step"], **flat.state}
         self._apply(flat, state, group, flat.scratch)
         for param_state in states:

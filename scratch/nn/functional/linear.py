@@ -16,8 +16,12 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     Shapes: x (*, H_in), weight (H_out, H_in), bias (H_out,) or None -> y (*, H_out).
     """
     # one 2-D GEMM over every leading index: NumPy's stacked matmul of an (N, L, H_in) input by a 2-D weight
-    # runs without BLAS, an order of magnitude slower
-    out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
+    # runs without BLAS, an order of magnitude slower; a 2-D x is that matrix already (its reshapes would be
+    # views of the same strides: skipped, for their call overhead on small inputs)
+    if x.ndim == 2:
+        out = x @ weight.T
+    else:
+        out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
     if bias is not None:
         out += bias
     return out, (x, weight, bias is not None)
@@ -42,11 +46,16 @@ def linear_backward(dout: np.ndarray, cache: tuple[Any, ...],
         dL/db = sum_n dL/dy_n                (H_out,)
     """
     x, weight, has_bias = cache
-    batch = math.prod(dout.shape[:-1])  # not -1: reshape cannot infer it when a feature size is 0
-    dout_2d = dout.reshape(batch, weight.shape[0])
-    dx = (dout_2d @ weight).reshape(*dout.shape[:-1], weight.shape[1]) if input_grad else None  # 2-D, as forward
-    dweight = dout_2d.T @ x.reshape(batch, weight.shape[1])
-    dbias = dout_2d.sum(axis=0) if has_bias else None
+    if dout.ndim == 2 and x.ndim == 2:  # the matrices already (as in forward: no reshapes, the same products)
+        dx = dout @ weight if input_grad else None
+        dweight = dout.T @ x
+    else:
+        batch = math.prod(dout.shape[:-1])  # not -1: reshape cannot infer it when a feature size is 0
+        dout_2d = dout.reshape(batch, weight.shape[0])
+        dx = (dout_2d @ weight).reshape(*dout.shape[:-1], weight.shape[1]) if input_grad else None  # 2-D, as forward
+        dweight = dout_2d.T @ x.reshape(batch, weight.shape[1])
+        dout = dout_2d
+    dbias = np.add.reduce(dout, axis=0) if has_bias else None  # dout.sum(axis=0), without its Python wrapper
     return dx, dweight, dbias
 
 

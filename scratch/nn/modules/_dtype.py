@@ -39,20 +39,23 @@ def _plain_float_arrays(kind: str | None, args: tuple[Any, ...]) -> bool:
     return kind == "float" or all(type(arg) is np.ndarray for arg in args[1:])
 
 
-def own_dtype(module: Module) -> np.dtype | None:
-    """The dtype of the module's first parameter (its own, not its children's), or None without parameters."""
-    for p in module._parameters.values():
-        if p is not None:
-            return p.dtype
-    return None
-
-
 def check_input_dtype(module: Module, args: tuple[Any, ...]) -> None:
-    """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch."""
-    if not _plain_float_arrays(module._input_kind, args):  # the fast path for the common case
-        check_input_kind(type(module).__name__, module._input_kind, args)
+    """The inputs ``_input_kind`` asks for; a module that owns parameters takes its own dtype only, like torch.
+
+    Fast path, the same errors: the two common calls that ``_plain_float_arrays`` accepts, a "float" module's
+    single plain float input and a "loss" module's plain float input and plain target, are recognized here,
+    without that function's call and generator; and a module without parameters whose class keeps
+    ``Module._own_dtype`` (``_base_input_check``) has no dtype to compare, so that method is not called."""
+    kind = module._input_kind
+    first = args[0] if args else None
+    plain = type(first) is np.ndarray and first.dtype.kind == "f" and (
+        (kind == "float" and len(args) == 1) or (kind == "loss" and len(args) == 2 and type(args[1]) is np.ndarray))
+    if not plain and not _plain_float_arrays(kind, args):
+        check_input_kind(type(module).__name__, kind, args)
+    if module._base_input_check and not module._parameters:  # Module's _own_dtype would say None
+        return
     dtype = module._own_dtype()
-    if dtype is None or module._input_kind == "index":  # indices (Embedding): no float dtype
+    if dtype is None or kind == "index":  # indices (Embedding): no float dtype
         return
     for arg in args:
         if isinstance(arg, np.ndarray) and arg.dtype != dtype:

@@ -60,6 +60,68 @@ def private_copies(value: Any, inputs: list[np.ndarray], copies: dict[int, np.nd
     return value
 
 
+def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
+    """What ``Module._save`` keeps of ``cache`` for a call with inputs ``args``: ``private_copies(cache,
+    array_inputs(args), {})``, the same arrays kept and the same ones copied.
+
+    Fast path, for the common call: every input a plain ndarray whose owner (``_owner``) holds its own
+    memory, and a tuple cache (a NamedTuple included). Each leaf of the cache is then looked at here, in one
+    loop, instead of through ``array_inputs``, ``private_copies``' recursion and a generator per leaf: an
+    array that owns its memory and is no input's owner is kept (they cannot overlap); one that is itself a
+    non-empty input is copied (``np.may_share_memory`` of an array with itself is True, of an empty one
+    False); every other array, and any nested container, goes to ``private_copies``."""
+    owners: dict[int, np.ndarray] = {}
+    inputs: list[np.ndarray] = []
+    ids: set[int] = set()  # the inputs'
+    for arg in args:
+        if type(arg) is not np.ndarray:
+            if isinstance(arg, (tuple, list)):  # arrays inside (an LSTM's (h_0, c_0)): the general path
+                return _private_copies_of_call(cache, args)
+            continue  # not an array (a subclass neither, as in array_inputs)
+        owner = arg if arg.base is None else _owner(arg)
+        if owner.base is not None:  # a foreign buffer: the general path asks may_share_memory of everything
+            return _private_copies_of_call(cache, args)
+        owners[id(owner)] = owner
+        inputs.append(arg)
+        ids.add(id(arg))
+    if not inputs:
+        return cache
+    if type(cache) is np.ndarray and cache.base is None and id(cache) not in owners:
+        return cache  # a bare array of its own memory (an activation's mask)
+    if not isinstance(cache, tuple):
+        return private_copies(cache, inputs, {}, owners)
+    copies: dict[int, np.ndarray] = {}
+    items = None
+    for k, v in enumerate(cache):
+        if type(v) is np.ndarray:
+            if v.base is None:
+                if id(v) not in owners:
+                    continue  # its own memory, not an input's: kept as is
+                if v.size and id(v) in ids:  # an input itself
+                    new = copies.get(id(v))
+                    if new is None:
+                        new = copies[id(v)] = v.copy()
+                else:
+                    new = private_copies(v, inputs, copies, owners)
+            else:
+                new = private_copies(v, inputs, copies, owners)
+        elif isinstance(v, (tuple, list, dict)):
+            new = private_copies(v, inputs, copies, owners)
+        else:
+            continue  # a number, string, None, ...: nothing to copy
+        if new is not v:
+            items = list(cache) if items is None else items
+            items[k] = new
+    if items is None:
+        return cache
+    return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+
+
+def _private_copies_of_call(cache: Any, args: tuple[Any, ...]) -> Any:
+    inputs = array_inputs(args)
+    return private_copies(cache, inputs, {}) if inputs else cache
+
+
 def array_inputs(args: tuple[Any, ...]) -> list[np.ndarray]:
     """The ndarrays among a call's inputs, those inside tuples and lists included (an LSTM's ``(h_0, c_0)``)."""
     return [leaf for arg in args for leaf in ((arg,) if type(arg) is np.ndarray else

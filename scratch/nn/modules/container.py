@@ -41,7 +41,7 @@ class Sequential(Module):
         return input
 
     def backward(self, grad_output: Any) -> Any:
-        for module in reversed(list(self)):
+        for module in reversed(list(iter(self))):  # iter: list() of an iterator asks no __len__
             grad_output = module.backward(grad_output)
         return grad_output
 
@@ -84,7 +84,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(_children(self).values())
+        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's registry holds no None
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)

@@ -86,7 +86,8 @@ class Linear(Module):
             raise ValueError(f"Linear: expected input of shape (*, {self.in_features}) (in_features="
                              f"{self.in_features}), got {input.shape}")
         params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
-        weight, bias = cast(Parameter, params["weight"]), params["bias"]
+        weight, bias = params["weight"], params["bias"]
+        assert weight is not None  # for the type checker (typing.cast would be a call on the hot path)
         out, cache = F.linear_forward(input, weight.data, None if bias is None else bias.data)
         self._save(cache)
         return out
@@ -98,10 +99,11 @@ class Linear(Module):
                                                                input_grad=self.__dict__.get("_requires_input_grad",
                                                                                             True))
         params = self._parameters  # read the registry directly: Module.__getattr__ is slow on the hot path
-        weight, bias = cast(Parameter, params["weight"]), params["bias"]
+        weight, bias = params["weight"], params["bias"]
+        assert weight is not None  # for the type checker (typing.cast would be a call on the hot path)
         weight.accumulate_grad(grad_weight, fresh=True)  # fresh: kept, not copied, when grad is None
         if bias is not None:  # then it has a gradient
-            bias.accumulate_grad(cast("np.ndarray", grad_bias), fresh=True)
+            bias.accumulate_grad(grad_bias, fresh=True)
         return grad_input
 
     def extra_repr(self) -> str:

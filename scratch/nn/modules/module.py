@@ -14,7 +14,7 @@ from ..utils import anomaly
 from . import _dtype, _state_dict
 from ._dtype import DEFAULT_DTYPE as DEFAULT_DTYPE  # re-exported: the layers import them from here
 from ._dtype import resolve_dtype as resolve_dtype
-from ._saved import array_inputs, private_copies, read_only
+from ._saved import private_cache, read_only
 from ._state_dict import IncompatibleKeys
 
 __all__ = ["Module"]
@@ -31,12 +31,15 @@ def _anomaly_checked(backward: Callable[..., Any]) -> Callable[..., Any]:
         grads = backward(self, *args, **kwargs)
         if self._cache is not None:  # used up: a second backward needs a new forward
             self.__dict__["_cache"] = _Consumed
-        if anomaly.is_anomaly_enabled():
+        if _anomaly_mode.enabled:  # anomaly.is_anomaly_enabled(), without a call
             anomaly.check_backward(self, grads)
         return grads
 
     checked_backward.__anomaly_checked__ = True  # type: ignore[attr-defined]
     return checked_backward
+
+
+_anomaly_mode = anomaly._Mode  # read on every call and backward: its flag is is_anomaly_enabled()
 
 
 class Module:
@@ -70,6 +73,9 @@ class Module:
     _buffers: OrderedDict[str, np.ndarray | UninitializedBuffer | None]
     _non_persistent_buffers: set[str]
     _modules: OrderedDict[str, Module | None]
+    #: whether the class keeps Module's ``_check_input_dtype`` and ``_own_dtype`` (set per class by
+    #: ``__init_subclass__``): then ``__call__`` runs ``_dtype.check_input_dtype`` itself, one call fewer
+    _base_input_check: bool = True
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -87,6 +93,8 @@ class Module:
         backward = cls.backward  # its own, a parent's, or a mixin's
         if backward is not Module.backward and not hasattr(backward, "__anomaly_checked__"):
             cls.backward = _anomaly_checked(backward)  # type: ignore[method-assign]  # wrapped once, per class
+        cls._base_input_check = (cls._check_input_dtype is Module._check_input_dtype
+                                 and cls._own_dtype is Module._own_dtype)
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -98,29 +106,34 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Check the inputs, run ``forward``, and keep the output's shape and dtype for ``_saved``.
 
-        Fast paths, which change nothing but the time: inputs that ``_dtype._plain_float_arrays`` recognizes skip
-        ``check_input_kind`` (they would pass it), and the output's shape and dtype are written to
+        Fast paths, which change nothing but the time: inputs that ``_dtype.check_input_dtype`` recognizes skip
+        ``check_input_kind`` (they would pass it), a class that keeps the base ``_check_input_dtype`` has it run
+        without the method's call, and the output's shape and dtype are written to
         ``__dict__`` directly, past ``__setattr__``'s registry lookups (``_output_meta`` is no parameter,
         buffer or module). A module with neither parameters nor an ``_input_kind`` (a container, a user's
         module) has nothing to check.
         """
+        attrs = self.__dict__
         if self._parameters or self._input_kind is not None:  # containers and user modules: nothing to check
-            self._check_input_dtype(args)
-        if self.__dict__.get("inplace") is True and args and read_only(args[0]):
+            if self._base_input_check:
+                _dtype.check_input_dtype(self, args)  # what Module._check_input_dtype runs
+            else:
+                self._check_input_dtype(args)
+        if attrs.get("inplace") is True and args and read_only(args[0]):
             raise ValueError(f"{type(self).__name__}(inplace=True): the input array is read-only, so it cannot be "
                              "overwritten with the output; pass a writeable array or use inplace=False")
-        self.__dict__["_call_inputs"] = args if not kwargs else (*args, *kwargs.values())
+        attrs["_call_inputs"] = args if not kwargs else (*args, *kwargs.values())
         try:
             out = self.forward(*args, **kwargs)
         finally:
-            self.__dict__["_call_inputs"] = ()
+            attrs["_call_inputs"] = ()
         if type(out) is np.ndarray:
-            self.__dict__["_output_meta"] = (out.shape, out.dtype)  # __dict__ directly: __setattr__ is slow
+            attrs["_output_meta"] = (out.shape, out.dtype)  # __dict__ directly: __setattr__ is slow
         else:
             if isinstance(out, np.generic):  # NumPy ops on 0-d arrays return scalars; keep the array type
                 out = np.asarray(out)
-            self.__dict__["_output_meta"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
-        if anomaly.is_anomaly_enabled():
+            attrs["_output_meta"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
+        if _anomaly_mode.enabled:  # anomaly.is_anomaly_enabled(), without a call
             anomaly.check_forward(self, args, out)
         return out
 
@@ -147,7 +160,11 @@ class Module:
         _dtype.check_input_dtype(self, args)
 
     def _own_dtype(self) -> np.dtype | None:
-        return _dtype.own_dtype(self)
+        """The dtype of the module's first parameter (its own, not its children's), or None without parameters."""
+        for p in self._parameters.values():
+            if p is not None:  # a plain Parameter's dtype property read without its call
+                return p.data.dtype if type(p) is Parameter else p.dtype
+        return None
 
     def _saved(self, grad_output: np.ndarray | None) -> Any:
         """What forward kept for backward, after checking ``grad_output`` against forward's output."""
@@ -175,8 +192,8 @@ class Module:
         copied first, so that changing an input in place between forward and backward (``x += 1``) cannot
         change the gradient: torch raises "modified by an inplace operation" there; scratch's backward sees
         what forward saw. Only layers that keep an input (Linear keeps x) pay for the copy."""
-        inputs = array_inputs(self.__dict__.get("_call_inputs", ()))
-        self.__dict__["_cache"] = private_copies(cache, inputs, {}) if inputs else cache
+        attrs = self.__dict__
+        attrs["_cache"] = private_cache(cache, attrs.get("_call_inputs", ()))
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

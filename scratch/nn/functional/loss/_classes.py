@@ -23,19 +23,22 @@ def classes_last(x: np.ndarray) -> np.ndarray:
 
 
 def classes_back(x2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of ``classes_last`` for an input of ``shape``."""
+    """Inverse of ``classes_last`` for an input of ``shape`` (a 2-D input's x2d is itself: no view made)."""
     if len(shape) <= 2:
-        return x2d.reshape(shape)
+        return x2d if x2d.shape == shape else x2d.reshape(shape)
     moved = shape[:1] + shape[2:] + shape[1:2]
     return np.moveaxis(x2d.reshape(moved), -1, 1)
+
+
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # made once: parsing "u8" costs a call
 
 
 def _all_below(labels: np.ndarray, n_classes: int) -> bool:
     """Whether every label is in [0, n_classes): one ``max`` over the labels read as unsigned integers of their
     width (a negative label reads as at least 2^(bits - 1), beyond any class count), not a ``min`` and a ``max``."""
     if labels.dtype.kind == "i":
-        labels = labels.view(f"u{labels.dtype.itemsize}")
-    return bool(labels.max() < n_classes)
+        labels = labels.view(_UNSIGNED[labels.dtype.itemsize])
+    return bool(np.maximum.reduce(labels, axis=None) < n_classes)  # labels.max(), without its Python wrapper
 
 
 def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,9 +48,11 @@ def class_labels(name: str, target: np.ndarray, n_classes: int, ignore_index: in
     is in [0, C) (one ``max`` pass, ``_all_below``), no label can be ignored or out of bounds, so the mask is
     all True and the labels need no replacing. It skips the comparison with ``ignore_index``, the bounds
     check and the ``np.where`` copy, and returns what the general path would compute."""
-    labels = target.reshape(-1)
+    labels = target if target.ndim == 1 else target.reshape(-1)  # a 1-D target is flat: no view of it made
     if labels.size and not 0 <= ignore_index < n_classes and _all_below(labels, n_classes):
-        return labels, np.ones(labels.shape, dtype=bool)
+        valid = np.empty(labels.shape, dtype=bool)  # np.ones, without its Python frame
+        valid.fill(True)
+        return labels, valid
     valid = labels != ignore_index
     bad = labels[valid & ((labels < 0) | (labels >= n_classes))]
     if bad.size:

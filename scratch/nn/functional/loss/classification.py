@@ -24,6 +24,9 @@ __all__ = [
 ]
 
 
+#: below this many values (a small batch) cross-entropy skips its row-wise passes: see _softmax_parts, _scale_rows
+SMALL_ROWS = 1 << 12
+
 BCE_EPSILON = float(np.float32(1e-12))  # torch clamps x(1 - x) at its float32 constant 1e-12f, even in float64
 
 
@@ -53,17 +56,19 @@ def _softmax_parts(x2d: np.ndarray,
     Fused: with ``labels`` only N entries of x - m are needed, so they are gathered first and the exponential
     overwrites x - m in place: one (N, C) array in all (a second one, freed with the first, made the allocator
     hand its memory back to the system and fault it in again on every call). The dense case keeps x - m for
-    log p and allocates e beside it."""
-    if labels is not None and x2d.flags.c_contiguous:
+    log p and allocates e beside it. An input of fewer than ``SMALL_ROWS`` values takes the whole-array branch:
+    the same operations on the same rows (the same bits), without ``_exp_shifted_rows``' preallocated
+    outputs, row slices and calls, which cost more than the work on a small input."""
+    if labels is not None and x2d.size >= SMALL_ROWS and x2d.flags.c_contiguous:
         exp_shifted, sum_exp, picked = _exp_shifted_rows(x2d, labels)
-    else:
-        shifted = np.subtract(x2d, x2d.max(axis=1, keepdims=True, initial=-np.inf))  # initial: 0-size input
+    else:  # the ufuncs' reduce called directly: x2d.max and .sum without their Python wrappers
+        shifted = np.subtract(x2d, np.maximum.reduce(x2d, axis=1, keepdims=True, initial=-np.inf))  # 0-size input
         if labels is not None:
             picked = shifted[np.arange(labels.size), labels]
             exp_shifted = np.exp(shifted, out=shifted)
         else:
             exp_shifted = np.exp(shifted)
-        sum_exp = exp_shifted.sum(axis=1, keepdims=True)
+        sum_exp = np.add.reduce(exp_shifted, axis=1, keepdims=True)
     if x2d.shape[1]:  # s >= 1 (its max term is e^0) or nan: log never warns; np.errstate costs as much as it
         log_sum = np.log(sum_exp)
     else:
@@ -122,8 +127,9 @@ def _class_index_losses(x2d: np.ndarray, target: np.ndarray, weight: np.ndarray 
         class_weight = np.ones(n_classes, dtype=logp.dtype) if weight is None else weight
         coef += (label_smoothing / n_classes) * class_weight * valid[:, None]
         losses = -(coef * logp).sum(axis=1)
-    cache = CrossEntropyCache(exp_shifted, sum_exp, labels, picked_weight, coef, valid, picked_weight.sum(),
-                              reduction, input_shape, weight is None)
+    # np.add.reduce: picked_weight.sum() without its Python wrapper (the same reduction)
+    cache = CrossEntropyCache(exp_shifted, sum_exp, labels, picked_weight, coef, valid,
+                              np.add.reduce(picked_weight, axis=None), reduction, input_shape, weight is None)
     return losses, cache
 
 
@@ -155,7 +161,7 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     or of input's shape for probabilities. Loss: target's batch shape, or () when reduced.
     """
     check_reduction(reduction)
-    probabilities = np.asarray(target).dtype.kind == "f"
+    probabilities = (target if type(target) is np.ndarray else np.asarray(target)).dtype.kind == "f"
     if probabilities and ignore_index >= 0:
         raise ValueError(f"CrossEntropyLoss: ignore_index is not supported for class-probability (floating point) "
                          f"targets, got ignore_index={ignore_index}")
@@ -166,7 +172,8 @@ def cross_entropy_forward(input: np.ndarray, target: np.ndarray, weight: np.ndar
     else:
         losses, cache = _class_index_losses(x2d, target, weight, ignore_index, label_smoothing, reduction,
                                             input.shape)
-    return apply_reduction(losses.reshape(batch_shape), reduction, cache.denominator), cache
+    losses = losses if losses.shape == batch_shape else losses.reshape(batch_shape)  # (N,) already: no view made
+    return apply_reduction(losses, reduction, cache.denominator), cache
 
 
 def cross_entropy_backward(grad: np.ndarray, cache: CrossEntropyCache, *, overwrite: bool = False) -> np.ndarray:
@@ -214,7 +221,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
         dlogits -= coef
         dlogits *= scale
-    if cache.valid is not None and not cache.valid.all():
+    if cache.valid is not None and not np.logical_and.reduce(cache.valid, axis=None):  # .all(), without its wrapper
         dlogits = np.where(cache.valid[:, None], dlogits, 0)
     return classes_back(dlogits, cache.input_shape)
 
@@ -222,7 +229,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
 def _scale_rows(e: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
     """out = e * factor (factor (N, 1)), by ranges of rows on the intra-op threads (``parallel.parallel_rows``)
     when e (N, C) is large: elementwise, so the same bits whatever the split."""
-    if not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):
+    if e.size < SMALL_ROWS or not (e.ndim == 2 and factor.shape == (e.shape[0], 1)):  # small: one call
         np.multiply(e, factor, out=out)
         return
 

@@ -37,7 +37,11 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        loss, cache = F.cross_entropy_forward(input, target, self.weight, self.ignore_index, self.reduction,
+        try:  # the registry read directly: __getattr__ is slow on the hot path
+            weight: np.ndarray | None = self._buffers["weight"]  # type: ignore[assignment]  # an array or None
+        except KeyError:  # deleted: __getattr__'s error
+            weight = self.weight
+        loss, cache = F.cross_entropy_forward(input, target, weight, self.ignore_index, self.reduction,
                                               self.label_smoothing)
         self._save(cache)
         return loss
