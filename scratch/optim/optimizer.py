@@ -6,7 +6,7 @@ import copy
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
