@@ -3,13 +3,13 @@
 1 and 2 threads give the same outputs and gradients, bit for bit."""
 
 import copy
-import itertools
 
 import numpy as np
 import pytest
 
 import scratch
 from scratch import nn, parallel
+from scratch.nn.functional.loss import classification
 
 CONFIGS = [
     (nn.Conv1d, (3, 4, 3), {"padding": 1}, (5, 3, 11)),
@@ -84,6 +84,7 @@ def test_cross_entropy_rows_split_give_the_same_bits(reduction, weighted, dtype,
     """CrossEntropyLoss's row passes (softmax's parts forward, the gradient's scaling backward), split by rows
     (scratch/nn/functional/loss/classification.py), on an odd number of rows."""
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(classification, "SMALL_ROWS", 1)  # these small inputs take the row passes too
     calls = _spy(monkeypatch)
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((37, 13)) * 4).astype(dtype)
@@ -99,37 +100,3 @@ def test_cross_entropy_rows_split_give_the_same_bits(reduction, weighted, dtype,
     for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
     assert any(grain < size for size, grain in calls)
-
-
-def test_parallel_rows_counts_the_work_as_values_times_passes(threads):
-    """``parallel_rows``' threshold is on values x passes: 64 rows of 1024 values (a quarter of PARALLEL_MIN)
-    run as one range with one pass and are split with four; the ranges cover the rows once, in order."""
-    threads(2)
-    rows, per_row = 64, parallel.PARALLEL_MIN // 256
-    for passes, split in ((1, False), (4, True)):
-        ranges: list[tuple[int, int]] = []
-        parallel.parallel_rows(lambda a, b, into=ranges: into.append((a, b)), rows, per_row, passes=passes)
-        ranges.sort()
-        assert (len(ranges) > 1) == split
-        assert ranges[0][0] == 0 and ranges[-1][1] == rows
-        assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(ranges))
-
-
-def test_a_large_cross_entropy_splits_its_four_forward_passes(threads, monkeypatch):
-    """128 x 1000 values are under PARALLEL_MIN, but the forward's four passes over them (max, difference,
-    exponential, sum) are over it: split on 2 threads, with the same bits as on 1; the backward's one pass
-    (a scaling) stays in the calling thread."""
-    calls = _spy(monkeypatch)
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((128, 1000)).astype(np.float32)
-    target = rng.integers(0, 1000, 128)
-    results = []
-    for num in (1, 2):
-        threads(num)
-        loss = nn.CrossEntropyLoss()
-        results.append([loss(x, target), loss.backward()])
-    for a, b in zip(*results, strict=True):
-        np.testing.assert_array_equal(a, b, strict=True)
-    assert any(grain < size for size, grain in calls)  # the forward, on 2 threads
-    assert any(size == x.size < parallel.PARALLEL_MIN for size, _ in calls)  # the backward: serial
-

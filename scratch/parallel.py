@@ -135,14 +135,12 @@ def parallel_pieces(run: Callable[[int], None], pieces: int) -> None:
             future.result()
 
 
-def parallel_rows(work: Callable[[int, int], None], rows: int, per_row: int, passes: int = 1) -> None:
+def parallel_rows(work: Callable[[int, int], None], rows: int, per_row: int) -> None:
     """``work(a, b)`` over contiguous ranges [a, b) of ``rows`` rows (samples: an array's first axis), two
-    ranges per thread, with ``parallel_for``'s rule for the threshold on the work: the rows hold ``per_row``
-    values each, ``work`` makes ``passes`` passes over them, and fewer than ``PARALLEL_MIN`` value-passes in
-    all (~60-120 µs of float32 NumPy passes, 0.2-0.45 ns a value: below it the half saved on 2 threads is
-    no more than the pool's ~20-60 µs) run as one ``work(0, rows)`` in the calling thread. For memory-bound
-    copies and row-wise passes whose arithmetic on a row does not depend on the other rows, so the result
-    is the same bit for bit whatever the split."""
-    per_row = max(per_row, 1) * max(passes, 1)  # the range is counted in value-passes
+    ranges per thread, with ``parallel_for``'s rule for the threshold: the rows hold ``per_row`` values each,
+    and fewer than ``PARALLEL_MIN`` values in all run as one ``work(0, rows)`` in the calling thread. For
+    memory-bound copies and row-wise passes whose arithmetic on a row does not depend on the other rows,
+    so the result is the same bit for bit whatever the split."""
+    per_row = max(per_row, 1)
     grain = -(-rows // (2 * _threads)) * per_row
     parallel_for(lambda start, stop: work(start // per_row, stop // per_row), rows * per_row, max(grain, 1))

@@ -83,8 +83,7 @@ def _softmax_parts(x2d: np.ndarray,
 def _exp_shifted_rows(x2d: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``_softmax_parts``' e = exp(x - m) (x - m first, in the same array), its row sums s and the picked
     x - m, for a C-contiguous x (N, C), by ranges of rows shared out among the intra-op threads
-    (``parallel.parallel_rows``, four passes over x's values: max, difference, exponential, sum; serially
-    for a small x, below 65,536 values): each row's max, differences, exponentials and
+    (``parallel.parallel_rows``; serially for a small x): each row's max, differences, exponentials and
     pairwise sum are computed as on the whole array, so the bits are the same whatever the split."""
     n, classes = x2d.shape
     exp_shifted = np.empty_like(x2d)
@@ -98,7 +97,7 @@ def _exp_shifted_rows(x2d: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
         np.exp(e, out=e)
         np.sum(e, axis=1, keepdims=True, out=sum_exp[start:stop])
 
-    parallel_rows(rows, n, classes, passes=4)
+    parallel_rows(rows, n, classes)
     return exp_shifted, sum_exp, picked
 
 
