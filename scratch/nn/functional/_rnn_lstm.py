@@ -22,8 +22,15 @@ The forward's hidden GEMM is taken transposed, :math:`(h W_{hh}^T)^T = W_{hh} h^
 added transposed: OpenBLAS (through NumPy's row-major call) runs this (4H, H) x (H, N) product about 1.4x
 faster than the (N, H) x (H, 4H) one at N = 32, with the same bits (each entry the same dot product, k in
 the same order: compared bit for bit with the untransposed product at the bench's and the tests' shapes, both
-dtypes), which pays for the strided add (a few microseconds). parity_tests/test_rnn_lstm_fast.py checks
-this loop against the cell pair bit for bit.
+dtypes), which pays for the strided add (about 24 us). b_hh is added to that array as a (4H, N) copy made once per
+call: broadcast from a (4H, 1) column, the add runs 4H inner loops of N and costs 3x more (9 vs 3 us).
+parity_tests/test_rnn_lstm_fast.py checks this loop against the cell pair bit for bit.
+
+Why the gates are not kept transposed, (4H, N) a step, through both loops (which would make every gate's
+elementwise call contiguous and drop the strided add): backward's hidden GEMM would become
+:math:`W_{hh}^T da^T`, whose bits OpenBLAS does not keep equal to :math:`da\,W_{hh}`'s at every shape (they differ
+at N = 3, H = 20, both dtypes), nor those of dL/dx taken from a transposed :math:`dg`; and keeping backward's
+(N, 4H) layout behind a transposed forward costs about 1 ms of transposing copies, more than the forward saves.
 
 Shape: gates (S, 4H) with S = T N, state (h_0, c_0) each (N, H), W_hh (4H, H), b_hh (4H,) or None.
 """
@@ -62,7 +69,8 @@ def lstm_sequence_forward(gates: np.ndarray, state0: tuple[np.ndarray, np.ndarra
     hs, h_prev, g, c, tanh_c = (np.empty((gates.shape[0], hidden), dtype=gates.dtype) for _ in range(5))
     hidden_proj = np.empty((4 * hidden, h.shape[0]), dtype=gates.dtype)  # transposed: see the module docstring
     ig = np.empty_like(c_prev)
-    b_col = None if b_hh is None else b_hh[:, None]
+    # b_hh repeated over the N columns once: adding it contiguous costs a third of the broadcast add (4H rows of N)
+    b_cols = None if b_hh is None else np.repeat(b_hh[:, None], h.shape[0], axis=1)
     cols = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
     with np.errstate(over="ignore", under="ignore"):  # the sigmoid's e^{-x} = inf or 0 give the limits
         for start, n in steps:
@@ -70,8 +78,8 @@ def lstm_sequence_forward(gates: np.ndarray, state0: tuple[np.ndarray, np.ndarra
             step, g_t, c_t, tanh_t, h_t = gates[rows], g[rows], c[rows], tanh_c[rows], hs[rows]
             h_prev[rows] = h
             np.matmul(w_hh, h.T, out=hidden_proj)  # (h W_hh^T)^T
-            if b_col is not None:
-                hidden_proj += b_col
+            if b_cols is not None:
+                hidden_proj += b_cols
             step += hidden_proj.T  # g^i + (h W_hh^T + b_hh): the cell's sum, the same bits
             np.tanh(step[:, cols[2]], out=g_t)
             np.negative(step, out=step)  # the sigmoid of all 4H columns, i, f and o used
