@@ -70,6 +70,8 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     array that owns its memory and is no input's owner is kept (they cannot overlap); one that is itself a
     non-empty input is copied (``np.may_share_memory`` of an array with itself is True, of an empty one
     False); every other array, and any nested container, goes to ``private_copies``."""
+    if len(args) == 1 and type(args[0]) is np.ndarray and args[0].base is None:
+        return _private_cache_of_one(cache, args[0])
     owners: dict[int, np.ndarray] = {}
     inputs: list[np.ndarray] = []
     ids: set[int] = set()  # the inputs'
@@ -105,10 +107,55 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
                     new = private_copies(v, inputs, copies, owners)
             else:
                 new = private_copies(v, inputs, copies, owners)
+        elif type(v) in _LEAVES or (type(v) is tuple and set(map(type, v)) <= _LEAVES):
+            continue  # a number, string, None, or a tuple of them (a shape): nothing to copy
         elif isinstance(v, (tuple, list, dict)):
             new = private_copies(v, inputs, copies, owners)
         else:
             continue  # a number, string, None, ...: nothing to copy
+        if new is not v:
+            items = list(cache) if items is None else items
+            items[k] = new
+    if items is None:
+        return cache
+    return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+
+
+#: types whose values hold no array: a cache's leaf of one of them (or a plain tuple of them) is kept as is
+_LEAVES = frozenset({int, float, bool, complex, str, bytes, type(None), np.float16, np.float32, np.float64})
+
+
+def _private_cache_of_one(cache: Any, x: np.ndarray) -> Any:
+    """``private_cache`` of a call with one input, a plain ndarray that owns its memory (the common call: a layer
+    of a Sequential). Why: the only arrays that can share memory with x are x itself and views whose owner is x,
+    so a leaf of the cache that owns its memory and is not x is kept by one identity test, x itself is copied
+    (if not empty, as ``np.may_share_memory`` says), and a view or a container goes to ``private_copies``, as in
+    ``private_cache``'s loop; this skips that loop's set-up (its dicts, list and set). The same arrays kept and
+    copied as there."""
+    if type(cache) is np.ndarray:
+        return cache if cache.base is None and cache is not x else private_copies(cache, [x], {})
+    if not isinstance(cache, tuple):
+        return private_copies(cache, [x], {}) if isinstance(cache, (list, dict)) else cache
+    copies: dict[int, np.ndarray] = {}
+    items = None
+    for k, v in enumerate(cache):
+        if type(v) is np.ndarray:
+            if v is x:
+                if not x.size:
+                    continue  # may_share_memory of an empty array is False: kept
+                new = copies.get(id(x))
+                if new is None:
+                    new = copies[id(x)] = x.copy()
+            elif v.base is None:
+                continue  # its own memory, not x's: kept as is
+            else:
+                new = private_copies(v, [x], copies, {id(x): x})
+        elif type(v) in _LEAVES or (type(v) is tuple and set(map(type, v)) <= _LEAVES):
+            continue  # a number, string, None, or a tuple of them (a shape): nothing to copy
+        elif isinstance(v, (tuple, list, dict)):
+            new = private_copies(v, [x], copies, {id(x): x})
+        else:
+            continue  # anything else is not looked into (as ``private_copies``)
         if new is not v:
             items = list(cache) if items is None else items
             items[k] = new

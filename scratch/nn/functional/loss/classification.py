@@ -14,7 +14,7 @@ import numpy as np
 
 from ....parallel import parallel_rows
 from ..activation import sigmoid_forward
-from ._classes import class_labels, class_setup, classes_back, classes_last
+from ._classes import class_labels, class_setup, classes_back, classes_last, pick_entries, subtract_picked
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
 
 __all__ = [
@@ -64,7 +64,7 @@ def _softmax_parts(x2d: np.ndarray,
     else:  # the ufuncs' reduce called directly: x2d.max and .sum without their Python wrappers
         shifted = np.subtract(x2d, np.maximum.reduce(x2d, axis=1, keepdims=True, initial=-np.inf))  # 0-size input
         if labels is not None:
-            picked = shifted[np.arange(labels.size), labels]
+            picked = pick_entries(shifted, labels)
             exp_shifted = np.exp(shifted, out=shifted)
         else:
             exp_shifted = np.exp(shifted)
@@ -212,7 +212,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         assert labels is not None and picked_weight is not None  # class-index targets always have them
         if cache.unweighted:  # w_{y_n} = 1 on the rows kept (the others are zeroed below): fewer small calls
             _scale_rows(exp_shifted, scale / cache.sum_exp, dlogits)
-            dlogits[np.arange(labels.size), labels] -= scale[:, 0] if cache.reduction == "none" else scale
+            subtract_picked(dlogits, labels, scale[:, 0] if cache.reduction == "none" else scale)
         else:
             _scale_rows(exp_shifted, picked_weight[:, None] * scale / cache.sum_exp, dlogits)
             dlogits[np.arange(labels.size), labels] -= (picked_weight[:, None] * scale)[:, 0]
