@@ -36,12 +36,14 @@ def relu_backward(dout: np.ndarray, zeroed: np.ndarray) -> np.ndarray:
 
     torch's mask is "0 where y <= 0", so at a NaN input the gradient passes on; so does this one.
 
-    Computed as a copy of dout (its layout kept) with the masked entries set to 0 by ``np.putmask``: the values
-    of ``np.where(zeroed, 0, dout)``, with no broadcasting of the 0 (0.8 instead of 1.3 us on a small array)."""
-    if type(dout) is not np.ndarray or type(zeroed) is not np.ndarray or dout.shape != zeroed.shape:
-        return np.where(zeroed, 0, dout)  # anything else (a scalar, a broadcast mask): where's broadcasting
+    Fast path: a copy of dout (its layout kept) with the masked entries set to 0 by a boolean assignment: the
+    values of ``np.where(zeroed, 0, dout)``, without its broadcasting of the 0 (0.8 instead of 1.3 us on a small
+    array). Taken for a boolean mask of dout's shape (relu_forward's); anything else goes to ``np.where``."""
+    if (type(dout) is not np.ndarray or type(zeroed) is not np.ndarray or dout.shape != zeroed.shape
+            or zeroed.dtype != np.bool_):
+        return np.where(zeroed, 0, dout)  # a scalar, a broadcast or non-boolean mask: where's own rules
     grad = dout.copy(order="K")
-    np.putmask(grad, zeroed, 0)
+    grad[zeroed] = 0
     return grad
 
 
