@@ -69,9 +69,13 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     loop, instead of through ``array_inputs``, ``private_copies``' recursion and a generator per leaf: an
     array that owns its memory and is no input's owner is kept (they cannot overlap); one that is itself a
     non-empty input is copied (``np.may_share_memory`` of an array with itself is True, of an empty one
-    False); every other array, and any nested container, goes to ``private_copies``."""
-    if len(args) == 1 and type(args[0]) is np.ndarray and args[0].base is None:
-        return _private_cache_of_one(cache, args[0])
+    False); a number, string or None, or a plain tuple of them (a shape), is skipped by a type test; every
+    other array, and any nested container, goes to ``private_copies``. One or two inputs that hold their own
+    memory (base None) take ``_private_cache_of_owners``, the same loop without this one's set-up."""
+    first = args[0] if args else None
+    if type(first) is np.ndarray and first.base is None and (len(args) == 1 or (
+            len(args) == 2 and type(args[1]) is np.ndarray and args[1].base is None)):
+        return _private_cache_of_owners(cache, args)  # one or two plain inputs of their own memory: the common call
     owners: dict[int, np.ndarray] = {}
     inputs: list[np.ndarray] = []
     ids: set[int] = set()  # the inputs'
@@ -125,35 +129,37 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
 _LEAVES = frozenset({int, float, bool, complex, str, bytes, type(None), np.float16, np.float32, np.float64})
 
 
-def _private_cache_of_one(cache: Any, x: np.ndarray) -> Any:
-    """``private_cache`` of a call with one input, a plain ndarray that owns its memory (the common call: a layer
-    of a Sequential). Why: the only arrays that can share memory with x are x itself and views whose owner is x,
-    so a leaf of the cache that owns its memory and is not x is kept by one identity test, x itself is copied
-    (if not empty, as ``np.may_share_memory`` says), and a view or a container goes to ``private_copies``, as in
-    ``private_cache``'s loop; this skips that loop's set-up (its dicts, list and set). The same arrays kept and
-    copied as there."""
-    if type(cache) is np.ndarray:
-        return cache if cache.base is None and cache is not x else private_copies(cache, [x], {})
+def _private_cache_of_owners(cache: Any, inputs: tuple[np.ndarray, ...]) -> Any:
+    """``private_cache`` of a call whose inputs (one or two) are plain ndarrays that own their memory (the
+    common call: a layer of a Sequential, a loss's input and target). Why: the only arrays that can share memory
+    with them are the inputs themselves and views whose owner is one, so a leaf of the cache that owns its
+    memory and is no input is kept by one identity test, an input itself is copied (if not empty, as
+    ``np.may_share_memory`` says; one copy however often it appears), and a view or a container goes to
+    ``private_copies``, as in ``private_cache``'s loop; this skips that loop's set-up (its owners dict, list
+    and set, built here only for ``private_copies``). The same arrays kept and copied as there."""
+    a, b = inputs[0], inputs[-1]  # the same array for one input
+    if type(cache) is np.ndarray and cache.base is None and cache is not a and cache is not b:
+        return cache  # a bare array of its own memory (an activation's mask)
     if not isinstance(cache, tuple):
-        return private_copies(cache, [x], {}) if isinstance(cache, (list, dict)) else cache
+        return private_copies(cache, list(inputs), {}) if isinstance(cache, (list, dict, np.ndarray)) else cache
     copies: dict[int, np.ndarray] = {}
     items = None
     for k, v in enumerate(cache):
         if type(v) is np.ndarray:
-            if v is x:
-                if not x.size:
+            if v is a or v is b:
+                if not v.size:
                     continue  # may_share_memory of an empty array is False: kept
-                new = copies.get(id(x))
+                new = copies.get(id(v))
                 if new is None:
-                    new = copies[id(x)] = x.copy()
+                    new = copies[id(v)] = v.copy()
             elif v.base is None:
-                continue  # its own memory, not x's: kept as is
+                continue  # its own memory, no input's: kept as is
             else:
-                new = private_copies(v, [x], copies, {id(x): x})
+                new = private_copies(v, list(inputs), copies, dict(zip(map(id, inputs), inputs)))
         elif type(v) in _LEAVES or (type(v) is tuple and set(map(type, v)) <= _LEAVES):
             continue  # a number, string, None, or a tuple of them (a shape): nothing to copy
         elif isinstance(v, (tuple, list, dict)):
-            new = private_copies(v, [x], copies, {id(x): x})
+            new = private_copies(v, list(inputs), copies, dict(zip(map(id, inputs), inputs)))
         else:
             continue  # anything else is not looked into (as ``private_copies``)
         if new is not v:
