@@ -220,8 +220,13 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
         dlogits -= coef
         dlogits *= scale
-    if cache.valid is not None and not np.logical_and.reduce(cache.valid, axis=None):  # .all(), without its wrapper
-        dlogits = np.where(cache.valid[:, None], dlogits, 0)
+    valid = cache.valid
+    # whether a sample was ignored: without a class weight, w_{y_n} is the 0/1 mask and the denominator its sum,
+    # an exact count below 2049 samples in every float dtype (float16's integers), so equal to N only when none
+    # is: one comparison instead of a pass over the mask; else the mask's .all(), without its Python wrapper
+    if valid is not None and not (cache.denominator == valid.size if cache.unweighted and valid.size <= 2048
+                                  else np.logical_and.reduce(valid, axis=None)):
+        dlogits = np.where(valid[:, None], dlogits, 0)
     return classes_back(dlogits, cache.input_shape)
 
 
