@@ -132,7 +132,7 @@ def run_blocked(kernel: Callable[..., None], arrays: Sequence[np.ndarray | None]
     The kernel must be elementwise, so the result is the same, bit for bit, whatever the thread count,
     block size or batch. Below ``parallel.PARALLEL_MIN`` elements (or one block with one thread), or with
     arrays not all C-contiguous, it runs at once in the calling thread as one kernel call with ``scratch``."""
-    size = cast(np.ndarray, arrays[0]).size
+    size = arrays[0].size  # type: ignore[union-attr]  # an array, as said (typing.cast: a call on every step)
     batch: Batch | None = getattr(_current, "batch", None)
     small = size < PARALLEL_MIN or (size <= BLOCK and get_num_threads() == 1)  # the common case, first
     if small or not all(a.flags.c_contiguous for a in arrays if a is not None):

@@ -33,6 +33,7 @@ class FlatGroup:
         self.scratch = [np.empty(total, dtype), np.empty(total, dtype)]
         # each parameter's slice of the flat arrays, made once: making views costs more than a small update
         self.data_views = [self.view(self.data, index) for index in range(len(params))]
+        self.grad_views = [self.view(self.grad, index) for index in range(len(params))]
         self.buffer_views = {name: [self.view(self.state[name], index) for index in range(len(params))]
                              for name in buffers}
         # what ``matches`` and ``link`` compare with on every step, made once
@@ -49,7 +50,8 @@ class FlatGroup:
         """The gradients, if every parameter has one of the group's dtype and all are at the same step (what
         ``gather`` copies); else None."""
         dtype = self.data.dtype
-        grads = [p.grad for p in self.params]
+        # a plain Parameter's gradient read from its slot, without the property's call (a subclass's property kept)
+        grads = [p._grad if type(p) is Parameter else p.grad for p in self.params]
         for grad in grads:  # loops, not generators: their setup costs more than a few small parameters
             if grad is None or grad.dtype != dtype:
                 return None
@@ -80,10 +82,20 @@ class FlatGroup:
                 state[name] = view
 
     def gather(self, grads: list[np.ndarray]) -> None:
-        """Copy the parameters and ``grads``, their gradients (``ready``'s list), into the flat arrays, with one
-        call: ``data`` and ``grad`` are the halves of one array, and axis=None has ``concatenate`` flatten each
-        in C order itself, as ``reshape(-1)`` would, without a call per array."""
-        np.concatenate([*(p.data for p in self.params), *grads], axis=None, out=self.both)
+        """Copy the parameters and ``grads``, their gradients (``ready``'s list), into the flat arrays.
+
+        Fast path: each array is assigned to its view (``view[...] = array``, about 0.1 us each) instead of one
+        ``np.concatenate`` of them all (2.4 us for the 8 arrays of a 2-layer MLP): the same elements, copied
+        in the same order. The data's shapes are the views' (``matches``); a gradient of another shape (its
+        parameter's data replaced since, by one of another shape) must not be broadcast, so then the
+        gradients are flattened by ``concatenate`` as before (with its error when a size differs)."""
+        for view, param in zip(self.data_views, self.params):
+            view[...] = param.data
+        for view, grad in zip(self.grad_views, grads):
+            if grad.shape != view.shape:
+                np.concatenate(grads, axis=None, out=self.grad)
+                return
+            view[...] = grad
 
     def scatter(self) -> None:
         """Copy the updated values back. ``data[...] = view`` is ``np.copyto(data, view)`` here (the same shape

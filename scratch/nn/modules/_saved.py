@@ -69,7 +69,13 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
     loop, instead of through ``array_inputs``, ``private_copies``' recursion and a generator per leaf: an
     array that owns its memory and is no input's owner is kept (they cannot overlap); one that is itself a
     non-empty input is copied (``np.may_share_memory`` of an array with itself is True, of an empty one
-    False); every other array, and any nested container, goes to ``private_copies``."""
+    False); a number, string or None, or a plain tuple of them (a shape), is skipped by a type test; every
+    other array, and any nested container, goes to ``private_copies``. One or two inputs that hold their own
+    memory (base None) take ``_private_cache_of_owners``, the same loop without this one's set-up."""
+    first = args[0] if args else None
+    if type(first) is np.ndarray and first.base is None and (len(args) == 1 or (
+            len(args) == 2 and type(args[1]) is np.ndarray and args[1].base is None)):
+        return _private_cache_of_owners(cache, args)  # one or two plain inputs of their own memory: the common call
     owners: dict[int, np.ndarray] = {}
     inputs: list[np.ndarray] = []
     ids: set[int] = set()  # the inputs'
@@ -105,10 +111,57 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
                     new = private_copies(v, inputs, copies, owners)
             else:
                 new = private_copies(v, inputs, copies, owners)
+        elif type(v) in _LEAVES or (type(v) is tuple and set(map(type, v)) <= _LEAVES):
+            continue  # a number, string, None, or a tuple of them (a shape): nothing to copy
         elif isinstance(v, (tuple, list, dict)):
             new = private_copies(v, inputs, copies, owners)
         else:
             continue  # a number, string, None, ...: nothing to copy
+        if new is not v:
+            items = list(cache) if items is None else items
+            items[k] = new
+    if items is None:
+        return cache
+    return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+
+
+#: types whose values hold no array: a cache's leaf of one of them (or a plain tuple of them) is kept as is
+_LEAVES = frozenset({int, float, bool, complex, str, bytes, type(None), np.float16, np.float32, np.float64})
+
+
+def _private_cache_of_owners(cache: Any, inputs: tuple[np.ndarray, ...]) -> Any:
+    """``private_cache`` of a call whose inputs (one or two) are plain ndarrays that own their memory (the
+    common call: a layer of a Sequential, a loss's input and target). Why: the only arrays that can share memory
+    with them are the inputs themselves and views whose owner is one, so a leaf of the cache that owns its
+    memory and is no input is kept by one identity test, an input itself is copied (if not empty, as
+    ``np.may_share_memory`` says; one copy however often it appears), and a view or a container goes to
+    ``private_copies``, as in ``private_cache``'s loop; this skips that loop's set-up (its owners dict, list
+    and set, built here only for ``private_copies``). The same arrays kept and copied as there."""
+    a, b = inputs[0], inputs[-1]  # the same array for one input
+    if type(cache) is np.ndarray and cache.base is None and cache is not a and cache is not b:
+        return cache  # a bare array of its own memory (an activation's mask)
+    if not isinstance(cache, tuple):
+        return private_copies(cache, list(inputs), {}) if isinstance(cache, (list, dict, np.ndarray)) else cache
+    copies: dict[int, np.ndarray] = {}
+    items = None
+    for k, v in enumerate(cache):
+        if type(v) is np.ndarray:
+            if v is a or v is b:
+                if not v.size:
+                    continue  # may_share_memory of an empty array is False: kept
+                new = copies.get(id(v))
+                if new is None:
+                    new = copies[id(v)] = v.copy()
+            elif v.base is None:
+                continue  # its own memory, no input's: kept as is
+            else:
+                new = private_copies(v, list(inputs), copies, dict(zip(map(id, inputs), inputs)))
+        elif type(v) in _LEAVES or (type(v) is tuple and set(map(type, v)) <= _LEAVES):
+            continue  # a number, string, None, or a tuple of them (a shape): nothing to copy
+        elif isinstance(v, (tuple, list, dict)):
+            new = private_copies(v, list(inputs), copies, dict(zip(map(id, inputs), inputs)))
+        else:
+            continue  # anything else is not looked into (as ``private_copies``)
         if new is not v:
             items = list(cache) if items is None else items
             items[k] = new

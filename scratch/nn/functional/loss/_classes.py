@@ -79,3 +79,44 @@ def class_setup(name: str, input: np.ndarray, target: np.ndarray, weight: np.nda
         raise ValueError(f"{name}: expected class-index target of shape {batch_shape} "
                          f"for input of shape {input.shape}, got {target.shape}")
     return weight, batch_shape
+
+
+_ROW_STARTS: dict[tuple[int, int], np.ndarray] = {}  # (N, C) -> arange(0, N C, C), read-only; see flat_picks
+
+
+def flat_picks(labels: np.ndarray, classes: int) -> np.ndarray:
+    """The flat indices n C + y_n of the picked entries of a C-contiguous (N, C) array, ``labels`` being y (N,).
+
+    Why: ``x.reshape(-1)[flat]`` reads (and ``-=`` writes) the same entries as ``x[np.arange(N), y]`` with one
+    index array instead of two, and the row starts are made once per (N, C) (a small dict, emptied when it
+    grows past 64 shapes): about 1 us less per cross-entropy step on a small batch (2.5 -> 1.5 us for a 3x3
+    ``-=``). The sum is taken in intp (uint64 labels would promote with int64 to float64); the labels are
+    already checked to be in [0, C), so it cannot overflow."""
+    n = labels.shape[0]
+    starts = _ROW_STARTS.get((n, classes))
+    if starts is None:
+        if len(_ROW_STARTS) >= 64:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[(n, classes)] = np.arange(0, n * classes, classes)
+        starts.flags.writeable = False
+    flat: np.ndarray = np.add(starts, labels, dtype=np.intp)
+    return flat
+
+
+def subtract_picked(dlogits: np.ndarray, labels: np.ndarray, value: np.ndarray) -> None:
+    """dlogits[n, y_n] -= value (a scalar or (N,)): through ``flat_picks`` when dlogits is C-contiguous (its flat
+    reshape is then a view) and has classes, else with the two index arrays (and their errors). The same
+    subtractions either way."""
+    if dlogits.flags.c_contiguous and dlogits.shape[1]:
+        flat = dlogits.reshape(-1)
+        flat[flat_picks(labels, dlogits.shape[1])] -= value
+    else:
+        dlogits[np.arange(labels.size), labels] -= value
+
+
+def pick_entries(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """x[n, y_n] for an (N, C) x, through ``flat_picks`` (the flat reshape is a copy if x is not C-contiguous,
+    read in the same C order); with no classes, by the two index arrays, whose IndexError it keeps."""
+    picked: np.ndarray = (x[np.arange(labels.size), labels] if not x.shape[1] else
+                           x.reshape(-1)[flat_picks(labels, x.shape[1])])
+    return picked

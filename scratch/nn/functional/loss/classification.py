@@ -14,7 +14,7 @@ import numpy as np
 
 from ....parallel import parallel_rows
 from ..activation import sigmoid_forward
-from ._classes import class_labels, class_setup, classes_back, classes_last
+from ._classes import class_labels, class_setup, classes_back, classes_last, pick_entries, subtract_picked
 from ._reduction import apply_reduction, check_broadcast, check_reduction, check_target, check_weight
 
 __all__ = [
@@ -64,7 +64,7 @@ def _softmax_parts(x2d: np.ndarray,
     else:  # the ufuncs' reduce called directly: x2d.max and .sum without their Python wrappers
         shifted = np.subtract(x2d, np.maximum.reduce(x2d, axis=1, keepdims=True, initial=-np.inf))  # 0-size input
         if labels is not None:
-            picked = shifted[np.arange(labels.size), labels]
+            picked = pick_entries(shifted, labels)
             exp_shifted = np.exp(shifted, out=shifted)
         else:
             exp_shifted = np.exp(shifted)
@@ -212,7 +212,7 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         assert labels is not None and picked_weight is not None  # class-index targets always have them
         if cache.unweighted:  # w_{y_n} = 1 on the rows kept (the others are zeroed below): fewer small calls
             _scale_rows(exp_shifted, scale / cache.sum_exp, dlogits)
-            dlogits[np.arange(labels.size), labels] -= scale[:, 0] if cache.reduction == "none" else scale
+            subtract_picked(dlogits, labels, scale[:, 0] if cache.reduction == "none" else scale)
         else:
             _scale_rows(exp_shifted, picked_weight[:, None] * scale / cache.sum_exp, dlogits)
             dlogits[np.arange(labels.size), labels] -= (picked_weight[:, None] * scale)[:, 0]
@@ -220,8 +220,13 @@ def _cross_entropy_gradient(scale: np.ndarray, cache: CrossEntropyCache, overwri
         np.multiply(exp_shifted, coef.sum(axis=1, keepdims=True) / cache.sum_exp, out=dlogits)
         dlogits -= coef
         dlogits *= scale
-    if cache.valid is not None and not np.logical_and.reduce(cache.valid, axis=None):  # .all(), without its wrapper
-        dlogits = np.where(cache.valid[:, None], dlogits, 0)
+    valid = cache.valid
+    # whether a sample was ignored: without a class weight, w_{y_n} is the 0/1 mask and the denominator its sum,
+    # an exact count below 2049 samples in every float dtype (float16's integers), so equal to N only when none
+    # is: one comparison instead of a pass over the mask; else the mask's .all(), without its Python wrapper
+    if valid is not None and not (cache.denominator == valid.size if cache.unweighted and valid.size <= 2048
+                                  else np.logical_and.reduce(valid, axis=None)):
+        dlogits = np.where(valid[:, None], dlogits, 0)
     return classes_back(dlogits, cache.input_shape)
 
 
