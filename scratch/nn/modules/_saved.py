@@ -17,6 +17,14 @@ def _owner(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _rebuilt(value: tuple[Any, ...], items: list[Any] | None) -> Any:
+    """``value`` itself when none of its items was replaced (``items`` None), else a tuple of its type holding
+    ``items`` (a NamedTuple's fields by position)."""
+    if items is None:
+        return value
+    return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+
+
 def private_copies(value: Any, inputs: list[np.ndarray], copies: dict[int, np.ndarray],
                    owners: dict[int, np.ndarray] | None = None) -> Any:
     """``value`` (an array, or tuples, NamedTuples, lists and dicts of them) with every array that may share
@@ -50,9 +58,7 @@ def private_copies(value: Any, inputs: list[np.ndarray], copies: dict[int, np.nd
             if new is not v:
                 items = list(value) if items is None else items
                 items[k] = new
-        if items is None:
-            return value
-        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+        return _rebuilt(value, items)
     if isinstance(value, list):
         return [private_copies(v, inputs, copies, owners) for v in value]
     if isinstance(value, dict):
@@ -120,9 +126,7 @@ def private_cache(cache: Any, args: tuple[Any, ...]) -> Any:
         if new is not v:
             items = list(cache) if items is None else items
             items[k] = new
-    if items is None:
-        return cache
-    return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+    return _rebuilt(cache, items)
 
 
 #: types whose values hold no array: a cache's leaf of one of them (or a plain tuple of them) is kept as is
@@ -165,9 +169,7 @@ def _private_cache_of_owners(cache: Any, inputs: tuple[np.ndarray, ...]) -> Any:
         if new is not v:
             items = list(cache) if items is None else items
             items[k] = new
-    if items is None:
-        return cache
-    return type(cache)(*items) if hasattr(cache, "_fields") else type(cache)(items)
+    return _rebuilt(cache, items)
 
 
 def _private_copies_of_call(cache: Any, args: tuple[Any, ...]) -> Any:
