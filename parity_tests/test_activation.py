@@ -9,7 +9,7 @@ import torch
 
 import torch_ref
 from scratch import nn
-from scratch.nn.functional.activation import hardtanh_forward
+from scratch.nn.functional.activation import RELU_BIT_MASK_MIN, hardtanh_forward
 from torch_ref.catalog.case import inplace_parity
 from torch_ref.catalog.data import normal as draw_normal
 from torch_ref.catalog.data import with_kinks as draw_with_kinks
@@ -314,3 +314,21 @@ def test_tanh_backward_equals_torchs_kernel_bit_for_bit(dtype, size):
     assert ours.dtype == dtype
     np.testing.assert_array_equal(ours, theirs)
     assert not np.array_equal(g * (1 - y * y), theirs) or size == 1  # the plain formula rounds twice
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("size", [15, RELU_BIT_MASK_MIN], ids=["boolean mask", "bit mask"])
+def test_relu_backward_is_torchs_bit_for_bit_with_either_mask(dtype, size):
+    """Both forms of ReLU's mask (scratch/nn/functional/activation.py) give torch's gradient bit for bit, with
+    0, -0, NaN and infinities planted in the input and the upstream gradient (masked ones become +0)."""
+    rng = np.random.default_rng(7)
+    x, grad = (rng.standard_normal(size).astype(dtype) for _ in range(2))
+    x[:5], grad[5:10], grad[:3] = [0, -0.0, np.nan, np.inf, -np.inf], [np.nan, np.inf, -np.inf, -0.0, 0], np.nan
+    relu = nn.ReLU()
+    relu(x.copy())
+    ours = relu.backward(grad)
+    tx = torch.from_numpy(x).requires_grad_()
+    torch.relu(tx).backward(torch.from_numpy(grad))
+    expected = tx.grad.numpy()
+    assert ours.dtype == dtype
+    np.testing.assert_array_equal(ours.view(f"u{ours.itemsize}"), expected.view(f"u{expected.itemsize}"))

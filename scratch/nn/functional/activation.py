@@ -24,27 +24,47 @@ __all__ = [
 ]
 
 
+#: from this many elements on, ReLU keeps a bit mask for its backward (see ``relu_backward``); below, a boolean one
+RELU_BIT_MASK_MIN = 1 << 12
+
+
 def relu_forward(x: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    r"""y = max(0, x); with ``inplace`` the result overwrites x. The cache is the mask y <= 0."""
+    r"""y = max(0, x); with ``inplace`` the result overwrites x. The cache is the mask of y <= 0 (not y: an
+    in-place module after it, Hardsigmoid: 0 -> 1/2, may overwrite y and its sign), in one of two forms
+    that ``relu_backward`` takes: for a float input of at least ``RELU_BIT_MASK_MIN`` elements, a bit mask,
+    an unsigned integer array of x's item size holding all ones where y > 0 (or NaN) and 0 where y <= 0;
+    else the boolean mask of y <= 0."""
     out = np.maximum(x, 0, out=x if inplace else None)
-    # the mask, not y: an in-place module after it (Hardsigmoid: 0 -> 1/2) may overwrite y and its sign
-    return out, out <= 0
+    zeroed = out <= 0
+    if out.size < RELU_BIT_MASK_MIN or out.dtype.kind != "f":
+        return out, zeroed
+    keep = zeroed.astype(f"u{out.itemsize}")
+    keep -= 1  # 1 - 1 = 0 where y <= 0; 0 - 1 wraps to all ones elsewhere
+    return out, keep
 
 
 def relu_backward(dout: np.ndarray, zeroed: np.ndarray) -> np.ndarray:
-    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch. ``zeroed`` is the mask y <= 0.
+    r"""dL/dx = dL/dy * [x > 0]; at x = 0 the gradient is 0, as in torch. ``zeroed`` is ``relu_forward``'s
+    mask: a bit mask (all ones where the gradient passes) or the boolean mask of y <= 0.
 
     torch's mask is "0 where y <= 0", so at a NaN input the gradient passes on; so does this one.
 
-    Fast path: a copy of dout (its layout kept) with the masked entries set to 0 by a boolean assignment: the
-    values of ``np.where(zeroed, 0, dout)``, without its broadcasting of the 0 (0.8 instead of 1.3 us on a small
-    array). Taken for a boolean mask of dout's shape (relu_forward's); anything else goes to ``np.where``."""
-    if (type(dout) is not np.ndarray or type(zeroed) is not np.ndarray or dout.shape != zeroed.shape
-            or zeroed.dtype != np.bool_):
-        return np.where(zeroed, 0, dout)  # a scalar, a broadcast or non-boolean mask: where's own rules
-    grad = dout.copy(order="K")
-    grad[zeroed] = 0
-    return grad
+    Fast paths, the values of ``np.where(zeroed, 0, dout)`` bit for bit: a bit mask is ANDed with dout's bits
+    (kept bits pass, masked ones become +0.0, NaN and inf in dout included): a vectorized integer pass, 46 us
+    for 256 x 1024 float32 where ``np.where`` takes ~950 us on a random mask; a boolean mask of dout's shape
+    sets the masked entries of a copy of dout to 0 (0.8 instead of 1.3 us on a small array). Anything else
+    (another dtype, a broadcast, a scalar) goes to ``np.where``."""
+    if type(dout) is np.ndarray and type(zeroed) is np.ndarray and dout.shape == zeroed.shape:
+        if zeroed.dtype.kind == "u" and dout.dtype.kind == "f" and dout.itemsize == zeroed.itemsize:
+            kept: np.ndarray = np.bitwise_and(dout.view(zeroed.dtype), zeroed)
+            return kept.view(dout.dtype)
+        if zeroed.dtype == np.bool_:
+            grad = dout.copy(order="K")
+            grad[zeroed] = 0
+            return grad
+    if zeroed.dtype.kind == "u":  # a bit mask with another dtype's gradient: back to the boolean mask
+        zeroed = zeroed == 0
+    return np.where(zeroed, 0, dout)  # a scalar, a broadcast mask: where's own rules
 
 
 def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
