@@ -62,7 +62,7 @@ def relu_backward(dout: np.ndarray, zeroed: np.ndarray) -> np.ndarray:
             grad = dout.copy(order="K")
             grad[zeroed] = 0
             return grad
-    if zeroed.dtype.kind == "u":  # a bit mask with another dtype's gradient: back to the boolean mask
+    if isinstance(zeroed, np.ndarray) and zeroed.dtype.kind == "u":  # a bit mask, another dtype's gradient
         zeroed = zeroed == 0
     return np.where(zeroed, 0, dout)  # a scalar, a broadcast mask: where's own rules
 
